@@ -1,0 +1,102 @@
+/// Systolic-array compute unit: `arrays` identical R x C arrays, weight- or output-stationary.
+/// Timing comes from systolic_timing.hpp (the cycle contract checked against the RTL tile).
+
+#include <cmath>
+
+#include "hw_models/compute/compute_unit.hpp"
+#include "hw_models/compute/systolic_timing.hpp"
+#include "sim/core/registry.hpp"
+
+namespace moesim {
+
+ComputeStats::ComputeStats(const std::string& name, StatGroup* parent, double peak_flops_per_s)
+    : StatGroup(name, parent),
+      mac_utilisation(this, "mac_utilisation", "1", "flops / (peak flops * simulated time)",
+                      [this] {
+                        const double t = sc_core::sc_time_stamp().to_seconds();
+                        return t > 0 ? static_cast<double>(flops.get()) / (peak * t) : 0.0;
+                      }),
+      peak_flops(this, "peak_flops", "flop/s", "peak floating-point operations per second",
+                 [this] { return peak; }),
+      peak(peak_flops_per_s) {
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    class_cycles[c] = std::make_unique<Counter>(
+        this, std::string("busy_cycles_") + op_class_name(static_cast<OpClass>(c)), "cycles",
+        std::string("cycles computing ") + op_class_name(static_cast<OpClass>(c)) + " ops");
+  }
+}
+
+namespace {
+
+class Systolic final : public ComputeUnit, public MemoryClient {
+ public:
+  SC_HAS_PROCESS(Systolic);
+  static void declare(ParamSchema& s) {
+    s.add("rows", ParamType::kInt, "rows R of one array (the K dimension in WS)").range(1, 4096);
+    s.add("cols", ParamType::kInt, "columns C of one array (the N dimension)").range(1, 4096);
+    s.add("arrays", ParamType::kInt, "identical arrays working in parallel").range(1, 1 << 20);
+    s.add("dataflow", ParamType::kEnum, "which operand stays in the PEs")
+        .one_of({"weight_stationary", "output_stationary"});
+  }
+  explicit Systolic(const Unit::Args& a)
+      : ComputeUnit(a.name, 1, a.clock_hz, a.stats_parent),
+        m_rows(static_cast<uint64_t>(a.params.get_int("rows"))),
+        m_cols(static_cast<uint64_t>(a.params.get_int("cols"))),
+        m_arrays(static_cast<uint64_t>(a.params.get_int("arrays"))),
+        m_df(a.params.get_string("dataflow") == "weight_stationary" ? Dataflow::kWeightStationary
+                                                                    : Dataflow::kOutputStationary),
+        m_stats(std::make_unique<ComputeStats>("array", m_unit_stats.get(), peak_flops())) {
+    SC_METHOD(on_timer);
+    sensitive << m_timer;
+    dont_initialize();
+  }
+
+  uint64_t op_cycles(const StepPlan& plan, const Op& op) const override {
+    uint64_t cycles = 0;
+    for (uint32_t i = 0; i < op.gemm_count; ++i) {
+      const GemmShape& g = plan.gemms[op.gemm_begin + i];
+      cycles +=
+          systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, m_arrays, g.m, g.k, g.n, g.repeat);
+    }
+    return cycles;
+  }
+  double peak_flops() const override {
+    return 2.0 * static_cast<double>(m_rows * m_cols * m_arrays) * m_clock_hz;
+  }
+
+ protected:
+  void start(uint32_t op_index) override {
+    const Op& op = m_plan->ops[op_index];
+    const uint64_t cycles = op_cycles(*m_plan, op);
+    m_stats->flops += op.flops;
+    m_stats->gemms += op.gemm_count;
+    m_stats->busy_cycles += cycles;
+    *m_stats->class_cycles[static_cast<int>(op.cls)] += cycles;
+    // Operands stream from SRAM while the array computes; the op ends when both are done.
+    m_join.begin(op_index, op.bytes > 0 ? 2 : 1);
+    if (op.bytes > 0) m_mem.sram->transfer(op.bytes, false, this, 0);
+    m_timer.notify(cycles_to_time(cycles));
+  }
+
+ private:
+  void on_timer() { part_done(); }
+  void transfer_done(uint64_t) override { part_done(); }
+  void part_done() {
+    if (m_join.part_done()) complete(m_join.op());
+  }
+
+  uint64_t m_rows;
+  uint64_t m_cols;
+  uint64_t m_arrays;
+  Dataflow m_df;
+  std::unique_ptr<ComputeStats> m_stats;
+  JoinTracker m_join;
+  sc_core::sc_event m_timer;
+};
+
+MOESIM_REGISTER(ComputeUnit, Systolic, "systolic",
+                "arrays of R x C systolic MACs; GEMM cycles per fold 2R + C + M - 2 (WS) or "
+                "2R + C + K - 2 (OS), folds dealt out to the arrays");
+
+}  // namespace
+}  // namespace moesim

@@ -1,0 +1,17 @@
+#pragma once
+/// The vector-unit interface: element-wise and reduction ops (softmax, activation, norm,
+/// top-k, weighted combine of expert outputs).
+
+#include "hw_models/chip/unit.hpp"
+
+namespace moesim {
+
+/// A unit that runs kVector ops.
+class VectorUnit : public Unit {
+ public:
+  using Unit::Unit;
+  /// Cycles the unit needs for `op`.
+  virtual uint64_t op_cycles(const Op& op) const = 0;
+};
+
+}  // namespace moesim

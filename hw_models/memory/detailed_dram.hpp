@@ -1,0 +1,125 @@
+#pragma once
+/// Off-chip memory tier, detailed fidelity: the cycle-level DRAM model behind the Memory API.
+///
+/// Each transfer is chopped into 64-byte requests at consecutive addresses. transfer() takes
+/// its base address from a running allocator (each transfer starts on a fresh DRAM page, so
+/// two transfers never share an open row); transfer_at() names the address. Requests enter
+/// the DramSystem controllers as their queues accept them (back-pressure); active transfers
+/// take turns, one request each, so concurrent transfers interleave and contend for banks and
+/// buses. The client is called back when a transfer's last request has completed.
+///
+/// Event-driven: one sc_event is kept at the DRAM's next event cycle (in tCK); nothing runs
+/// while the memory is idle (refreshes owed over an idle gap are caught up on the next
+/// request). `stacks` independent copies of the preset are interleaved every 64 bytes.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "hw_models/memory/dram/dram.hpp"
+#include "hw_models/memory/memory.hpp"
+
+namespace moesim {
+
+/// MemoryStats plus the DRAM's own counters (sums over every stack and pseudo-channel).
+struct DetailedDramStats : MemoryStats {
+  /// `refresh_fn` computes the refresh overhead when results are written.
+  DetailedDramStats(const std::string& name, StatGroup* parent, double peak_bytes_per_s,
+                    std::function<double()> refresh_fn)
+      : MemoryStats(name, parent, peak_bytes_per_s),
+        refresh_overhead(this, "refresh_overhead", "1", "fraction of bank-time spent refreshing",
+                         std::move(refresh_fn)) {}
+  Counter requests{this, "requests", "ops", "64-byte requests completed"};
+  Counter row_hits{this, "row_hits", "ops", "requests served from an open row"};
+  Counter row_misses{this, "row_misses", "ops", "requests that opened a row in a closed bank"};
+  Counter row_conflicts{this, "row_conflicts", "ops", "requests that closed another row first"};
+  Counter activates{this, "activates", "ops", "ACT commands"};
+  Counter precharges{this, "precharges", "ops", "PRE commands"};
+  Counter refreshes{this, "refreshes", "ops", "all-bank REF commands"};
+  Scalar row_hit_rate{this, "row_hit_rate", "1", "row hits / (hits + misses + conflicts)"};
+  Scalar mean_latency{this, "mean_latency", "s",
+                      "mean request latency from entering a controller queue to its last beat"};
+  Formula refresh_overhead;
+};
+
+/// The `dram` memory model (see the file comment).
+class DetailedDram final : public Memory {
+ public:
+  SC_HAS_PROCESS(DetailedDram);
+  /// Declares preset, stacks, capacity, page_policy, address_mapping, queue_depth, refresh.
+  static void declare(ParamSchema& s);
+  explicit DetailedDram(const Memory::Args& a);
+  ~DetailedDram() override;
+
+  void transfer(uint64_t bytes, bool write, MemoryClient* client, uint64_t tag) override;
+  /// Like transfer(), but the requests go to `addr`, `addr` + 64, ... (wrapping at the
+  /// modelled capacity) instead of the allocator's next region.
+  void transfer_at(uint64_t addr, uint64_t bytes, bool write, MemoryClient* client, uint64_t tag);
+  double peak_bytes_per_s() const override;
+  uint64_t capacity_bytes() const override { return m_capacity; }
+  const MemoryStats& stats() const override;
+  /// The DRAM-specific statistics (updated as the simulation runs).
+  const DetailedDramStats& dram_stats() const;
+
+  /// The device of one stack.
+  const DramSpec& spec() const { return m_spec; }
+  /// Independent copies of the preset.
+  int stacks() const { return static_cast<int>(m_sys.size()); }
+  /// Bytes the DRAM addresses (stacks x the preset's capacity); addresses wrap here.
+  uint64_t device_bytes() const { return m_device_bytes; }
+  /// Read-queue slots over every controller of every stack (how much a host can keep queued).
+  uint64_t read_queue_slots() const;
+  /// The command clock period in seconds.
+  double tck_seconds() const { return m_spec.tck_ps * 1e-12; }
+  /// Times the model's process has run (to check that an idle memory costs nothing).
+  uint64_t wakeups() const { return m_wakeups; }
+  /// Fraction of bank-time spent refreshing, averaged over stacks.
+  double refresh_overhead() const;
+
+ private:
+  struct Transfer {
+    uint64_t next_addr = 0;  // global address of the next request to issue
+    uint64_t to_issue = 0;   // requests not yet queued in a controller
+    uint64_t in_flight = 0;  // queued or in flight
+    bool write = false;
+    MemoryClient* client = nullptr;
+    uint64_t tag = 0;
+  };
+  uint32_t new_transfer(uint64_t addr, uint64_t bytes, bool write, MemoryClient* client,
+                        uint64_t tag);
+  // Queues transfer `id`'s next request if its controller has room; otherwise returns false
+  // and sets `blocked_list` to the queue it waits for.
+  bool try_issue(uint32_t id, uint64_t cycle, size_t& blocked_list);
+  void feed(uint64_t cycle);
+  void on_complete(uint32_t id);
+  void step();
+  void sync_stats();
+  uint64_t cycle_at(uint64_t t) const;  // first DRAM cycle starting at or after time value t
+  uint64_t time_of(uint64_t cycle) const;
+
+  DramSpec m_spec;
+  uint64_t m_capacity;
+  uint64_t m_device_bytes;
+  uint64_t m_stack_bytes;
+  uint64_t m_alloc_align;  // every allocated transfer starts on a fresh page
+  uint64_t m_alloc_next = 0;
+  double m_ticks_per_cycle;  // SystemC time-resolution units per tCK
+  std::vector<std::unique_ptr<DramSystem>> m_sys;
+
+  std::vector<Transfer> m_transfers;  // slab indexed by request id
+  std::vector<uint32_t> m_free;
+  std::deque<uint32_t> m_ready;                 // may issue now, in turn order
+  std::vector<std::deque<uint32_t>> m_blocked;  // per (stack, unit, read/write) queue, FIFO
+  std::vector<size_t> m_blocked_nonempty;       // indices of non-empty m_blocked lists
+  std::vector<std::pair<MemoryClient*, uint64_t>> m_done;  // callbacks to make this step
+  uint64_t m_wakeups = 0;
+  uint64_t m_active = 0;  // transfers not yet completed
+  sc_core::sc_time m_busy_since;
+  sc_core::sc_event m_wake;
+  std::unique_ptr<DetailedDramStats> m_stats;
+};
+
+}  // namespace moesim

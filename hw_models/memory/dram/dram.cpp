@@ -1,0 +1,145 @@
+#include "hw_models/memory/dram/dram.hpp"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <numeric>
+
+#include "hw_models/memory/dram/dram_controller.hpp"
+#include "sim/core/error.hpp"
+
+namespace moesim {
+
+const char* to_string(DramCommandType t) {
+  switch (t) {
+    case DramCommandType::kAct:
+      return "ACT";
+    case DramCommandType::kPre:
+      return "PRE";
+    case DramCommandType::kPreA:
+      return "PREA";
+    case DramCommandType::kRd:
+      return "RD";
+    case DramCommandType::kWr:
+      return "WR";
+    case DramCommandType::kRef:
+      return "REF";
+  }
+  return "?";
+}
+
+void DramConfig::validate() const {
+  if (read_queue_depth < 1 || write_queue_depth < 1)
+    throw InputError("dram: read_queue_depth and write_queue_depth must be at least 1");
+  if (starvation_limit < 0) throw InputError("dram: starvation_limit must not be negative");
+  if (write_low_watermark < 0 || write_low_watermark >= write_high_watermark ||
+      write_high_watermark > write_queue_depth)
+    throw InputError(
+        fmt::format("dram: need 0 <= write_low_watermark ({}) < write_high_watermark ({}) <= "
+                    "write_queue_depth ({})",
+                    write_low_watermark, write_high_watermark, write_queue_depth));
+}
+
+double DramStats::row_hit_rate() const {
+  const uint64_t n = row_hits + row_misses + row_conflicts;
+  return n ? static_cast<double>(row_hits) / n : 0.0;
+}
+
+DramSystem::DramSystem(const DramSpec& spec, const DramConfig& config)
+    : m_spec((spec.validate(), spec)),
+      m_config((config.validate(), config)),
+      m_mapping(m_spec, m_config.mapping) {
+  m_stats.refresh_cycles_per_bank.assign(static_cast<size_t>(m_spec.units()) * m_spec.banks(), 0);
+  m_units.reserve(m_spec.units());
+  for (int u = 0; u < m_spec.units(); ++u)
+    m_units.push_back(std::make_unique<DramController>(*this, u));
+}
+
+DramSystem::~DramSystem() = default;
+
+bool DramSystem::can_accept(uint64_t addr, bool is_write) const {
+  return m_units[m_mapping.decode(addr).unit(m_spec)]->has_room(is_write);
+}
+
+void DramSystem::enqueue(const DramRequest& r) {
+  const DramLocation loc = m_mapping.decode(r.addr);
+  DramController& u = *m_units[loc.unit(m_spec)];
+  if (!u.has_room(r.is_write))
+    throw InternalError(fmt::format("DramSystem::enqueue: queue full for address {:#x}", r.addr));
+  u.enqueue(r, loc);
+  ++m_outstanding;
+}
+
+void DramSystem::complete_later(const DramRequest& r, uint64_t done_cycle) {
+  m_done.push(Done{done_cycle, m_done_seq++, r});
+}
+
+void DramSystem::tick() {
+  const uint64_t c = m_cycle;
+  while (!m_done.empty() && m_done.top().cycle <= c) {
+    const Done d = m_done.top();
+    m_done.pop();
+    --m_outstanding;
+    const uint64_t lat = d.cycle > d.req.arrival ? d.cycle - d.req.arrival : 0;
+    if (d.req.is_write) {
+      ++m_stats.writes;
+      m_stats.write_bytes += m_spec.atom_bytes;
+    } else {
+      ++m_stats.reads;
+      m_stats.read_bytes += m_spec.atom_bytes;
+    }
+    m_stats.latency_sum += lat;
+    m_stats.latency.record(lat);
+    if (m_on_complete)
+      m_on_complete(d.req, d.cycle);
+    else
+      m_completed.emplace_back(d.req, d.cycle);
+  }
+  for (auto& u : m_units)
+    if (u->next_event() <= c) u->tick(c);
+  ++m_cycle;
+}
+
+uint64_t DramSystem::next_event_cycle() const {
+  uint64_t best = m_done.empty() ? std::numeric_limits<uint64_t>::max() : m_done.top().cycle;
+  for (const auto& u : m_units) best = std::min(best, u->next_event());
+  return best == std::numeric_limits<uint64_t>::max() ? best : std::max(best, m_cycle);
+}
+
+void DramSystem::advance_to(uint64_t cycle) {
+  while (m_cycle < cycle) {
+    const uint64_t ne = next_event_cycle();
+    if (ne >= cycle) {
+      m_cycle = cycle;  // nothing can happen before `cycle`
+      return;
+    }
+    m_cycle = ne;
+    tick();
+  }
+}
+
+bool DramSystem::idle() const {
+  return m_outstanding == 0;
+}
+
+std::vector<std::pair<DramRequest, uint64_t>> DramSystem::take_completions() {
+  std::vector<std::pair<DramRequest, uint64_t>> out;
+  out.swap(m_completed);
+  return out;
+}
+
+double DramSystem::refresh_overhead() const {
+  if (m_cycle == 0) return 0.0;
+  const uint64_t sum = std::accumulate(m_stats.refresh_cycles_per_bank.begin(),
+                                       m_stats.refresh_cycles_per_bank.end(), uint64_t{0});
+  return static_cast<double>(sum) /
+         (static_cast<double>(m_stats.refresh_cycles_per_bank.size()) * m_cycle);
+}
+
+double DramSystem::achieved_bytes_per_s() const {
+  if (m_cycle == 0) return 0.0;
+  return static_cast<double>(m_stats.read_bytes + m_stats.write_bytes) /
+         (m_cycle * m_spec.tck_ps * 1e-12);
+}
+
+}  // namespace moesim

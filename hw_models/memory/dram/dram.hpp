@@ -1,0 +1,158 @@
+#pragma once
+/// Cycle-level DRAM: per-pseudo-channel FR-FCFS controllers behind one event-friendly API.
+///
+/// The host enqueues 64-byte requests, then either calls tick() every cycle or, to skip idle
+/// time, asks next_event_cycle() and jumps there with advance_to(). Nothing is computed for
+/// cycles in which no command can issue and no request completes, so an idle memory costs
+/// nothing (refresh deadlines are events too).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "hw_models/memory/dram/address_mapping.hpp"
+#include "hw_models/memory/dram/dram_command.hpp"
+#include "hw_models/memory/dram/dram_spec.hpp"
+#include "hw_models/memory/dram/latency_histogram.hpp"
+
+namespace moesim {
+
+/// One atom-sized (64-byte) request.
+struct DramRequest {
+  uint64_t addr = 0;      ///< byte address; the bits below the atom size are ignored
+  bool is_write = false;  ///< write (true) or read
+  uint64_t id = 0;        ///< host tag, returned with the completion
+  uint64_t arrival = 0;   ///< cycle the host issued it (latency is measured from here)
+};
+
+/// Row-buffer management.
+enum class PagePolicy {
+  kOpen,   ///< rows stay open until a conflict or refresh closes them
+  kClosed  ///< every access is followed by a precharge (no row hits across requests)
+};
+
+/// Controller parameters shared by every pseudo-channel.
+struct DramConfig {
+  std::string mapping = "ro_ba_co_bg_ch";  ///< see address_mapping.hpp
+  int read_queue_depth = 32;               ///< read requests held per pseudo-channel
+  int write_queue_depth = 32;              ///< write requests held per pseudo-channel
+  int write_high_watermark = 24;           ///< start draining writes at this many
+  int write_low_watermark = 8;             ///< stop draining writes at this many
+  PagePolicy page_policy = PagePolicy::kOpen;
+  /// A request waiting this many cycles may close a row that younger requests still hit
+  /// (bounds FR-FCFS starvation); 0 disables the guard.
+  int starvation_limit = 1000;
+  bool refresh = true;  ///< issue all-bank REF every tREFI
+  /// Throws InputError if the values are inconsistent.
+  void validate() const;
+};
+
+/// Counters of a DramSystem (sums over every pseudo-channel).
+struct DramStats {
+  uint64_t reads = 0;                 ///< completed reads
+  uint64_t writes = 0;                ///< completed writes
+  uint64_t read_bytes = 0;            ///< bytes read
+  uint64_t write_bytes = 0;           ///< bytes written
+  uint64_t row_hits = 0;              ///< requests served from an already open row
+  uint64_t row_misses = 0;            ///< requests that had to open a row in a closed bank
+  uint64_t row_conflicts = 0;         ///< requests that had to close another row first
+  uint64_t activates = 0;             ///< ACT commands
+  uint64_t precharges = 0;            ///< PRE commands
+  uint64_t refreshes = 0;             ///< REF commands (all-bank)
+  uint64_t reads_issued = 0;          ///< RD commands
+  uint64_t writes_issued = 0;         ///< WR commands
+  uint64_t data_bus_busy_cycles = 0;  ///< summed over pseudo-channels
+  uint64_t latency_sum = 0;           ///< sum of (done - arrival) over completed requests
+  std::vector<uint64_t> refresh_cycles_per_bank;  ///< [unit * banks + bank], cycles blocked
+  LatencyHistogram latency;                       ///< completed-request latency in cycles
+
+  /// Row hits over all classified requests.
+  double row_hit_rate() const;
+};
+
+class DramController;
+
+/// A whole DRAM (all channels and pseudo-channels of one spec).
+class DramSystem {
+ public:
+  /// Told about each request when its last data beat has moved.
+  using CompletionCallback = std::function<void(const DramRequest&, uint64_t done_cycle)>;
+  /// Told about each command as it issues.
+  using CommandObserver = std::function<void(const DramCommand&)>;
+
+  /// Builds the memory; throws InputError for a bad spec, config or mapping.
+  DramSystem(const DramSpec& spec, const DramConfig& config = {});
+  ~DramSystem();
+  DramSystem(const DramSystem&) = delete;
+  DramSystem& operator=(const DramSystem&) = delete;
+
+  /// True if the queue `addr` maps to has room for a request of this kind.
+  bool can_accept(uint64_t addr, bool is_write) const;
+  /// Queues `r`; throws InternalError if !can_accept (the host must check first).
+  void enqueue(const DramRequest& r);
+  /// Simulates the current cycle (completions, then one command per pseudo-channel), then
+  /// moves to the next one.
+  void tick();
+  /// The earliest cycle >= cycle() at which a command may issue or a request completes;
+  /// UINT64_MAX if nothing is queued, in flight or due (refresh disabled and idle).
+  uint64_t next_event_cycle() const;
+  /// Moves to `cycle`, simulating only the cycles in which something can happen.
+  void advance_to(uint64_t cycle);
+  /// The next cycle tick() will simulate.
+  uint64_t cycle() const { return m_cycle; }
+  /// True if no request is queued or in flight.
+  bool idle() const;
+  /// Requests queued or in flight.
+  uint64_t outstanding() const { return m_outstanding; }
+
+  /// Completions go to `cb`; without one they are kept for take_completions().
+  void set_completion_callback(CompletionCallback cb) { m_on_complete = std::move(cb); }
+  /// Completed requests since the last call (only when no callback is set).
+  std::vector<std::pair<DramRequest, uint64_t>> take_completions();
+  /// Every issued command is also given to `obs` (e.g. a TimingChecker).
+  void set_command_observer(CommandObserver obs) { m_observer = std::move(obs); }
+
+  /// The device description this memory was built from.
+  const DramSpec& spec() const { return m_spec; }
+  /// The controller parameters.
+  const DramConfig& config() const { return m_config; }
+  /// The address decoder in use.
+  const AddressMapping& mapping() const { return m_mapping; }
+  /// Counters accumulated since construction.
+  const DramStats& stats() const { return m_stats; }
+  /// Fraction of bank-time spent refreshing over [0, cycle()).
+  double refresh_overhead() const;
+  /// Achieved data bandwidth over [0, cycle()) in bytes per second.
+  double achieved_bytes_per_s() const;
+
+ private:
+  friend class DramController;
+  struct Done {
+    uint64_t cycle;
+    uint64_t seq;
+    DramRequest req;
+    bool operator>(const Done& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
+  };
+  void complete_later(const DramRequest& r, uint64_t done_cycle);
+  void emit(const DramCommand& c) {
+    if (m_observer) m_observer(c);
+  }
+
+  DramSpec m_spec;
+  DramConfig m_config;
+  AddressMapping m_mapping;
+  DramStats m_stats;
+  std::vector<std::unique_ptr<DramController>> m_units;
+  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> m_done;
+  std::vector<std::pair<DramRequest, uint64_t>> m_completed;
+  CompletionCallback m_on_complete;
+  CommandObserver m_observer;
+  uint64_t m_cycle = 0;
+  uint64_t m_done_seq = 0;
+  uint64_t m_outstanding = 0;
+};
+
+}  // namespace moesim

@@ -1,0 +1,317 @@
+#include "hw_models/memory/dram/dram_controller.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace moesim {
+namespace {
+constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+}  // namespace
+
+DramController::DramController(DramSystem& sys, int unit)
+    : m_sys(sys),
+      m_s(sys.spec()),
+      m_closed(sys.config().page_policy == PagePolicy::kClosed),
+      m_starvation_limit(static_cast<uint64_t>(sys.config().starvation_limit)),
+      m_unit(unit),
+      m_channel(unit / sys.spec().pseudo_channels),
+      m_pseudo(unit % sys.spec().pseudo_channels),
+      m_banks(m_s.banks()),
+      m_starved(m_s.banks(), kNever),
+      m_groups(m_s.bank_groups) {
+  m_reads.reserve(sys.config().read_queue_depth);
+  m_writes.reserve(sys.config().write_queue_depth);
+  // All pseudo-channels refresh on the same deadlines. Staggering them would let one of the
+  // 16-32 units be refreshing most of the time, and a host that issues in order (a stream
+  // interleaved over every unit) would then stall on whichever one is busy: aligned refresh
+  // costs such a host tRFC once per tREFI, as it costs the memory.
+  m_refresh_due = static_cast<uint64_t>(m_s.tREFI);
+  m_next = compute_next(0);
+}
+
+bool DramController::has_room(bool is_write) const {
+  return is_write ? m_writes.size() < static_cast<size_t>(m_sys.config().write_queue_depth)
+                  : m_reads.size() < static_cast<size_t>(m_sys.config().read_queue_depth);
+}
+
+void DramController::enqueue(const DramRequest& r, const DramLocation& loc) {
+  Entry e;
+  e.req = r;
+  e.group = loc.bank_group;
+  e.bank = loc.bank_group * m_s.banks_per_group + loc.bank;
+  e.row = loc.row;
+  e.column = static_cast<int>(loc.atom) * m_s.bursts_per_atom();
+  e.enqueued = m_sys.cycle();
+  Bank& b = m_banks[e.bank];
+  if (b.open_row == e.row) ++b.pending_hits[r.is_write];
+  (r.is_write ? m_writes : m_reads).push_back(e);
+  // The queues changed, so the scheduling decision may change from this cycle on.
+  m_next = std::min(m_next, m_sys.cycle());
+}
+
+bool DramController::draining_next() const {
+  const auto& cfg = m_sys.config();
+  const size_t w = m_writes.size();
+  if (!m_draining)
+    return w >= static_cast<size_t>(cfg.write_high_watermark) || (m_reads.empty() && w > 0);
+  return !(w == 0 || (w <= static_cast<size_t>(cfg.write_low_watermark) && !m_reads.empty()));
+}
+
+void DramController::find_starved(const std::vector<Entry>& q, uint64_t now) const {
+  m_any_starved = false;
+  // The queue is in arrival order: if its oldest request is not starving, none is.
+  if (m_starvation_limit == 0 || q.empty() || now < q.front().enqueued + m_starvation_limit) return;
+  std::fill(m_starved.begin(), m_starved.end(), kNever);
+  for (const Entry& e : q) {
+    const Bank& b = m_banks[e.bank];
+    if (b.open_row >= 0 && b.open_row != e.row && now >= e.enqueued + m_starvation_limit) {
+      m_starved[e.bank] = std::min(m_starved[e.bank], e.enqueued);
+      m_any_starved = true;
+    }
+  }
+}
+
+DramController::Want DramController::want(const Entry& e, bool writes, uint64_t now) const {
+  const Bank& b = m_banks[e.bank];
+  if (b.open_row == e.row && (!m_closed || !b.accessed || e.bursts_done > 0)) {
+    // A request starving for another row of this bank closes it: hits younger than it wait
+    // (older ones go first, or the two would take turns re-opening their rows forever).
+    if (m_any_starved && e.bursts_done == 0 && e.enqueued > m_starved[e.bank]) return Want::kWait;
+    return Want::kColumn;
+  }
+  if (b.open_row < 0) return Want::kAct;
+  // FR-FCFS: do not close a row that queued requests are about to hit, unless this request
+  // has waited starvation_limit cycles. With the closed-page policy a row that has served
+  // its access is closed regardless.
+  if (b.pending_hits[writes] > 0 && (!m_closed || !b.accessed) &&
+      (m_starvation_limit == 0 || now < e.enqueued + m_starvation_limit))
+    return Want::kWait;
+  return Want::kPre;
+}
+
+DramController::UnitReady DramController::unit_ready(bool is_write) const {
+  UnitReady u;
+  u.act = m_act_ready;
+  if (m_faw_count == 4) u.act = std::max(u.act, m_faw[m_faw_head] + m_s.tFAW);
+  u.col = is_write ? m_wr_ready : m_rd_ready;
+  return u;
+}
+
+uint64_t DramController::ready_time(const Entry& e, Want k, bool is_write,
+                                    const UnitReady& u) const {
+  const Bank& b = m_banks[e.bank];
+  const Group& g = m_groups[e.group];
+  switch (k) {
+    case Want::kColumn:
+      return is_write ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
+                      : std::max(std::max(b.rd_ready, g.rd_ready), u.col);
+    case Want::kAct:
+      return std::max(std::max(b.act_ready, g.act_ready), u.act);
+    case Want::kPre:
+      return b.pre_ready;
+    case Want::kWait:
+      // A queued row hit (itself a candidate) goes first; this request may force the
+      // precharge once it has waited starvation_limit cycles.
+      if (m_starvation_limit > 0) return std::max(e.enqueued + m_starvation_limit, b.pre_ready);
+      break;
+  }
+  return kNever;
+}
+
+uint64_t DramController::compute_next(uint64_t from) const {
+  uint64_t best = kNever;
+  if (m_sys.config().refresh) {
+    if (from >= m_refresh_due) {
+      if (m_open_banks == 0) {
+        best = m_ref_ready;
+      } else {
+        for (const Bank& b : m_banks)
+          if (b.open_row >= 0) best = std::min(best, b.pre_ready);
+      }
+      return std::max(from, best);
+    }
+    best = m_refresh_due;
+  }
+  const bool w = draining_next();
+  const UnitReady u = unit_ready(w);
+  find_starved(w ? m_writes : m_reads, from);
+  for (const Entry& e : w ? m_writes : m_reads) {
+    best = std::min(best, ready_time(e, want(e, w, from), w, u));
+    if (best <= from) return from;  // cannot get earlier
+  }
+  if (m_closed)
+    for (const Bank& b : m_banks)
+      if (b.open_row >= 0 && b.accessed) best = std::min(best, b.pre_ready);
+  return best == kNever ? kNever : std::max(from, best);
+}
+
+void DramController::tick(uint64_t t) {
+  if (m_sys.config().refresh && t >= m_refresh_due) {
+    // Refresh is due: stop scheduling requests, close every bank, then REF (all-bank).
+    if (m_open_banks == 0) {
+      if (t >= m_ref_ready) issue_ref(t);
+    } else {
+      for (int i = 0; i < static_cast<int>(m_banks.size()); ++i) {
+        if (m_banks[i].open_row >= 0 && m_banks[i].pre_ready <= t) {
+          issue_pre(t, i);
+          break;
+        }
+      }
+    }
+    m_next = compute_next(t + 1);
+    return;
+  }
+
+  m_draining = draining_next();
+  const bool w = m_draining;
+  std::vector<Entry>& q = w ? m_writes : m_reads;
+  find_starved(q, t);
+  bool issued = false;
+  // One pass, oldest first: the first ready row hit wins; failing that, the oldest request
+  // whose ACT or PRE can go now.
+  size_t row_cmd = q.size();
+  Want row_want = Want::kWait;
+  const UnitReady u = unit_ready(w);
+  for (size_t i = 0; i < q.size(); ++i) {
+    const Entry& e = q[i];
+    const Want k = want(e, w, t);
+    if (k == Want::kColumn) {
+      if (ready_time(e, k, w, u) <= t) {
+        issue_column(t, q, i, w);
+        issued = true;
+        break;
+      }
+    } else if (row_cmd == q.size() && k != Want::kWait && ready_time(e, k, w, u) <= t) {
+      row_cmd = i;
+      row_want = k;
+    }
+  }
+  if (!issued && row_cmd < q.size()) {
+    Entry& e = q[row_cmd];
+    if (row_want == Want::kAct) {
+      issue_act(t, e);
+    } else {
+      e.did_pre = true;
+      issue_pre(t, e.bank);
+    }
+    issued = true;
+  }
+  // Closed page: close used rows as soon as allowed.
+  if (!issued && m_closed) {
+    for (int i = 0; i < static_cast<int>(m_banks.size()); ++i) {
+      const Bank& b = m_banks[i];
+      if (b.open_row >= 0 && b.accessed && b.pre_ready <= t) {
+        issue_pre(t, i);
+        break;
+      }
+    }
+  }
+  m_next = compute_next(t + 1);
+}
+
+void DramController::emit(uint64_t t, DramCommandType type, int bank, int64_t row, int column) {
+  DramCommand c;
+  c.type = type;
+  c.cycle = t;
+  c.channel = m_channel;
+  c.pseudo_channel = m_pseudo;
+  c.bank_group = bank / m_s.banks_per_group;
+  c.bank = bank % m_s.banks_per_group;
+  c.row = row;
+  c.column = column;
+  m_sys.emit(c);
+}
+
+void DramController::issue_act(uint64_t t, Entry& e) {
+  Bank& b = m_banks[e.bank];
+  Group& g = m_groups[e.group];
+  e.did_act = true;
+  b.open_row = e.row;
+  b.accessed = false;
+  ++m_open_banks;
+  b.rd_ready = t + m_s.tRCD_rd;
+  b.wr_ready = t + m_s.tRCD_wr;
+  b.pre_ready = t + m_s.tRAS;
+  b.act_ready = t + m_s.tRC;
+  g.act_ready = std::max(g.act_ready, t + m_s.tRRD_L);
+  m_act_ready = std::max(m_act_ready, t + m_s.tRRD_S);
+  m_ref_ready = std::max(m_ref_ready, t + m_s.tRC);
+  m_faw[m_faw_head] = t;
+  m_faw_head = (m_faw_head + 1) % 4;
+  m_faw_count = std::min(4, m_faw_count + 1);
+  b.pending_hits = {0, 0};
+  for (int w = 0; w < 2; ++w)
+    for (const Entry& o : w ? m_writes : m_reads)
+      if (o.bank == e.bank && o.row == e.row) ++b.pending_hits[w];
+  ++m_sys.m_stats.activates;
+  emit(t, DramCommandType::kAct, e.bank, e.row, 0);
+}
+
+void DramController::issue_pre(uint64_t t, int bank) {
+  Bank& b = m_banks[bank];
+  const int64_t row = b.open_row;
+  b.open_row = -1;
+  b.accessed = false;
+  b.pending_hits = {0, 0};
+  --m_open_banks;
+  b.act_ready = std::max(b.act_ready, t + m_s.tRP);
+  m_ref_ready = std::max(m_ref_ready, t + m_s.tRP);
+  ++m_sys.m_stats.precharges;
+  emit(t, DramCommandType::kPre, bank, row, 0);
+}
+
+void DramController::issue_column(uint64_t t, std::vector<Entry>& q, size_t idx, bool w) {
+  Entry& e = q[idx];
+  Bank& b = m_banks[e.bank];
+  Group& g = m_groups[e.group];
+  DramStats& st = m_sys.m_stats;
+  if (e.bursts_done == 0) {
+    if (!e.did_act)
+      ++st.row_hits;
+    else if (e.did_pre)
+      ++st.row_conflicts;
+    else
+      ++st.row_misses;
+  }
+  const uint64_t spacing = std::max(m_s.tCCD_S, m_s.tBURST);
+  if (w) {
+    const uint64_t data_end = t + m_s.tCWL + m_s.tBURST;
+    b.pre_ready = std::max(b.pre_ready, data_end + m_s.tWR);
+    m_wr_ready = std::max(m_wr_ready, t + spacing);
+    g.wr_ready = std::max(g.wr_ready, t + m_s.tCCD_L);
+    m_rd_ready = std::max(m_rd_ready, data_end + m_s.tWTR_S);
+    g.rd_ready = std::max(g.rd_ready, data_end + m_s.tWTR_L);
+    ++st.writes_issued;
+  } else {
+    b.pre_ready = std::max(b.pre_ready, t + m_s.tRTP);
+    m_rd_ready = std::max(m_rd_ready, t + spacing);
+    g.rd_ready = std::max(g.rd_ready, t + m_s.tCCD_L);
+    // Write data may start only after the read data has left the bus, plus a bubble.
+    const int64_t turn = int64_t{m_s.tCL} + m_s.tBURST + m_s.tRTW_bubble - m_s.tCWL;
+    m_wr_ready = std::max<uint64_t>(m_wr_ready, t + std::max<int64_t>(turn, 1));
+    ++st.reads_issued;
+  }
+  st.data_bus_busy_cycles += m_s.tBURST;
+  emit(t, w ? DramCommandType::kWr : DramCommandType::kRd, e.bank, e.row, e.column + e.bursts_done);
+  if (++e.bursts_done == m_s.bursts_per_atom()) {
+    const uint64_t done = t + (w ? m_s.tCWL : m_s.tCL) + m_s.tBURST;
+    m_sys.complete_later(e.req, done);
+    --b.pending_hits[w];
+    if (m_closed) b.accessed = true;
+    q.erase(q.begin() + static_cast<std::ptrdiff_t>(idx));
+  }
+}
+
+void DramController::issue_ref(uint64_t t) {
+  DramStats& st = m_sys.m_stats;
+  for (size_t i = 0; i < m_banks.size(); ++i) {
+    m_banks[i].act_ready = std::max(m_banks[i].act_ready, t + m_s.tRFC);
+    st.refresh_cycles_per_bank[m_unit * m_banks.size() + i] += m_s.tRFC;
+  }
+  m_ref_ready = t + m_s.tRFC;
+  m_refresh_due += m_s.tREFI;
+  ++st.refreshes;
+  emit(t, DramCommandType::kRef, 0, 0, 0);
+}
+
+}  // namespace moesim

@@ -1,0 +1,99 @@
+#pragma once
+/// One pseudo-channel's controller: request queues, FR-FCFS, page policy, write drain,
+/// refresh and the per-bank timing state. Internal to DramSystem.
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "hw_models/memory/dram/dram.hpp"
+
+namespace moesim {
+
+/// Schedules the commands of one pseudo-channel, at most one per cycle.
+class DramController {
+ public:
+  /// Controller of unit `unit` (= channel * pseudo_channels + pseudo_channel) of `sys`.
+  DramController(DramSystem& sys, int unit);
+
+  /// True if the read (or write) queue has room.
+  bool has_room(bool is_write) const;
+  /// Queues a request already decoded to `loc`.
+  void enqueue(const DramRequest& r, const DramLocation& loc);
+  /// Issues at most one command at `cycle` (call only when next_event() <= cycle).
+  void tick(uint64_t cycle);
+  /// Lower bound of the next cycle at which this controller can issue a command.
+  uint64_t next_event() const { return m_next; }
+  /// Requests waiting in either queue.
+  size_t queued() const { return m_reads.size() + m_writes.size(); }
+
+ private:
+  struct Entry {
+    int64_t row;
+    int group;
+    int bank;    // flat bank index inside the pseudo-channel
+    int column;  // first column of the atom
+    int bursts_done = 0;
+    bool did_act = false;
+    bool did_pre = false;
+    uint64_t enqueued = 0;  // cycle it entered the queue (starvation guard)
+    DramRequest req;
+  };
+  struct Bank {
+    int64_t open_row = -1;
+    bool accessed = false;  // a request completed on the open row (closed-page policy)
+    uint64_t act_ready = 0, pre_ready = 0, rd_ready = 0, wr_ready = 0;
+    std::array<int, 2> pending_hits{};  // queued [read, write] requests to open_row
+  };
+  struct Group {
+    uint64_t act_ready = 0, rd_ready = 0, wr_ready = 0;
+  };
+  enum class Want { kColumn, kAct, kPre, kWait };
+
+  bool draining_next() const;
+  // Marks banks whose open row blocks a request of `q` older than the starvation limit.
+  void find_starved(const std::vector<Entry>& q, uint64_t now) const;
+  Want want(const Entry& e, bool writes, uint64_t now) const;
+  // Pseudo-channel-wide lower bounds, computed once per scan of a queue.
+  struct UnitReady {
+    uint64_t act;  // tRRD_S and tFAW
+    uint64_t col;  // tCCD_S, data bus, turnaround
+  };
+  UnitReady unit_ready(bool is_write) const;
+  // Earliest cycle the command `k` that `e` needs can issue (never for kWait).
+  uint64_t ready_time(const Entry& e, Want k, bool is_write, const UnitReady& u) const;
+  uint64_t compute_next(uint64_t from) const;
+
+  void issue_act(uint64_t t, Entry& e);
+  void issue_pre(uint64_t t, int bank);
+  void issue_column(uint64_t t, std::vector<Entry>& q, size_t idx, bool is_write);
+  void issue_ref(uint64_t t);
+  void emit(uint64_t t, DramCommandType type, int bank, int64_t row, int column);
+
+  DramSystem& m_sys;
+  const DramSpec& m_s;
+  const bool m_closed;
+  const uint64_t m_starvation_limit;
+  const int m_unit;
+  const int m_channel;
+  const int m_pseudo;
+  std::vector<Entry> m_reads;   // arrival order
+  std::vector<Entry> m_writes;  // arrival order
+  std::vector<Bank> m_banks;
+  mutable std::vector<uint64_t> m_starved;  // per bank: oldest starving request's enqueue
+  mutable bool m_any_starved = false;
+  std::vector<Group> m_groups;
+  uint64_t m_act_ready = 0;         // tRRD_S
+  uint64_t m_rd_ready = 0;          // tCCD_S, data bus, tWTR_S
+  uint64_t m_wr_ready = 0;          // tCCD_S, data bus, read-to-write turnaround
+  uint64_t m_ref_ready = 0;         // tRP/tRC/tRFC before the next REF
+  std::array<uint64_t, 4> m_faw{};  // last four ACT cycles, ring
+  int m_faw_count = 0;
+  int m_faw_head = 0;
+  uint64_t m_refresh_due;
+  bool m_draining = false;
+  uint64_t m_next = 0;
+  int m_open_banks = 0;
+};
+
+}  // namespace moesim

@@ -1,0 +1,59 @@
+/// Off-chip memory tier, fast fidelity: peak bandwidth times an efficiency, plus latency.
+
+#include <cmath>
+
+#include "hw_models/memory/fluid_memory.hpp"
+#include "sim/core/registry.hpp"
+
+namespace moesim {
+
+namespace {
+
+class FastDram final : public FluidMemory {
+ public:
+  static void declare(ParamSchema& s) {
+    s.add("capacity", ParamType::kSize, "capacity of the tier").at_least(1);
+    s.add("bandwidth", ParamType::kBandwidth, "peak bandwidth").at_least(1);
+    s.add("efficiency", ParamType::kFloat,
+          "fraction of peak bandwidth achieved on streaming transfers (refresh, turnarounds)")
+        .range(0.01, 1.0)
+        .default_value(1.0);
+    s.add("latency", ParamType::kTime, "latency from request to first byte")
+        .default_value(Quantity{100e-9, false});
+  }
+  explicit FastDram(const Memory::Args& a)
+      : FluidMemory(a.name, a.stats_parent,
+                    a.params.get_bytes_per_s("bandwidth") * a.params.get_float("efficiency"),
+                    sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(
+                        std::llround(a.params.get_seconds("latency", a.clock_hz) * 1e12))),
+                    a.params.get_bytes("capacity")) {}
+};
+
+MOESIM_REGISTER(Memory, FastDram, "fast",
+                "off-chip DRAM tier (HBM, DDR) as bandwidth x efficiency plus latency, "
+                "bandwidth shared fairly among concurrent transfers");
+
+class Sram final : public FluidMemory {
+ public:
+  static void declare(ParamSchema& s) {
+    s.add("capacity", ParamType::kSize, "on-chip SRAM capacity").at_least(1);
+    s.add("banks", ParamType::kInt, "independent banks").range(1, 1 << 20);
+    s.add("bytes_per_cycle", ParamType::kInt, "bytes one bank reads or writes per chip cycle")
+        .range(1, 1 << 16);
+    s.add("latency", ParamType::kTime, "access latency").default_value(Quantity{2, true});
+  }
+  explicit Sram(const Memory::Args& a)
+      : FluidMemory(a.name, a.stats_parent,
+                    static_cast<double>(a.params.get_int("banks")) *
+                        static_cast<double>(a.params.get_int("bytes_per_cycle")) * a.clock_hz,
+                    sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(
+                        std::llround(a.params.get_seconds("latency", a.clock_hz) * 1e12))),
+                    a.params.get_bytes("capacity")) {}
+};
+
+MOESIM_REGISTER(Memory, Sram, "sram",
+                "on-chip scratchpad: banks x bytes_per_cycle at the chip clock, shared by DMA "
+                "writes and operand reads");
+
+}  // namespace
+}  // namespace moesim

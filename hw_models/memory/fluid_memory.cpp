@@ -1,0 +1,112 @@
+#include "hw_models/memory/fluid_memory.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace moesim {
+
+using sc_core::sc_time;
+using sc_core::sc_time_stamp;
+
+MemoryStats::MemoryStats(const std::string& name, StatGroup* parent, double peak_bytes_per_s)
+    : StatGroup(name, parent),
+      bandwidth_utilisation(this, "bandwidth_utilisation", "1",
+                            "bytes moved / (peak bandwidth * simulated time)",
+                            [this] {
+                              const double t = sc_time_stamp().to_seconds();
+                              const double bytes = static_cast<double>(read_bytes.get()) +
+                                                   static_cast<double>(write_bytes.get());
+                              return t > 0 ? bytes / (peak * t) : 0.0;
+                            }),
+      mean_bandwidth(this, "mean_bandwidth", "B/s", "bytes moved / simulated time",
+                     [this] {
+                       const double t = sc_time_stamp().to_seconds();
+                       const double bytes = static_cast<double>(read_bytes.get()) +
+                                            static_cast<double>(write_bytes.get());
+                       return t > 0 ? bytes / t : 0.0;
+                     }),
+      peak_bandwidth(this, "peak_bandwidth", "B/s", "peak bandwidth", [this] { return peak; }),
+      peak(peak_bytes_per_s) {}
+
+FluidMemory::FluidMemory(const sc_core::sc_module_name& name, StatGroup* stats_parent,
+                         double bytes_per_s, sc_time latency, uint64_t capacity)
+    : Memory(name),
+      m_bytes_per_s(bytes_per_s),
+      m_latency(latency),
+      m_capacity(capacity),
+      m_stats(std::make_unique<MemoryStats>(static_cast<const char*>(name), stats_parent,
+                                            bytes_per_s)) {
+  SC_METHOD(on_finish);
+  sensitive << m_finish_event;
+  dont_initialize();
+  SC_METHOD(on_deliver);
+  sensitive << m_deliver_event;
+  dont_initialize();
+}
+
+void FluidMemory::settle() {
+  const sc_time now = sc_time_stamp();
+  if (!m_active.empty() && now > m_last_settle) {
+    const double dt = (now - m_last_settle).to_seconds();
+    const double moved = dt * m_bytes_per_s / static_cast<double>(m_active.size());
+    for (Active& a : m_active) a.remaining = std::max(0.0, a.remaining - moved);
+    m_stats->busy_s += dt;
+  }
+  m_last_settle = now;
+}
+
+void FluidMemory::reschedule() {
+  m_finish_event.cancel();
+  if (m_active.empty()) return;
+  double min_rem = m_active.front().remaining;
+  for (const Active& a : m_active) min_rem = std::min(min_rem, a.remaining);
+  const double secs = min_rem * static_cast<double>(m_active.size()) / m_bytes_per_s;
+  // Round up to whole picoseconds so a transfer never finishes early.
+  const double ps = std::ceil(secs * 1e12);
+  m_finish_event.notify(sc_time::from_value(static_cast<sc_dt::uint64>(ps)));
+}
+
+void FluidMemory::transfer(uint64_t bytes, bool write, MemoryClient* client, uint64_t tag) {
+  if (write) {
+    m_stats->write_bytes += bytes;
+    ++m_stats->writes;
+  } else {
+    m_stats->read_bytes += bytes;
+    ++m_stats->reads;
+  }
+  settle();
+  m_active.push_back({static_cast<double>(bytes), client, tag});
+  reschedule();
+}
+
+void FluidMemory::on_finish() {
+  settle();
+  // A transfer whose remainder is below a thousandth of a byte is done (rounding of the
+  // event time to picoseconds leaves such crumbs).
+  const sc_time due = sc_time_stamp() + m_latency;
+  bool any = false;
+  for (size_t i = 0; i < m_active.size();) {
+    if (m_active[i].remaining < 1e-3) {
+      m_pending.push_back({due, m_active[i].client, m_active[i].tag});
+      m_active[i] = m_active.back();
+      m_active.pop_back();
+      any = true;
+    } else {
+      ++i;
+    }
+  }
+  reschedule();
+  if (any && m_pending.size() >= 1) m_deliver_event.notify(m_pending.front().due - sc_time_stamp());
+}
+
+void FluidMemory::on_deliver() {
+  const sc_time now = sc_time_stamp();
+  while (!m_pending.empty() && m_pending.front().due <= now) {
+    Pending p = m_pending.front();
+    m_pending.pop_front();
+    p.client->transfer_done(p.tag);
+  }
+  if (!m_pending.empty()) m_deliver_event.notify(m_pending.front().due - now);
+}
+
+}  // namespace moesim

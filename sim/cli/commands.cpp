@@ -1,0 +1,402 @@
+#include "sim/cli/commands.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "hw_models/chip/dma.hpp"
+#include "hw_models/compute/compute_unit.hpp"
+#include "hw_models/compute/vector_unit.hpp"
+#include "sim/cli/cmd_mem.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/error.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/engine/run_spec.hpp"
+#include "sim/engine/simulation.hpp"
+#include "workloads/trace/synthetic.hpp"
+
+namespace moesim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMainHelp =
+    R"(moesim: cycle-level simulator of Mixture-of-Experts accelerators
+
+usage: moesim <command> [options]
+
+commands:
+  run CONFIG        simulate a config and write stats.json, stats.csv, effective_config.toml
+  validate CONFIG   check a config (and its trace header) without simulating
+  list              registered models with their parameters, and the shipped presets
+  trace generate    write a synthetic routing trace (uniform or Zipf)
+  trace convert     convert a trace between .csv and .moetrace
+  mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
+
+options:
+  --help            help for moesim or for a command (moesim run --help)
+  --version         print the version
+
+exit codes: 0 success, 2 bad input (config, trace, arguments, missing file), 1 internal error
+)";
+
+constexpr const char* kRunHelp =
+    R"(usage: moesim run CONFIG [--set key.path=value]... [--out DIR] [--seed N] [--quiet]
+
+Simulates CONFIG and writes DIR/stats.json, DIR/stats.csv and DIR/effective_config.toml
+(each written to a temporary file and renamed into place). DIR defaults to out/<config name>.
+
+  --set key.path=value  override any config key (repeatable), e.g. --set chip.memory.hbm.bandwidth=3.2TB/s
+  --out DIR             output directory
+  --seed N              seed of every random choice (sets sim.seed)
+  --quiet               no progress lines and no summary table
+)";
+
+constexpr const char* kValidateHelp = R"(usage: moesim validate CONFIG [--set key.path=value]...
+
+Loads CONFIG with its includes and overrides, checks every key against the registered
+models, opens the trace and checks its header against the model. Prints "ok" and exits 0,
+or prints one error and exits 2.
+)";
+
+constexpr const char* kListHelp = R"(usage: moesim list
+
+Every registered model (by interface) with its parameters, types, units, defaults, ranges
+and a one-line description; the fixed config sections; and the shipped presets.
+)";
+
+constexpr const char* kTraceHelp =
+    R"(usage: moesim trace generate --layers L --experts E --top-k K --steps S --batch B
+                             [--phase decode|prefill] [--context C] [--prompt-tokens P]
+                             [--dist uniform|zipf] [--zipf-s S] [--seed N] [--model NAME] OUT
+       moesim trace convert IN OUT
+
+generate: a seeded synthetic trace; OUT ending in .csv is text, .moetrace is binary.
+convert:  reads IN (either form) and writes OUT in the form its extension names.
+)";
+
+[[noreturn]] void usage_error(const std::string& cmd, const std::string& msg) {
+  throw InputError(fmt::format("{}: {} (see 'moesim {} --help')", cmd, msg, cmd));
+}
+
+bool wants_help(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+uint64_t parse_u64(const std::string& cmd, const std::string& opt, const std::string& v) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 19) {
+    usage_error(cmd, fmt::format("{} expects a non-negative integer, got '{}'", opt, v));
+  }
+  return std::stoull(v);
+}
+
+/// Options shared by run and validate.
+struct ConfigOptions {
+  std::string config;
+  std::vector<std::string> sets;
+  std::optional<std::string> out;
+  std::optional<uint64_t> seed;
+  bool quiet = false;
+};
+
+ConfigOptions parse_config_options(const std::string& cmd, const std::vector<std::string>& args,
+                                   bool run_options) {
+  ConfigOptions o;
+  std::vector<std::string> known = {"--set"};
+  if (run_options) known.insert(known.end(), {"--out", "--seed", "--quiet"});
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      const size_t eq = a.find('=');
+      if (eq != std::string::npos) return a.substr(eq + 1);
+      if (i + 1 >= args.size()) usage_error(cmd, fmt::format("{} needs a value", a));
+      return args[++i];
+    };
+    const std::string flag = a.substr(0, a.find('='));
+    if (flag == "--set") {
+      o.sets.push_back(a == "--set" ? value() : a.substr(6));
+    } else if (run_options && flag == "--out") {
+      o.out = value();
+    } else if (run_options && flag == "--seed") {
+      o.seed = parse_u64(cmd, "--seed", value());
+    } else if (run_options && a == "--quiet") {
+      o.quiet = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      const std::string hint = did_you_mean(flag, known);
+      usage_error(cmd, fmt::format("unknown option '{}'{}", flag,
+                                   hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    } else if (o.config.empty()) {
+      o.config = a;
+    } else {
+      usage_error(cmd, fmt::format("unexpected argument '{}'", a));
+    }
+  }
+  if (o.config.empty()) usage_error(cmd, "missing CONFIG");
+  if (o.seed) o.sets.push_back(fmt::format("sim.seed={}", *o.seed));
+  return o;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::fputs(kRunHelp, stdout);
+    return 0;
+  }
+  const ConfigOptions o = parse_config_options("run", args, true);
+  Config cfg = Config::load(o.config, o.sets);
+  const RunSpec spec = build_run_spec(cfg);
+  const std::string out_dir = o.out ? *o.out : (fs::path("out") / spec.name).string();
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec)
+    throw InputError(fmt::format("{}: cannot create output directory ({})", out_dir, ec.message()));
+  // A failed run must not leave an earlier run's results looking like this run's.
+  for (const char* f : {"stats.json", "stats.csv", "effective_config.toml"}) {
+    fs::remove(fs::path(out_dir) / f, ec);
+  }
+  Simulation sim(spec, open_workload(spec), !o.quiet);
+  sim.run();
+  write_file_atomic((fs::path(out_dir) / "effective_config.toml").string(), cfg.effective_toml());
+  write_file_atomic((fs::path(out_dir) / "stats.csv").string(), sim.stats_csv());
+  write_file_atomic((fs::path(out_dir) / "stats.json").string(), sim.stats_json());
+  if (!o.quiet) {
+    std::fputs(sim.summary_table().c_str(), stdout);
+    std::printf("  %-22s%s\n", "results", (fs::path(out_dir) / "stats.json").string().c_str());
+  }
+  return 0;
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::fputs(kValidateHelp, stdout);
+    return 0;
+  }
+  const ConfigOptions o = parse_config_options("validate", args, false);
+  Config cfg = Config::load(o.config, o.sets);
+  const RunSpec spec = build_run_spec(cfg);
+  open_workload(spec);
+  std::printf("%s: ok\n", o.config.c_str());
+  return 0;
+}
+
+std::string value_text(const ParamValue& v, ParamType t) {
+  return std::visit(
+      [t](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Quantity>) {
+          Dim d = t == ParamType::kSize        ? Dim::kSize
+                  : t == ParamType::kBandwidth ? Dim::kBandwidth
+                  : t == ParamType::kFrequency ? Dim::kFrequency
+                                               : Dim::kTime;
+          return "\"" + format_quantity(x, d) + "\"";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return "\"" + x + "\"";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return x ? "true" : "false";
+        } else {
+          return fmt::format("{}", x);
+        }
+      },
+      v);
+}
+
+void print_schema(const ParamSchema& s, const std::string& indent) {
+  for (const ParamSpec& p : s.params()) {
+    std::string range;
+    if (p.min && p.max) {
+      range = fmt::format(" [{}..{}]", *p.min, *p.max);
+    } else if (p.min) {
+      range = fmt::format(" [>= {}]", *p.min);
+    }
+    if (!p.choices.empty()) range = fmt::format(" {{{}}}", fmt::join(p.choices, ", "));
+    const std::string def =
+        p.default_val ? "default " + value_text(*p.default_val, p.type) : "required";
+    std::printf("%s%-22s %-10s%s, %s\n%s    %s\n", indent.c_str(), p.name.c_str(),
+                param_type_name(p.type), range.c_str(), def.c_str(), indent.c_str(),
+                p.description.c_str());
+  }
+}
+
+template <class Interface>
+void print_registry(const char* title, const char* section) {
+  std::printf("\n%s (%s, chosen with type = \"...\")\n", title, section);
+  for (const auto& [name, e] : Registry<Interface>::instance().entries()) {
+    std::printf("  %s: %s\n", name.c_str(), e.description.c_str());
+    print_schema(e.schema, "    ");
+  }
+}
+
+void print_presets(const char* title, const fs::path& dir) {
+  std::printf("\n%s (%s)\n", title, dir.string().c_str());
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) std::printf("  %s\n", n.c_str());
+}
+
+int cmd_list(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::fputs(kListHelp, stdout);
+    return 0;
+  }
+  if (!args.empty()) usage_error("list", fmt::format("unexpected argument '{}'", args[0]));
+  std::printf("Config sections\n");
+  std::printf("  [sim]\n");
+  print_schema(sim_schema(), "    ");
+  ParamSchema model("model");
+  ModelSpec::declare(model);
+  std::printf("  [model]\n");
+  print_schema(model, "    ");
+  ParamSchema chip("chip");
+  ChipSpec::declare(chip);
+  std::printf(
+      "  [chip] (with [chip.compute], [chip.vector], [chip.dma], [chip.sram] and one "
+      "[chip.memory.NAME] per tier)\n");
+  print_schema(chip, "    ");
+  std::printf("  [mapping]\n");
+  print_schema(mapping_schema(), "    ");
+  std::printf("  [workload] type = \"trace\"\n");
+  print_schema(workload_schema("trace"), "    ");
+  std::printf("  [workload] type = \"synthetic\"\n");
+  print_schema(workload_schema("synthetic"), "    ");
+  print_registry<ComputeUnit>("Compute units", "[chip.compute]");
+  print_registry<VectorUnit>("Vector units", "[chip.vector]");
+  print_registry<DmaEngine>("DMA engines", "[chip.dma]");
+  print_registry<Memory>("Memories", "[chip.sram], [chip.memory.NAME]");
+  const fs::path root = MOESIM_SOURCE_DIR;
+  print_presets("Hardware presets", root / "configs" / "hw");
+  print_presets("Model presets", root / "workloads" / "models");
+  print_presets("Run configs", root / "configs");
+  return 0;
+}
+
+int cmd_trace(const std::vector<std::string>& args) {
+  if (args.empty() || wants_help(args)) {
+    std::fputs(kTraceHelp, stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string sub = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (sub == "convert") {
+    if (rest.size() != 2) usage_error("trace convert", "expects IN and OUT");
+    auto reader = open_trace(rest[0]);
+    auto writer = create_trace_writer(rest[1], reader->meta());
+    TraceStep step;
+    while (reader->next(step)) writer->write(step);
+    writer->finish();
+    return 0;
+  }
+  if (sub != "generate") {
+    const std::string hint = did_you_mean(sub, {"generate", "convert"});
+    usage_error("trace", fmt::format("unknown subcommand '{}'{}", sub,
+                                     hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  SyntheticSpec s;
+  s.model = "custom";
+  std::string out;
+  const std::vector<std::string> known = {"--layers", "--experts", "--top-k",   "--steps",
+                                          "--batch",  "--phase",   "--context", "--prompt-tokens",
+                                          "--dist",   "--zipf-s",  "--seed",    "--model"};
+  bool have_layers = false, have_experts = false, have_k = false, have_steps = false,
+       have_batch = false;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    const std::string& a = rest[i];
+    if (a.size() > 1 && a[0] == '-') {
+      if (i + 1 >= rest.size()) usage_error("trace generate", a + " needs a value");
+      const std::string v = rest[++i];
+      const std::string c = "trace generate";
+      if (a == "--layers") {
+        s.layers = static_cast<uint32_t>(parse_u64(c, a, v));
+        have_layers = true;
+      } else if (a == "--experts") {
+        s.experts = static_cast<uint32_t>(parse_u64(c, a, v));
+        have_experts = true;
+      } else if (a == "--top-k") {
+        s.top_k = static_cast<uint32_t>(parse_u64(c, a, v));
+        have_k = true;
+      } else if (a == "--steps") {
+        s.steps = parse_u64(c, a, v);
+        have_steps = true;
+      } else if (a == "--batch") {
+        s.batch = static_cast<uint32_t>(parse_u64(c, a, v));
+        have_batch = true;
+      } else if (a == "--context") {
+        s.context = static_cast<uint32_t>(parse_u64(c, a, v));
+      } else if (a == "--prompt-tokens") {
+        s.prompt_tokens = static_cast<uint32_t>(parse_u64(c, a, v));
+      } else if (a == "--seed") {
+        s.seed = parse_u64(c, a, v);
+      } else if (a == "--model") {
+        s.model = v;
+      } else if (a == "--phase") {
+        if (v != "decode" && v != "prefill") usage_error(c, "--phase expects decode or prefill");
+        s.phase = v == "decode" ? SyntheticSpec::Phase::kDecode : SyntheticSpec::Phase::kPrefill;
+      } else if (a == "--dist") {
+        if (v != "uniform" && v != "zipf") usage_error(c, "--dist expects uniform or zipf");
+        s.dist = v == "zipf" ? SyntheticSpec::Dist::kZipf : SyntheticSpec::Dist::kUniform;
+      } else if (a == "--zipf-s") {
+        char* end = nullptr;
+        s.zipf_s = std::strtod(v.c_str(), &end);
+        if (v.empty() || *end != '\0') usage_error(c, "--zipf-s expects a number, got '" + v + "'");
+      } else {
+        const std::string hint = did_you_mean(a, known);
+        usage_error(c, fmt::format("unknown option '{}'{}", a,
+                                   hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+    } else if (out.empty()) {
+      out = a;
+    } else {
+      usage_error("trace generate", fmt::format("unexpected argument '{}'", a));
+    }
+  }
+  if (!have_layers || !have_experts || !have_k || !have_steps || !have_batch) {
+    usage_error("trace generate", "--layers, --experts, --top-k, --steps and --batch are required");
+  }
+  if (out.empty()) usage_error("trace generate", "missing OUT");
+  auto reader = make_synthetic_trace(s);
+  auto writer = create_trace_writer(out, reader->meta());
+  TraceStep step;
+  while (reader->next(step)) writer->write(step);
+  writer->finish();
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::fputs(kMainHelp, stderr);
+    return 2;
+  }
+  const std::string& cmd = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kMainHelp, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("moesim %s\n", MOESIM_VERSION);
+    return 0;
+  }
+  if (cmd == "run") return cmd_run(rest);
+  if (cmd == "validate") return cmd_validate(rest);
+  if (cmd == "list") return cmd_list(rest);
+  if (cmd == "trace") return cmd_trace(rest);
+  if (cmd == "mem") return cmd_mem(rest);
+  const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem"});
+  throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
+                               hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+}  // namespace moesim

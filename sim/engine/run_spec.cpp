@@ -1,0 +1,224 @@
+#include "sim/engine/run_spec.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+#include "sim/core/registry.hpp"
+
+namespace moesim {
+
+ParamSchema sim_schema() {
+  ParamSchema s("sim");
+  s.add("seed", ParamType::kInt, "seed of every random choice (synthetic traces)")
+      .range(0, 9.2e18)
+      .default_value(int64_t{1});
+  return s;
+}
+
+ParamSchema mapping_schema() {
+  ParamSchema s("mapping");
+  s.add("weights", ParamType::kString, "memory tier the weights stream from (a chip.memory name)");
+  s.add("kv_cache", ParamType::kString, "memory tier holding the KV cache (a chip.memory name)");
+  s.add("weight_buffer", ParamType::kSize,
+        "SRAM reserved for streaming weight tiles; a tile is weight_buffer / weight_buffers")
+      .at_least(1);
+  s.add("weight_buffers", ParamType::kInt, "tile buffers in the ring (2 = double buffering)")
+      .range(1, 64)
+      .default_value(int64_t{2});
+  s.add("attention_q_tile", ParamType::kInt, "query rows per block of causal attention")
+      .range(1, 1 << 20)
+      .default_value(int64_t{128});
+  return s;
+}
+
+ParamSchema workload_schema(const std::string& type) {
+  ParamSchema s("workload");
+  s.add("max_steps", ParamType::kInt, "simulate at most this many steps (0 = all)")
+      .at_least(0)
+      .default_value(int64_t{0});
+  if (type == "trace") {
+    s.add("path", ParamType::kPath, "routing trace (.csv or .moetrace)");
+  } else {
+    s.add("phase", ParamType::kEnum,
+          "decode: one token per request per step; prefill: "
+          "whole prompts")
+        .one_of({"decode", "prefill"});
+    s.add("batch", ParamType::kInt, "requests per step").range(1, 1 << 24);
+    s.add("steps", ParamType::kInt, "steps to generate").range(1, 1e12);
+    s.add("context", ParamType::kInt, "decode: tokens already in each request's KV cache")
+        .range(0, 1 << 24)
+        .default_value(int64_t{0});
+    s.add("prompt_tokens", ParamType::kInt, "prefill: prompt tokens per request")
+        .range(1, 1 << 24)
+        .default_value(int64_t{1});
+    s.add("distribution", ParamType::kEnum, "expert popularity").one_of({"uniform", "zipf"});
+    s.add("zipf_s", ParamType::kFloat, "Zipf exponent (distribution = \"zipf\")")
+        .range(1e-6, 100)
+        .default_value(1.0);
+  }
+  return s;
+}
+
+namespace {
+
+/// "1.0 GiB", "520.0 MiB": for messages next to an exact byte count.
+std::string human_bytes(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int i = 0;
+  while (v >= 1024 && i < 4) {
+    v /= 1024;
+    ++i;
+  }
+  return fmt::format("{:.1f} {}", v, units[i]);
+}
+
+template <class Interface>
+ComponentSpec component(Config& cfg, const std::string& path) {
+  const auto& reg = Registry<Interface>::instance();
+  ComponentSpec c;
+  c.type = cfg.choose(path + ".type", reg.names());
+  c.params = cfg.section(path, reg.find(c.type)->schema);
+  return c;
+}
+
+}  // namespace
+
+RunSpec build_run_spec(Config& cfg) {
+  RunSpec spec;
+  spec.name = cfg.name();
+  const Params sim = cfg.section("sim", sim_schema());
+  spec.seed = static_cast<uint64_t>(sim.get_int("seed"));
+
+  ParamSchema model_schema("model");
+  ModelSpec::declare(model_schema);
+  spec.model = ModelSpec::from_params(cfg.section("model", model_schema));
+  if (const auto problem = spec.model.check()) {
+    throw InputError(fmt::format("{}: model.{}: {}", cfg.where("model." + problem->key).str(),
+                                 problem->key, problem->message));
+  }
+
+  ParamSchema chip_schema("chip");
+  ChipSpec::declare(chip_schema);
+  const Params chip = cfg.section("chip", chip_schema);
+  spec.chip.clock_hz = chip.get_hz("frequency");
+  spec.chip.compute = component<ComputeUnit>(cfg, "chip.compute");
+  spec.chip.vector = component<VectorUnit>(cfg, "chip.vector");
+  spec.chip.dma = component<DmaEngine>(cfg, "chip.dma");
+  spec.chip.sram = component<Memory>(cfg, "chip.sram");
+  std::vector<std::string> tier_names = cfg.subtables("chip.memory");
+  if (tier_names.empty()) {
+    throw InputError(
+        fmt::format("{}: chip.memory: no memory tier (expected a table such as "
+                    "[chip.memory.hbm])",
+                    cfg.where("chip").str()));
+  }
+  for (const std::string& t : tier_names) {
+    spec.chip.tiers.emplace_back(t, component<Memory>(cfg, "chip.memory." + t));
+  }
+
+  const Params map = cfg.section("mapping", mapping_schema());
+  auto tier_of = [&](const char* key) {
+    const std::string v = map.get_string(key);
+    for (const std::string& t : tier_names) {
+      if (t == v) return v;
+    }
+    const std::string hint = did_you_mean(v, tier_names);
+    throw InputError(fmt::format("{}: mapping.{}: '{}' is not a memory tier (tiers: {}){}",
+                                 cfg.where(std::string("mapping.") + key).str(), key, v,
+                                 fmt::join(tier_names, ", "),
+                                 hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  };
+  spec.chip.weights_tier = tier_of("weights");
+  spec.chip.kv_cache_tier = tier_of("kv_cache");
+  for (const auto& [tname, tier] : spec.chip.tiers) {
+    if (tname != spec.chip.weights_tier) continue;
+    const uint64_t cap = tier.params.get_bytes("capacity");
+    const uint64_t need = spec.model.total_weight_bytes();
+    if (need > cap) {
+      throw InputError(
+          fmt::format("{}: mapping.weights: model '{}' has {} B ({}) of weights, more than "
+                      "chip.memory.{}.capacity = {} B ({})",
+                      cfg.where("mapping.weights").str(), spec.model.name, need, human_bytes(need),
+                      tname, cap, human_bytes(cap)));
+    }
+  }
+  spec.plan.weight_buffers = static_cast<uint32_t>(map.get_int("weight_buffers"));
+  spec.plan.weight_tile_bytes = map.get_bytes("weight_buffer") / spec.plan.weight_buffers;
+  spec.plan.attention_q_tile = static_cast<uint32_t>(map.get_int("attention_q_tile"));
+  const uint64_t sram_cap = spec.chip.sram.params.get_bytes("capacity");
+  if (map.get_bytes("weight_buffer") > sram_cap) {
+    throw InputError(fmt::format(
+        "{}: mapping.weight_buffer: {} B ({}) does not fit in chip.sram.capacity = {} B ({})",
+        cfg.where("mapping.weight_buffer").str(), map.get_bytes("weight_buffer"),
+        human_bytes(map.get_bytes("weight_buffer")), sram_cap, human_bytes(sram_cap)));
+  }
+  if (spec.plan.weight_tile_bytes == 0) {
+    throw InputError(fmt::format("{}: mapping.weight_buffer: smaller than weight_buffers",
+                                 cfg.where("mapping.weight_buffer").str()));
+  }
+
+  const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic"});
+  const Params w = cfg.section("workload", workload_schema(wtype));
+  spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
+  if (wtype == "trace") {
+    spec.workload.source = WorkloadSpec::Source::kTrace;
+    spec.workload.trace_path = w.get_string("path");
+    spec.workload.trace_path_loc = cfg.where("workload.path").str();
+  } else {
+    spec.workload.source = WorkloadSpec::Source::kSynthetic;
+    SyntheticSpec& s = spec.workload.synthetic;
+    s.model = spec.model.name;
+    s.layers = spec.model.moe_layers();
+    s.experts = spec.model.experts;
+    s.top_k = spec.model.top_k;
+    s.steps = static_cast<uint64_t>(w.get_int("steps"));
+    s.batch = static_cast<uint32_t>(w.get_int("batch"));
+    s.phase = w.get_string("phase") == "decode" ? SyntheticSpec::Phase::kDecode
+                                                : SyntheticSpec::Phase::kPrefill;
+    s.context = static_cast<uint32_t>(w.get_int("context"));
+    s.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
+    s.dist = w.get_string("distribution") == "zipf" ? SyntheticSpec::Dist::kZipf
+                                                    : SyntheticSpec::Dist::kUniform;
+    s.zipf_s = w.get_float("zipf_s");
+    s.seed = spec.seed;
+  }
+  cfg.check_all_consumed();
+  return spec;
+}
+
+std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
+  std::unique_ptr<TraceReader> reader;
+  if (spec.workload.source == WorkloadSpec::Source::kSynthetic) {
+    reader = make_synthetic_trace(spec.workload.synthetic);
+  } else {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(spec.workload.trace_path, ec)) {
+      throw InputError(fmt::format("{}: workload.path: cannot open trace \"{}\" ({})",
+                                   spec.workload.trace_path_loc, spec.workload.trace_path,
+                                   std::filesystem::exists(spec.workload.trace_path, ec)
+                                       ? "not a regular file"
+                                       : "No such file or directory"));
+    }
+    reader = open_trace(spec.workload.trace_path);
+  }
+  const TraceMeta& meta = reader->meta();
+  const ModelSpec& m = spec.model;
+  const std::string& path = spec.workload.trace_path;
+  if (meta.layers != m.moe_layers()) {
+    throw InputError(fmt::format("{}: trace has {} MoE layers but model '{}' has {} (set by {})",
+                                 path, meta.layers, m.name, m.moe_layers(),
+                                 spec.workload.trace_path_loc));
+  }
+  if (meta.experts != m.experts) {
+    throw InputError(
+        fmt::format("{}: trace has {} experts per layer but model '{}' has {} "
+                    "(set by {})",
+                    path, meta.experts, m.name, m.experts, spec.workload.trace_path_loc));
+  }
+  return reader;
+}
+
+}  // namespace moesim

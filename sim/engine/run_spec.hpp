@@ -1,0 +1,49 @@
+#pragma once
+/// The typed description of one run, built from a Config with every key checked.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hw_models/chip/chip.hpp"
+#include "sim/config/config.hpp"
+#include "sim/plan/model.hpp"
+#include "sim/plan/plan.hpp"
+#include "workloads/trace/synthetic.hpp"
+#include "workloads/trace/trace.hpp"
+
+namespace moesim {
+
+/// Where the routing trace comes from.
+struct WorkloadSpec {
+  enum class Source { kTrace, kSynthetic };
+  Source source = Source::kTrace;
+  std::string trace_path;      ///< kTrace: resolved path
+  std::string trace_path_loc;  ///< where the path was set, for messages
+  SyntheticSpec synthetic;     ///< kSynthetic
+  uint64_t max_steps = 0;      ///< 0 = the whole trace
+};
+
+/// Everything a run needs.
+struct RunSpec {
+  std::string name;  ///< config name (file name without extension)
+  uint64_t seed = 1;
+  ModelSpec model;
+  ChipSpec chip;
+  PlanOptions plan;
+  WorkloadSpec workload;
+};
+
+/// Reads and validates every section of `cfg` (then check_all_consumed()). Throws
+/// InputError naming file:line:column and the key for any problem.
+RunSpec build_run_spec(Config& cfg);
+
+/// Opens the workload's trace and checks it against the model. Throws InputError.
+std::unique_ptr<TraceReader> open_workload(const RunSpec& spec);
+
+/// Schemas of the fixed sections, for `moesim list`.
+ParamSchema sim_schema();
+ParamSchema mapping_schema();
+ParamSchema workload_schema(const std::string& type);
+
+}  // namespace moesim

@@ -1,0 +1,260 @@
+#include "sim/engine/simulation.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+
+namespace moesim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string si(double v, const char* unit) {
+  const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
+  int i = 0;
+  while (std::fabs(v) >= 1000 && i < 5) {
+    v /= 1000;
+    ++i;
+  }
+  return fmt::format("{:.3g} {}{}", v, prefixes[i], unit);
+}
+
+std::string seconds_text(double s) {
+  if (s >= 1) return fmt::format("{:.4g} s", s);
+  if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
+  if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
+  return fmt::format("{:.4g} ns", s * 1e9);
+}
+
+}  // namespace
+
+Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, bool progress)
+    : m_spec(spec), m_trace(std::move(trace)), m_root_dummy("unused"), m_progress(progress) {
+  m_chip = std::make_unique<Chip>("chip0", m_spec.chip);
+  Planner planner(m_spec.model, m_spec.plan);
+  auto last = std::make_shared<Clock::time_point>(Clock::now());
+  auto start = std::make_shared<Clock::time_point>(Clock::now());
+  uint64_t total = m_spec.workload.max_steps;
+  if (m_spec.workload.source == WorkloadSpec::Source::kSynthetic) {
+    const uint64_t gen = m_spec.workload.synthetic.steps;
+    total = total == 0 ? gen : std::min(total, gen);
+  }
+  Sequencer::Progress cb;
+  if (m_progress) {
+    cb = [last, start, total](uint64_t done) {
+      const auto now = Clock::now();
+      if (now - *last < std::chrono::seconds(2)) return;
+      *last = now;
+      const double el = std::chrono::duration<double>(now - *start).count();
+      const double sim_s = sc_core::sc_time_stamp().to_seconds();
+      if (total > 0) {
+        const double eta =
+            el * static_cast<double>(total - std::min(total, done)) / static_cast<double>(done);
+        std::fprintf(stderr,
+                     "moesim: step %llu/%llu (%.0f%%), simulated %s, elapsed %.1f s, ETA %.1f s\n",
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                     100.0 * static_cast<double>(done) / static_cast<double>(total),
+                     seconds_text(sim_s).c_str(), el, eta);
+      } else {
+        std::fprintf(stderr, "moesim: step %llu, simulated %s, elapsed %.1f s\n",
+                     static_cast<unsigned long long>(done), seconds_text(sim_s).c_str(), el);
+      }
+    };
+  }
+  m_seq = std::make_unique<Sequencer>("sequencer0", *m_chip, *m_trace, planner,
+                                      m_spec.workload.max_steps, nullptr, std::move(cb));
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::run() {
+  const auto t0 = Clock::now();
+  sc_core::sc_start();
+  m_wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (m_seq->error()) std::rethrow_exception(m_seq->error());
+}
+
+Summary Simulation::summary() const {
+  Summary s;
+  s.time_s = sc_core::sc_time_stamp().to_seconds();
+  s.cycles = static_cast<uint64_t>(std::ceil(s.time_s * m_spec.chip.clock_hz - 1e-6));
+  const WorkloadStats& w = m_seq->stats();
+  s.steps = w.steps.get();
+  s.tokens = w.tokens.get();
+  s.assignments = w.assignments.get();
+  s.tokens_per_s = s.time_s > 0 ? static_cast<double>(s.tokens) / s.time_s : 0.0;
+  auto consider = [&](const std::string& name, const char* kind, double u) {
+    if (s.bottleneck.empty() || u > s.bottleneck_utilisation) {
+      s.bottleneck = name;
+      s.bottleneck_kind = kind;
+      s.bottleneck_utilisation = u;
+    }
+  };
+  Chip& chip = *m_chip;
+  consider(chip.compute().unit_stats().full_name(), "compute",
+           chip.compute().unit_stats().utilisation.value());
+  consider(chip.vector().unit_stats().full_name(), "vector",
+           chip.vector().unit_stats().utilisation.value());
+  consider(chip.sram().stats().full_name(), "memory bandwidth",
+           chip.sram().stats().bandwidth_utilisation.value());
+  for (const auto& [name, mem] : chip.tiers()) {
+    consider(mem->stats().full_name(), "memory bandwidth",
+             mem->stats().bandwidth_utilisation.value());
+  }
+  return s;
+}
+
+std::string Simulation::stats_json() const {
+  const Summary s = summary();
+  std::string out = "{\n  \"schema_version\": 1,\n";
+  out += fmt::format("  \"moesim_version\": \"{}\",\n", MOESIM_VERSION);
+  out += fmt::format("  \"config\": \"{}\",\n", json_escape(m_spec.name));
+  out += fmt::format("  \"model\": \"{}\",\n", json_escape(m_spec.model.name));
+  out += fmt::format("  \"seed\": {},\n", m_spec.seed);
+  out += "  \"summary\": {\n";
+  out += fmt::format("    \"cycles\": {},\n", s.cycles);
+  out += fmt::format("    \"clock_hz\": {},\n", format_stat_number(m_spec.chip.clock_hz, false));
+  out += fmt::format("    \"time_s\": {},\n", format_stat_number(s.time_s, false));
+  out += fmt::format("    \"steps\": {},\n", s.steps);
+  out += fmt::format("    \"tokens\": {},\n", s.tokens);
+  out += fmt::format("    \"assignments\": {},\n", s.assignments);
+  out += fmt::format("    \"tokens_per_s\": {},\n", format_stat_number(s.tokens_per_s, false));
+  out += fmt::format("    \"bottleneck\": \"{}\",\n", json_escape(s.bottleneck));
+  out += fmt::format("    \"bottleneck_kind\": \"{}\",\n", json_escape(s.bottleneck_kind));
+  out += fmt::format("    \"bottleneck_utilisation\": {}\n",
+                     format_stat_number(s.bottleneck_utilisation, false));
+  out += "  },\n";
+  out +=
+      "  \"summary_units\": {\"cycles\": \"cycles\", \"clock_hz\": \"Hz\", \"time_s\": \"s\", "
+      "\"steps\": \"steps\", \"tokens\": \"tokens\", \"assignments\": \"assignments\", "
+      "\"tokens_per_s\": \"tokens/s\", \"bottleneck_utilisation\": \"1\"},\n";
+  out += "  \"stats\": {";
+  bool first = true;
+  auto emit = [&](const std::string& name, const Stat& st) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += fmt::format("    \"{}\": {{\"value\": {}, \"unit\": \"{}\", \"description\": \"{}\"}}",
+                       json_escape(name), format_stat_number(st.value(), st.is_integer()),
+                       json_escape(st.unit()), json_escape(st.description()));
+  };
+  m_seq->stats().visit(emit);
+  m_chip->stats().visit(emit);
+  out += "\n  }\n}\n";
+  return out;
+}
+
+std::string Simulation::stats_csv() const {
+  const Summary s = summary();
+  std::string out = "name,value,unit\n";
+  out += fmt::format("summary.cycles,{},cycles\n", s.cycles);
+  out += fmt::format("summary.time_s,{},s\n", format_stat_number(s.time_s, false));
+  out += fmt::format("summary.steps,{},steps\n", s.steps);
+  out += fmt::format("summary.tokens,{},tokens\n", s.tokens);
+  out += fmt::format("summary.assignments,{},assignments\n", s.assignments);
+  out +=
+      fmt::format("summary.tokens_per_s,{},tokens/s\n", format_stat_number(s.tokens_per_s, false));
+  out += fmt::format("summary.bottleneck_utilisation,{},1\n",
+                     format_stat_number(s.bottleneck_utilisation, false));
+  auto emit = [&](const std::string& name, const Stat& st) {
+    out +=
+        fmt::format("{},{},{}\n", name, format_stat_number(st.value(), st.is_integer()), st.unit());
+  };
+  m_seq->stats().visit(emit);
+  m_chip->stats().visit(emit);
+  return out;
+}
+
+std::string Simulation::summary_table() const {
+  const Summary s = summary();
+  Chip& chip = *m_chip;
+  std::string out;
+  out += fmt::format("moesim: {} ({} on chip0 at {})\n", m_spec.name, m_spec.model.name,
+                     si(m_spec.chip.clock_hz, "Hz"));
+  out +=
+      fmt::format("  {:<22}{} ({} cycles)\n", "simulated time", seconds_text(s.time_s), s.cycles);
+  out += fmt::format("  {:<22}{} steps, {} tokens, {} assignments\n", "workload", s.steps, s.tokens,
+                     s.assignments);
+  out += fmt::format("  {:<22}{:.6g} tokens/s\n", "throughput", s.tokens_per_s);
+  out += fmt::format("  {:<22}{} ({}, {:.1f}% utilised)\n", "bottleneck", s.bottleneck,
+                     s.bottleneck_kind, 100 * s.bottleneck_utilisation);
+  out += "  unit utilisation\n";
+  auto unit_row = [&](const Unit& u) {
+    const UnitStats& st = u.unit_stats();
+    out += fmt::format("    {:<20}{:6.1f}% busy   idle waiting for memory {}, for other units {}\n",
+                       st.full_name(), 100 * st.utilisation.value(),
+                       seconds_text(st.wait_load_s.get()), seconds_text(st.wait_other_s.get()));
+  };
+  unit_row(chip.compute());
+  unit_row(chip.vector());
+  unit_row(chip.dma());
+  out += "  memory traffic\n";
+  auto mem_row = [&](const Memory& m) {
+    const MemoryStats& st = m.stats();
+    out += fmt::format("    {:<20}read {}, written {}, {:.1f}% of peak {}\n", st.full_name(),
+                       si(static_cast<double>(st.read_bytes.get()), "B"),
+                       si(static_cast<double>(st.write_bytes.get()), "B"),
+                       100 * st.bandwidth_utilisation.value(), si(st.peak, "B/s"));
+  };
+  mem_row(chip.sram());
+  for (const auto& [name, mem] : chip.tiers()) mem_row(*mem);
+  const double rate = m_wall_s > 0 ? static_cast<double>(s.assignments) / m_wall_s : 0.0;
+  out += fmt::format("  {:<22}{:.3f} s ({} assignments/s)\n", "wall time", m_wall_s, si(rate, ""));
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) {
+      throw InputError(fmt::format("{}: cannot write ({})", tmp, std::strerror(errno)));
+    }
+    f << text;
+    f.flush();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw InputError(fmt::format("{}: write failed ({})", tmp, std::strerror(errno)));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError(fmt::format("{}: cannot rename into place ({})", path, std::strerror(errno)));
+  }
+}
+
+}  // namespace moesim

@@ -1,0 +1,357 @@
+#include "sim/plan/plan.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+
+namespace moesim {
+
+namespace {
+constexpr uint32_t kNone = UINT32_MAX;
+
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+/// Splits `total` into `parts` near-equal pieces and returns piece i.
+uint32_t piece(uint32_t total, uint32_t parts, uint32_t i) {
+  const uint32_t base = total / parts;
+  const uint32_t extra = total % parts;
+  return base + (i < extra ? 1 : 0);
+}
+}  // namespace
+
+const char* op_class_name(OpClass c) {
+  switch (c) {
+    case OpClass::kAttention:
+      return "attention";
+    case OpClass::kGating:
+      return "gating";
+    case OpClass::kExperts:
+      return "experts";
+    case OpClass::kShared:
+      return "shared_experts";
+    case OpClass::kDense:
+      return "dense_ffn";
+    case OpClass::kCombine:
+      return "combine";
+    case OpClass::kNorm:
+      return "norm";
+  }
+  return "?";
+}
+
+const char* vec_fn_name(VecFn f) {
+  switch (f) {
+    case VecFn::kSoftmax:
+      return "softmax";
+    case VecFn::kActivation:
+      return "activation";
+    case VecFn::kNorm:
+      return "norm";
+    case VecFn::kTopK:
+      return "topk";
+    case VecFn::kCombine:
+      return "combine";
+  }
+  return "?";
+}
+
+void StepPlan::clear() {
+  ops.clear();
+  deps.clear();
+  gemms.clear();
+  tokens = 0;
+  assignments = 0;
+  flops = 0;
+  weight_bytes = 0;
+  kv_read_bytes = 0;
+  kv_write_bytes = 0;
+  experts_run = 0;
+}
+
+Planner::Planner(const ModelSpec& model, const PlanOptions& options)
+    : m_model(model), m_options(options) {
+  if (m_options.weight_tile_bytes == 0 || m_options.weight_buffers == 0 ||
+      m_options.attention_q_tile == 0) {
+    throw InternalError("Planner: tile size, buffer count and q tile must be positive");
+  }
+  m_expert_tokens.resize(model.experts);
+}
+
+uint32_t Planner::add_op_deps(const Op& op, const std::vector<uint32_t>& deps) {
+  Op o = op;
+  o.dep_begin = static_cast<uint32_t>(m_out->deps.size());
+  for (uint32_t d : deps) {
+    if (d != kNone) m_out->deps.push_back(d);
+  }
+  o.dep_count = static_cast<uint32_t>(m_out->deps.size()) - o.dep_begin;
+  m_out->ops.push_back(o);
+  return static_cast<uint32_t>(m_out->ops.size() - 1);
+}
+
+uint32_t Planner::add_op(const Op& op, std::initializer_list<uint32_t> deps) {
+  return add_op_deps(op, std::vector<uint32_t>(deps));
+}
+
+uint32_t Planner::add_gemm_op(OpClass cls, uint32_t layer, std::vector<GemmShape> shapes,
+                              uint64_t weight_bytes, std::vector<uint32_t> deps) {
+  Op op;
+  op.kind = OpKind::kGemm;
+  op.cls = cls;
+  op.layer = layer;
+  op.gemm_begin = static_cast<uint32_t>(m_out->gemms.size());
+  uint64_t act_elems = 0;
+  for (const GemmShape& s : shapes) {
+    if (!m_out->gemms.empty() && m_out->gemms.size() > op.gemm_begin) {
+      GemmShape& last = m_out->gemms.back();
+      if (last.m == s.m && last.k == s.k && last.n == s.n) {
+        last.repeat += s.repeat;
+        op.flops += 2ull * s.m * s.k * s.n * s.repeat;
+        act_elems += uint64_t{s.repeat} * (uint64_t{s.m} * s.k + uint64_t{s.m} * s.n);
+        continue;
+      }
+    }
+    m_out->gemms.push_back(s);
+    op.flops += 2ull * s.m * s.k * s.n * s.repeat;
+    act_elems += uint64_t{s.repeat} * (uint64_t{s.m} * s.k + uint64_t{s.m} * s.n);
+  }
+  op.gemm_count = static_cast<uint32_t>(m_out->gemms.size()) - op.gemm_begin;
+  op.bytes = weight_bytes + act_elems * m_model.act_bytes;
+  m_out->flops += op.flops;
+  return add_op_deps(op, deps);
+}
+
+uint32_t Planner::add_vector_op(OpClass cls, VecFn fn, uint32_t layer, uint64_t elements,
+                                std::vector<uint32_t> deps) {
+  Op op;
+  op.kind = OpKind::kVector;
+  op.cls = cls;
+  op.vfn = fn;
+  op.layer = layer;
+  op.elements = elements;
+  op.bytes = 2 * elements * m_model.act_bytes;  // read and write each element once
+  return add_op_deps(op, deps);
+}
+
+uint32_t Planner::add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes) {
+  Op op;
+  op.kind = OpKind::kLoad;
+  op.cls = cls;
+  op.mem = MemRole::kWeights;
+  op.layer = layer;
+  op.bytes = bytes;
+  m_out->weight_bytes += bytes;
+  const size_t j = m_ring.size();
+  // The tile ring: load j reuses the buffer of load j - buffers, so it waits until that
+  // tile's consumer is done. With 2 buffers this is classic double buffering.
+  const uint32_t slot_dep =
+      j >= m_options.weight_buffers ? m_ring[j - m_options.weight_buffers] : kNone;
+  m_ring.push_back(kNone);
+  return add_op(op, {slot_dep});
+}
+
+void Planner::set_ring_consumer(uint32_t op) {
+  m_ring.back() = op;
+}
+
+std::vector<uint32_t> Planner::add_streamed_gemm(OpClass cls, uint32_t layer, uint32_t m,
+                                                 uint32_t k, uint32_t n,
+                                                 const std::vector<uint32_t>& deps) {
+  const uint64_t total = uint64_t{k} * n * m_model.weight_bytes;
+  const auto tiles =
+      static_cast<uint32_t>(std::min<uint64_t>(n, ceil_div(total, m_options.weight_tile_bytes)));
+  std::vector<uint32_t> out;
+  for (uint32_t t = 0; t < tiles; ++t) {
+    const uint32_t nt = piece(n, tiles, t);
+    const uint64_t bytes = uint64_t{k} * nt * m_model.weight_bytes;
+    const uint32_t load = add_weight_load(cls, layer, bytes);
+    std::vector<uint32_t> d = deps;
+    d.push_back(load);
+    const uint32_t g = add_gemm_op(cls, layer, {{m, k, nt, 1}}, bytes, d);
+    set_ring_consumer(g);
+    out.push_back(g);
+  }
+  return out;
+}
+
+std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tokens, uint32_t ffn,
+                                       const std::vector<uint32_t>& deps) {
+  const uint32_t h = m_model.hidden;
+  const uint32_t mats = m_model.ffn_matrices;
+  const uint64_t total = uint64_t{mats} * h * ffn * m_model.weight_bytes;
+  const auto tiles =
+      static_cast<uint32_t>(std::min<uint64_t>(ffn, ceil_div(total, m_options.weight_tile_bytes)));
+  std::vector<uint32_t> out;
+  for (uint32_t t = 0; t < tiles; ++t) {
+    const uint32_t ft = piece(ffn, tiles, t);
+    const uint64_t up_bytes = uint64_t{mats - 1} * h * ft * m_model.weight_bytes;
+    const uint64_t down_bytes = uint64_t{h} * ft * m_model.weight_bytes;
+    const uint32_t load = add_weight_load(cls, layer, up_bytes + down_bytes);
+    std::vector<uint32_t> d = deps;
+    d.push_back(load);
+    const uint32_t up = add_gemm_op(cls, layer, {{tokens, h, (mats - 1) * ft, 1}}, up_bytes, d);
+    const uint32_t act = add_vector_op(cls, VecFn::kActivation, layer, uint64_t{tokens} * ft, {up});
+    const uint32_t down = add_gemm_op(cls, layer, {{tokens, ft, h, 1}}, down_bytes, {act});
+    set_ring_consumer(down);
+    out.push_back(down);
+  }
+  return out;
+}
+
+uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep) {
+  const ModelSpec& md = m_model;
+  const uint32_t t = m_out->tokens;
+  const uint32_t group = md.heads / md.kv_heads;
+  const uint64_t o_params = uint64_t{md.heads} * md.head_dim * md.hidden;
+  const auto qkv_n = static_cast<uint32_t>(std::max<uint64_t>(
+      1, (md.attention_params - std::min(o_params, md.attention_params)) / md.hidden));
+
+  // KV cache of earlier positions, read one layer ahead (after the previous layer's AV
+  // frees the KV buffer).
+  uint32_t kv_load = kNone;
+  if (md.causal) {
+    uint64_t past = 0;
+    for (const RequestSlice& r : m_requests) past += r.first_pos;
+    if (past > 0) {
+      Op op;
+      op.kind = OpKind::kLoad;
+      op.cls = OpClass::kAttention;
+      op.mem = MemRole::kKvCache;
+      op.layer = layer;
+      op.bytes = past * md.kv_dim * md.act_bytes;
+      m_out->kv_read_bytes += op.bytes;
+      kv_load = add_op(op, {kv_dep});
+    }
+  }
+
+  std::vector<uint32_t> qkv =
+      add_streamed_gemm(OpClass::kAttention, layer, t, md.hidden, qkv_n, {prev});
+  if (md.causal) {
+    Op op;
+    op.kind = OpKind::kStore;
+    op.cls = OpClass::kAttention;
+    op.mem = MemRole::kKvCache;
+    op.layer = layer;
+    op.bytes = uint64_t{t} * md.kv_dim * md.act_bytes;
+    m_out->kv_write_bytes += op.bytes;
+    add_op(op, {qkv.back()});
+  }
+
+  // Scores and AV per request, in causal blocks of q rows.
+  std::vector<GemmShape> scores;
+  std::vector<GemmShape> av;
+  uint64_t softmax_elems = 0;
+  for (const RequestSlice& r : m_requests) {
+    uint32_t done = 0;
+    while (done < r.q_tokens) {
+      const uint32_t q =
+          md.causal ? std::min(m_options.attention_q_tile, r.q_tokens - done) : r.q_tokens;
+      const uint32_t keys = md.causal ? r.first_pos + done + q : r.q_tokens;
+      scores.push_back({q * group, md.head_dim, keys, md.kv_heads});
+      av.push_back({q * group, keys, md.head_dim, md.kv_heads});
+      softmax_elems += uint64_t{q} * md.heads * keys;
+      done += q;
+    }
+  }
+  std::vector<uint32_t> sdeps = qkv;
+  sdeps.push_back(kv_load);
+  const uint32_t s_op = add_gemm_op(OpClass::kAttention, layer, scores, 0, sdeps);
+  const uint32_t sm =
+      add_vector_op(OpClass::kAttention, VecFn::kSoftmax, layer, softmax_elems, {s_op});
+  const uint32_t av_op = add_gemm_op(OpClass::kAttention, layer, av, 0, {sm});
+  kv_dep = av_op;
+  std::vector<uint32_t> o =
+      add_streamed_gemm(OpClass::kAttention, layer, t, md.heads * md.head_dim, md.hidden, {av_op});
+  return add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, 2ull * t * md.hidden, o);
+}
+
+void Planner::plan(const TraceStep& step, StepPlan& out) {
+  out.clear();
+  m_out = &out;
+  m_step = &step;
+  m_ring.clear();
+  const ModelSpec& md = m_model;
+  if (step.layers != md.moe_layers()) {
+    throw InternalError(fmt::format("step {} has {} layers, model has {} MoE layers", step.index,
+                                    step.layers, md.moe_layers()));
+  }
+  const uint32_t t = step.num_tokens();
+  out.tokens = t;
+  out.assignments = step.assignments();
+
+  // Requests in this step with their query tokens and positions.
+  m_requests.clear();
+  {
+    std::vector<TraceToken> sorted = step.tokens;
+    std::sort(sorted.begin(), sorted.end(), [](const TraceToken& a, const TraceToken& b) {
+      return a.request != b.request ? a.request < b.request : a.position < b.position;
+    });
+    for (const TraceToken& tok : sorted) {
+      if (!m_requests.empty() && m_requests.back().request == tok.request) {
+        RequestSlice& r = m_requests.back();
+        ++r.q_tokens;
+        r.last_pos = tok.position;
+      } else {
+        m_requests.push_back({tok.request, 1, tok.position, tok.position});
+      }
+    }
+  }
+
+  uint32_t prev = kNone;
+  uint32_t kv_dep = kNone;
+  uint32_t moe_index = 0;
+  for (uint32_t layer = 0; layer < md.layers; ++layer) {
+    const uint32_t norm1 =
+        add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, uint64_t{t} * md.hidden, {prev});
+    const uint32_t norm2 = add_attention(layer, norm1, kv_dep);
+    if (!md.is_moe_layer(layer)) {
+      std::vector<uint32_t> downs = add_ffn(OpClass::kDense, layer, t, md.dense_ffn, {norm2});
+      prev = add_vector_op(OpClass::kDense, VecFn::kCombine, layer, uint64_t{t} * md.hidden, downs);
+      continue;
+    }
+    const uint32_t l = moe_index++;
+    std::vector<uint32_t> router =
+        add_streamed_gemm(OpClass::kGating, layer, t, md.hidden, md.experts, {norm2});
+    const uint32_t topk =
+        add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{t} * md.experts, router);
+
+    std::fill(m_expert_tokens.begin(), m_expert_tokens.end(), 0);
+    uint64_t combined = 0;
+    for (uint32_t tok = 0; tok < t; ++tok) {
+      for (uint32_t r = step.route_begin(l, tok); r < step.route_end(l, tok); ++r) {
+        const int32_t e = step.experts[r];
+        if (e >= 0) {
+          if (static_cast<uint32_t>(e) >= md.experts) {
+            throw InternalError(fmt::format("expert id {} out of range in step {}", e, step.index));
+          }
+          ++m_expert_tokens[static_cast<uint32_t>(e)];
+        }
+        if (e != kNullExpert) ++combined;
+      }
+    }
+    std::vector<uint32_t> ends;
+    // Experts one by one, each with exactly its routed tokens: its weights load once.
+    for (uint32_t e = 0; e < md.experts; ++e) {
+      if (m_expert_tokens[e] == 0) continue;
+      ++out.experts_run;
+      std::vector<uint32_t> downs =
+          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {topk});
+      ends.insert(ends.end(), downs.begin(), downs.end());
+    }
+    for (uint32_t s = 0; s < md.shared_experts; ++s) {
+      std::vector<uint32_t> downs = add_ffn(OpClass::kShared, layer, t, md.shared_ffn, {norm2});
+      ends.insert(ends.end(), downs.begin(), downs.end());
+    }
+    ends.push_back(topk);
+    const uint64_t combine_elems =
+        (combined + uint64_t{md.shared_experts} * t + t) * md.hidden;  // + residual
+    prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends);
+  }
+  m_out = nullptr;
+  m_step = nullptr;
+}
+
+}  // namespace moesim

@@ -1,0 +1,123 @@
+#pragma once
+/// The plan: for each step of the trace, the operations the model and mapping imply, with
+/// their dependencies and the bytes each moves. Pure C++: knows nothing of SystemC or of
+/// how fast any unit is.
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/plan/model.hpp"
+#include "workloads/trace/trace.hpp"
+
+namespace moesim {
+
+/// Which unit executes an op.
+enum class OpKind : uint8_t {
+  kLoad,    ///< DMA: memory tier -> SRAM
+  kStore,   ///< DMA: SRAM -> memory tier
+  kGemm,    ///< compute unit: one or more GEMM shapes
+  kVector,  ///< vector unit: element-wise or reduction work
+};
+
+/// What part of the layer an op belongs to (statistics are broken down by it).
+enum class OpClass : uint8_t { kAttention, kGating, kExperts, kShared, kDense, kCombine, kNorm };
+inline constexpr int kNumOpClasses = 7;
+const char* op_class_name(OpClass c);
+
+/// The function a vector op computes (each has its own per-element cost).
+enum class VecFn : uint8_t { kSoftmax, kActivation, kNorm, kTopK, kCombine };
+inline constexpr int kNumVecFns = 5;
+const char* vec_fn_name(VecFn f);
+
+/// Which logical memory a load/store addresses; the mapping binds each to a tier.
+enum class MemRole : uint8_t { kWeights, kKvCache };
+
+/// C[m,n] = A[m,k] * B[k,n], `repeat` times (e.g. once per KV head).
+struct GemmShape {
+  uint32_t m = 0;
+  uint32_t k = 0;
+  uint32_t n = 0;
+  uint32_t repeat = 1;
+};
+
+/// One operation. Dependencies always point to lower indices (the plan is topologically
+/// ordered), so any unit that serves ready ops lowest-index-first cannot deadlock.
+struct Op {
+  OpKind kind = OpKind::kGemm;
+  OpClass cls = OpClass::kAttention;
+  VecFn vfn = VecFn::kNorm;
+  MemRole mem = MemRole::kWeights;
+  uint32_t layer = 0;
+  uint32_t dep_begin = 0;  ///< into StepPlan::deps
+  uint32_t dep_count = 0;
+  uint32_t gemm_begin = 0;  ///< into StepPlan::gemms (kGemm)
+  uint32_t gemm_count = 0;
+  uint64_t bytes = 0;     ///< kLoad/kStore: bytes moved; kGemm/kVector: SRAM operand bytes
+  uint64_t elements = 0;  ///< kVector: elements processed
+  uint64_t flops = 0;     ///< kGemm: 2*m*k*n*repeat summed
+};
+
+/// All ops of one step.
+struct StepPlan {
+  std::vector<Op> ops;
+  std::vector<uint32_t> deps;
+  std::vector<GemmShape> gemms;
+  uint32_t tokens = 0;
+  uint64_t assignments = 0;   ///< token-expert assignments in the trace step
+  uint64_t flops = 0;         ///< sum over GEMM ops
+  uint64_t weight_bytes = 0;  ///< loaded from the weight tier
+  uint64_t kv_read_bytes = 0;
+  uint64_t kv_write_bytes = 0;
+  uint64_t experts_run = 0;  ///< (layer, expert) pairs with at least one token
+  void clear();
+};
+
+/// Mapping choices the planner needs.
+struct PlanOptions {
+  uint64_t weight_tile_bytes = 0;   ///< weights stream in tiles of at most this size
+  uint32_t weight_buffers = 2;      ///< SRAM tile buffers (2 = double buffering)
+  uint32_t attention_q_tile = 128;  ///< query rows per causal attention block
+};
+
+/// Turns trace steps into op graphs.
+class Planner {
+ public:
+  Planner(const ModelSpec& model, const PlanOptions& options);
+  /// Plans `step` into `out` (cleared first). The step must have model.moe_layers() layers.
+  void plan(const TraceStep& step, StepPlan& out);
+
+ private:
+  struct RequestSlice {
+    uint32_t request;
+    uint32_t q_tokens;
+    uint32_t first_pos;
+    uint32_t last_pos;
+  };
+  uint32_t add_op(const Op& op, std::initializer_list<uint32_t> deps);
+  uint32_t add_op_deps(const Op& op, const std::vector<uint32_t>& deps);
+  uint32_t add_gemm_op(OpClass cls, uint32_t layer, std::vector<GemmShape> shapes,
+                       uint64_t weight_bytes, std::vector<uint32_t> deps);
+  uint32_t add_vector_op(OpClass cls, VecFn fn, uint32_t layer, uint64_t elements,
+                         std::vector<uint32_t> deps);
+  /// Emits a weight load into the tile ring and returns its index; `consumer` must be set
+  /// with set_ring_consumer() before the next load.
+  uint32_t add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes);
+  void set_ring_consumer(uint32_t op);
+  /// A GEMM whose weights (k x n, streamed from the weight tier) are tiled along n.
+  std::vector<uint32_t> add_streamed_gemm(OpClass cls, uint32_t layer, uint32_t m, uint32_t k,
+                                          uint32_t n, const std::vector<uint32_t>& deps);
+  /// A gated/plain FFN for `tokens` tokens with intermediate size `ffn`, tiled along ffn.
+  std::vector<uint32_t> add_ffn(OpClass cls, uint32_t layer, uint32_t tokens, uint32_t ffn,
+                                const std::vector<uint32_t>& deps);
+  uint32_t add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep);
+
+  ModelSpec m_model;
+  PlanOptions m_options;
+  StepPlan* m_out = nullptr;
+  const TraceStep* m_step = nullptr;
+  std::vector<RequestSlice> m_requests;
+  std::vector<uint32_t> m_ring;  ///< consumer op of each weight load, in load order
+  std::vector<uint32_t> m_expert_tokens;
+};
+
+}  // namespace moesim

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# ./test.sh [ctest options...]
+# Installs missing Debian packages, builds, and runs every test (ctest).
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/setup.sh
+cd build
+exec ctest --output-on-failure --parallel "$(nproc 2>/dev/null || echo 2)" "$@"

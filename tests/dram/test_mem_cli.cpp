@@ -1,0 +1,217 @@
+// `moesim mem`: a good run per model type (JSON fields present, numbers plausible against the
+// preset's peak), a trace run, determinism, and bad inputs with their exact messages.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/regression/cli_runner.hpp"
+
+namespace moesim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_support::fresh_dir;
+using testing_support::read_text;
+using testing_support::run_moesim;
+
+/// The number after `"name": ` in our JSON (fixed layout), or NaN when absent/null.
+double json_number(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\": ";
+  const size_t at = json.find(key);
+  if (at == std::string::npos) return std::nan("");
+  const std::string v = json.substr(at + key.size(), 32);
+  if (v.rfind("null", 0) == 0) return std::nan("");
+  return std::stod(v);
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream f(p);
+  f << text;
+}
+
+TEST(MemCli, HelpAndMainHelpMentionMem) {
+  auto r = run_moesim("mem --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("usage: moesim mem CONFIG"), std::string::npos);
+  r = run_moesim("--help");
+  EXPECT_NE(r.out.find("mem CONFIG"), std::string::npos);
+}
+
+TEST(MemCli, DetailedSequentialRunWritesPlausibleJson) {
+  const fs::path dir = fresh_dir("mem_seq");
+  const auto r = run_moesim(
+      "mem configs/mem/hbm3_detailed.toml --pattern seq --requests 100000 "
+      "--json " +
+      (dir / "r.json").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  for (const char* s : {"bandwidth", "GB/s", "% of peak", "latency", "ns", "row hits", "refresh"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  const std::string j = read_text(dir / "r.json");
+  EXPECT_FALSE(fs::exists(dir / "r.json.tmp"));
+  EXPECT_NE(j.find("\"schema_version\": 1"), std::string::npos);
+  EXPECT_NE(j.find("\"preset\": \"HBM3\""), std::string::npos);
+  EXPECT_NE(j.find("\"pattern\": \"sequential\""), std::string::npos);
+  const double peak = json_number(j, "peak_bytes_per_s");
+  EXPECT_DOUBLE_EQ(peak, 819.2e9);
+  EXPECT_EQ(json_number(j, "requests"), 100000);
+  EXPECT_EQ(json_number(j, "bytes"), 100000 * 64);
+  const double bw = json_number(j, "bandwidth_bytes_per_s");
+  EXPECT_GT(bw, 0.8 * peak);  // streaming reads: about 90 % of peak
+  EXPECT_LE(bw, peak);
+  EXPECT_NEAR(json_number(j, "bandwidth_fraction_of_peak"), bw / peak, 1e-12);
+  const double mean = json_number(j, "mean_latency_s");
+  const double p50 = json_number(j, "p50_latency_s");
+  const double p99 = json_number(j, "p99_latency_s");
+  EXPECT_GT(mean, 15e-9);  // at least tRCD + CL on a row miss
+  EXPECT_LT(mean, 1e-6);
+  EXPECT_LE(p50, p99);
+  EXPECT_GT(json_number(j, "row_hit_rate"), 0.8);
+  const double refresh = json_number(j, "refresh_overhead");
+  EXPECT_GT(refresh, 0.0);
+  EXPECT_LT(refresh, 0.15);  // tRFC / tREFI = 9 %
+}
+
+TEST(MemCli, RandomIsSlowerThanSequentialAndDeterministic) {
+  const fs::path dir = fresh_dir("mem_rand");
+  const std::string base = "mem configs/mem/ddr4_detailed.toml --pattern random --requests 5000 ";
+  ASSERT_EQ(run_moesim(base + "--json " + (dir / "a.json").string()).code, 0);
+  ASSERT_EQ(run_moesim(base + "--json " + (dir / "b.json").string()).code, 0);
+  const std::string a = read_text(dir / "a.json");
+  EXPECT_EQ(a, read_text(dir / "b.json"));
+  const double frac = json_number(a, "bandwidth_fraction_of_peak");
+  EXPECT_GT(frac, 0.3);  // ACT-rate bound: 47 % of peak
+  EXPECT_LT(frac, 0.5);
+  EXPECT_EQ(json_number(a, "row_hit_rate"), 0);
+}
+
+TEST(MemCli, FastModelRunHasNoRowStats) {
+  const fs::path dir = fresh_dir("mem_fast");
+  write(dir / "fast.toml",
+        "[memory]\ntype = \"fast\"\ncapacity = \"16GiB\"\nbandwidth = \"819.2GB/s\"\n"
+        "efficiency = 0.9\nlatency = \"40ns\"\n");
+  const auto r = run_moesim("mem " + (dir / "fast.toml").string() +
+                            " --pattern random --requests 10000 --window 1024 --json " +
+                            (dir / "r.json").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string j = read_text(dir / "r.json");
+  // Processor sharing plus a latency paid after the bytes: a closed-loop host with W requests
+  // of 64 B outstanding gets W x 64 / (W x 64 / (0.9 x peak) + 40 ns).
+  const double w = 1024 * 64.0, bw = 0.9 * 819.2e9;
+  EXPECT_NEAR(json_number(j, "bandwidth_bytes_per_s"), w / (w / bw + 40e-9), 0.01 * bw);
+  EXPECT_NE(j.find("\"row_hit_rate\": null"), std::string::npos);
+  EXPECT_NE(j.find("\"preset\": null"), std::string::npos);
+  EXPECT_NE(r.out.find("n/a"), std::string::npos);
+}
+
+TEST(MemCli, TraceRun) {
+  const fs::path dir = fresh_dir("mem_trace");
+  write(dir / "t.trace", "# cycle address op\n0 0x0 R\n0 64 R\n10 0x1000 W\n\n200 128 r # c\n");
+  const auto r = run_moesim("mem configs/mem/hbm3_detailed.toml --trace " +
+                            (dir / "t.trace").string() + " --json " + (dir / "r.json").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string j = read_text(dir / "r.json");
+  EXPECT_EQ(json_number(j, "requests"), 4);
+  EXPECT_NE(j.find("\"trace\": "), std::string::npos);
+  // The last request issues at cycle 200 (125 ns) and needs at least tRCD + CL after it.
+  EXPECT_GT(json_number(j, "simulated_s"), 125e-9 + 15e-9);
+}
+
+TEST(MemCli, StacksMultiplyPeakAndBandwidth) {
+  const fs::path dir = fresh_dir("mem_stacks");
+  write(dir / "x3.toml",
+        "[memory]\ntype = \"dram\"\npreset = \"HBM3\"\nstacks = 3\n"
+        "capacity = \"48GiB\"\n");
+  const auto r = run_moesim("mem " + (dir / "x3.toml").string() +
+                            " --pattern seq --requests 60000 --json " + (dir / "r.json").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string j = read_text(dir / "r.json");
+  EXPECT_DOUBLE_EQ(json_number(j, "peak_bytes_per_s"), 3 * 819.2e9);
+  EXPECT_EQ(json_number(j, "stacks"), 3);
+  EXPECT_EQ(json_number(j, "window"), 3 * 32 * 32);
+  EXPECT_GT(json_number(j, "bandwidth_fraction_of_peak"), 0.8);
+}
+
+struct BadCase {
+  std::string args;
+  std::string err;
+};
+
+TEST(MemCli, BadInputsExitTwoWithOneExactMessage) {
+  const fs::path dir = fresh_dir("mem_bad");
+  write(dir / "typo.toml",
+        "[memory]\ntype = \"dram\"\npreset = \"HBM3\"\ncapacity = \"16GiB\"\n"
+        "queue_depht = 8\n");
+  write(dir / "preset.toml", "[memory]\ntype = \"dram\"\npreset = \"HBM5\"\ncapacity = \"1GiB\"\n");
+  write(dir / "nomem.toml", "clock = \"1GHz\"\n");
+  write(dir / "map.toml",
+        "[memory]\ntype = \"dram\"\npreset = \"DDR4-3200\"\ncapacity = "
+        "\"1GiB\"\naddress_mapping = \"ro_ba_xx_ch\"\n");
+  write(dir / "bad.trace", "0 0x0 R\n5 0x40 X\n");
+  const std::string hbm = "configs/mem/hbm3_detailed.toml";
+  const std::string d = dir.string();
+  const BadCase cases[] = {
+      {"mem", "moesim: error: mem: missing CONFIG (see 'moesim mem --help')\n"},
+      {"mem " + hbm,
+       "moesim: error: mem: expects --pattern or --trace (see 'moesim mem --help')\n"},
+      {"mem " + hbm + " --pattern seq",
+       "moesim: error: mem: --pattern needs --requests (see 'moesim mem --help')\n"},
+      {"mem " + hbm + " --pattern zigzag --requests 5",
+       "moesim: error: mem: --pattern expects seq, strided or random, got 'zigzag' (see 'moesim "
+       "mem --help')\n"},
+      {"mem " + hbm + " --pattern seq --requests -3",
+       "moesim: error: mem: --requests expects a non-negative integer, got '-3' (see 'moesim mem "
+       "--help')\n"},
+      {"mem " + hbm + " --pattern seq --requests 0",
+       "moesim: error: mem: --requests must be at least 1 (see 'moesim mem --help')\n"},
+      {"mem " + hbm + " --pattern seq --requests 5 --read-ratio 1.5",
+       "moesim: error: mem: --read-ratio expects a number in [0, 1], got '1.5' (see 'moesim mem "
+       "--help')\n"},
+      {"mem " + hbm + " --pattern seq --requests 5 --stride 128",
+       "moesim: error: mem: --stride applies to --pattern strided only (see 'moesim mem "
+       "--help')\n"},
+      {"mem " + hbm + " --pattern seq --requests 5 --reqests 3",
+       "moesim: error: mem: unknown option '--reqests' (did you mean '--requests'?) (see 'moesim "
+       "mem --help')\n"},
+      {"mem " + hbm + " --trace x.trace --pattern seq",
+       "moesim: error: mem: --trace cannot be combined with --pattern, --requests, --read-ratio, "
+       "--stride or --seed (see 'moesim mem --help')\n"},
+      {"mem " + hbm + " --pattern seq --requests 5 --window",
+       "moesim: error: mem: --window needs a value (see 'moesim mem --help')\n"},
+      {"mem " + hbm + " --trace " + d + "/missing.trace",
+       "moesim: error: " + d + "/missing.trace: cannot open memory trace\n"},
+      {"mem " + hbm + " --trace " + d + "/bad.trace",
+       "moesim: error: " + d +
+           "/bad.trace:2: bad operation 'X' (R or W) (expected '<cycle> "
+           "<address> R|W', got '5 0x40 X')\n"},
+      {"mem " + d + "/typo.toml --pattern seq --requests 5",
+       "moesim: error: " + d +
+           "/typo.toml:5:1: memory.queue_depht: unknown key for 'dram' (did "
+           "you mean 'queue_depth'?)\n"},
+      {"mem " + d + "/nomem.toml --pattern seq --requests 5",
+       "moesim: error: " + d +
+           "/nomem.toml: no [memory] table (expected e.g. [memory] type = "
+           "\"dram\")\n"},
+      {"mem " + d + "/map.toml --pattern seq --requests 5",
+       "moesim: error: memory: invalid DRAM address mapping 'ro_ba_xx_ch': unknown field 'xx' "
+       "(expected the fields ro, ba, bg, ch, co and optionally pc, most significant first, "
+       "separated by '_', e.g. 'ro_ba_bg_ch_co')\n"},
+  };
+  for (const BadCase& c : cases) {
+    const auto r = run_moesim(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
+  const auto r = run_moesim("mem " + d + "/preset.toml --pattern seq --requests 5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("memory.preset"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("HBM5"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace moesim

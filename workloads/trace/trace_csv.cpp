@@ -1,0 +1,468 @@
+// The text form of the routing trace (see FORMAT.md): '#' metadata lines, a column header,
+// then one row per (step, token, layer). The reader streams one step at a time, reading one
+// row ahead to see where a step ends.
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+#include "workloads/trace/trace.hpp"
+#include "workloads/trace/trace_io.hpp"
+
+namespace moesim {
+
+namespace {
+
+constexpr std::string_view kColumns = "step,request,position,layer,experts,weights";
+constexpr std::string_view kVersionPrefix = "# moesim-trace ";
+constexpr uint32_t kNoRow = std::numeric_limits<uint32_t>::max();
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// Reads lines from a FILE* through one large buffer; lines are views valid until the next call.
+class LineReader {
+ public:
+  explicit LineReader(trace_io::FilePtr file) : m_file(std::move(file)), m_buf(1 << 20) {}
+
+  /// Next line without its line break; false at the end of the file.
+  bool next(std::string_view& line) {
+    for (;;) {
+      const char* begin = m_buf.data() + m_pos;
+      const void* nl = std::memchr(begin, '\n', m_end - m_pos);
+      if (nl) {
+        const char* e = static_cast<const char*>(nl);
+        m_pos = static_cast<size_t>(e - m_buf.data()) + 1;
+        return finish(line, begin, e);
+      }
+      if (m_eof) {
+        if (m_pos == m_end) return false;
+        const char* e = m_buf.data() + m_end;
+        m_pos = m_end;
+        return finish(line, begin, e);
+      }
+      refill();
+    }
+  }
+  /// Number of the last line returned (1-based).
+  uint64_t line_number() const { return m_line; }
+
+ private:
+  bool finish(std::string_view& line, const char* b, const char* e) {
+    if (e > b && e[-1] == '\r') --e;
+    line = std::string_view(b, static_cast<size_t>(e - b));
+    ++m_line;
+    return true;
+  }
+  void refill() {
+    // Keep the partial line, moved to the front; grow when one line fills the buffer.
+    const size_t keep = m_end - m_pos;
+    if (m_pos > 0) std::memmove(m_buf.data(), m_buf.data() + m_pos, keep);
+    m_pos = 0;
+    m_end = keep;
+    if (m_end == m_buf.size()) m_buf.resize(m_buf.size() * 2);
+    const size_t got = std::fread(m_buf.data() + m_end, 1, m_buf.size() - m_end, m_file.get());
+    m_end += got;
+    if (got == 0) m_eof = true;
+  }
+
+  trace_io::FilePtr m_file;
+  std::vector<char> m_buf;
+  size_t m_pos = 0;
+  size_t m_end = 0;
+  bool m_eof = false;
+  uint64_t m_line = 0;
+};
+
+/// One parsed data row; its experts and weights live in the reader's row buffers.
+struct Row {
+  uint64_t step = 0;
+  uint32_t request = 0;
+  uint32_t position = 0;
+  uint32_t layer = 0;
+  uint64_t line = 0;
+};
+
+/// Where a consumed row's routes sit in the step's staging arrays.
+struct RowRef {
+  uint32_t begin = 0;
+  uint32_t count = 0;
+  uint64_t line = 0;
+};
+
+class CsvTraceReader final : public TraceReader {
+ public:
+  explicit CsvTraceReader(const std::string& path)
+      : m_path(path), m_lines(trace_io::open_input(path)) {
+    read_header();
+    m_has_row = read_row();
+  }
+
+  const TraceMeta& meta() const override { return m_meta; }
+
+  bool next(TraceStep& step) override {
+    if (!m_has_row) return false;
+    const uint64_t index = m_row.step;
+    // A step's rows end where another index starts, so this also catches split steps.
+    if (m_has_prev && index < m_prev_index) {
+      fail(m_row.line, fmt::format("step {} after step {} (steps must ascend and the rows of a "
+                                   "step be contiguous)",
+                                   index, m_prev_index));
+    }
+    m_token_index.clear();
+    m_last_token = 0;
+    m_token_rows.clear();
+    m_rows.clear();
+    m_stage_experts.clear();
+    m_stage_weights.clear();
+    step.clear();
+    step.index = index;
+    step.layers = m_meta.layers;
+    do {
+      consume_row(step);
+      m_has_row = read_row();
+    } while (m_has_row && m_row.step == index);
+
+    // The step ends at the row read ahead (or at the last line of the file).
+    const uint64_t end_line = m_has_row ? m_row.line : m_lines.line_number();
+    const uint32_t tokens = step.num_tokens();
+    const uint32_t layers = m_meta.layers;
+    for (uint32_t t = 0; t < tokens; ++t) {
+      for (uint32_t l = 0; l < layers; ++l) {
+        if (m_token_rows[static_cast<size_t>(t) * layers + l] == kNoRow) {
+          fail(end_line, fmt::format("step {}: token (request {}, position {}) has no row for "
+                                     "layer {}",
+                                     index, step.tokens[t].request, step.tokens[t].position, l));
+        }
+      }
+    }
+    step.offsets.reserve(static_cast<size_t>(layers) * tokens + 1);
+    step.experts.reserve(m_stage_experts.size());
+    step.weights.reserve(m_stage_weights.size());
+    step.offsets.push_back(0);
+    for (uint32_t l = 0; l < layers; ++l) {
+      for (uint32_t t = 0; t < tokens; ++t) {
+        const RowRef& r = m_rows[m_token_rows[static_cast<size_t>(t) * layers + l]];
+        step.experts.insert(step.experts.end(), m_stage_experts.begin() + r.begin,
+                            m_stage_experts.begin() + r.begin + r.count);
+        step.weights.insert(step.weights.end(), m_stage_weights.begin() + r.begin,
+                            m_stage_weights.begin() + r.begin + r.count);
+        step.offsets.push_back(static_cast<uint32_t>(step.experts.size()));
+      }
+    }
+    m_has_prev = true;
+    m_prev_index = index;
+    return true;
+  }
+
+ private:
+  [[noreturn]] void fail(uint64_t line, const std::string& what) const {
+    throw InputError(fmt::format("{}:{}: {}", m_path, line, what));
+  }
+
+  void read_header() {
+    std::string_view line;
+    if (!m_lines.next(line) || line.substr(0, kVersionPrefix.size()) != kVersionPrefix) {
+      fail(1, "not a moesim trace (the first line must be '# moesim-trace 1')");
+    }
+    uint32_t version = 0;
+    const std::string_view vtext = trim(line.substr(kVersionPrefix.size()));
+    if (!trace_io::parse_u32(vtext, version)) {
+      fail(1, fmt::format("bad format version '{}' (expected '# moesim-trace 1')", vtext));
+    }
+    if (version != kTraceFormatVersion) {
+      fail(1, fmt::format("unsupported version {} (this build reads version {})", version,
+                          kTraceFormatVersion));
+    }
+    bool seen[3] = {false, false, false};  // layers, experts, top_k
+    bool have_columns = false;
+    while (m_lines.next(line)) {
+      const uint64_t n = m_lines.line_number();
+      if (trim(line).empty()) continue;
+      if (line.front() != '#') {
+        if (trim(line) != kColumns) {
+          fail(n, fmt::format("expected the column header '{}', got '{}'", kColumns, line));
+        }
+        have_columns = true;
+        break;
+      }
+      std::string_view body = line.substr(1);
+      const size_t eq = body.find('=');
+      if (eq == body.npos) continue;  // a comment
+      const std::string key(trim(body.substr(0, eq)));
+      const std::string value(trim(body.substr(eq + 1)));
+      if (key.empty()) fail(n, "metadata key is empty");
+      if (!m_keys_seen.emplace(key, n).second) {
+        fail(n, fmt::format("metadata '{}' given twice (first at line {})", key, m_keys_seen[key]));
+      }
+      auto number = [&](uint32_t& field, bool& flag) {
+        if (!trace_io::parse_u32(value, field)) {
+          fail(n, fmt::format("metadata '{}': expected an unsigned integer, got '{}'", key, value));
+        }
+        flag = true;
+      };
+      if (key == "model") {
+        m_meta.model = value;
+      } else if (key == "source") {
+        m_meta.source = value;
+      } else if (key == "layers") {
+        number(m_meta.layers, seen[0]);
+        if (m_meta.layers == 0) fail(n, "metadata 'layers' must be at least 1");
+      } else if (key == "experts") {
+        number(m_meta.experts, seen[1]);
+        if (m_meta.experts == 0) fail(n, "metadata 'experts' must be at least 1");
+        if (m_meta.experts > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
+          fail(n, fmt::format("metadata 'experts' = {} is too large", m_meta.experts));
+        }
+      } else if (key == "top_k") {
+        number(m_meta.top_k, seen[2]);
+      } else {
+        m_meta.extra[key] = value;
+      }
+    }
+    const char* names[3] = {"layers", "experts", "top_k"};
+    for (int i = 0; i < 3; ++i) {
+      if (!seen[i]) fail(1, fmt::format("missing metadata '{}'", names[i]));
+    }
+    if (!have_columns) {
+      fail(m_lines.line_number(), fmt::format("missing the column header '{}'", kColumns));
+    }
+  }
+
+  /// Reads the next data row into m_row and the row buffers; false at the end of the file.
+  bool read_row() {
+    std::string_view line;
+    do {
+      if (!m_lines.next(line)) return false;
+    } while (trim(line).empty());
+    const uint64_t n = m_lines.line_number();
+    m_row.line = n;
+
+    std::string_view cols[6];
+    size_t count = 0;
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = line.find(',', start);
+      const std::string_view field =
+          line.substr(start, comma == line.npos ? line.npos : comma - start);
+      if (count < 6) cols[count] = trim(field);
+      ++count;
+      if (comma == line.npos) break;
+      start = comma + 1;
+    }
+    if (count != 6) fail(n, fmt::format("expected 6 columns, got {}", count));
+
+    auto column_u32 = [&](int c, const char* name, uint32_t& out) {
+      if (!trace_io::parse_u32(cols[c], out)) {
+        fail(n, fmt::format("column '{}': expected an unsigned integer, got '{}'", name, cols[c]));
+      }
+    };
+    if (!trace_io::parse_u64(cols[0], m_row.step)) {
+      fail(n, fmt::format("column 'step': expected an unsigned integer, got '{}'", cols[0]));
+    }
+    column_u32(1, "request", m_row.request);
+    column_u32(2, "position", m_row.position);
+    column_u32(3, "layer", m_row.layer);
+    if (m_row.layer >= m_meta.layers) {
+      fail(n, fmt::format("layer {} out of range (layers = {})", m_row.layer, m_meta.layers));
+    }
+
+    m_row_experts.clear();
+    m_row_weights.clear();
+    for_each_item(cols[4], [&](std::string_view item) {
+      int32_t e = 0;
+      if (trace_io::parse_i32(item, e)) {
+        if (e < 0 || static_cast<uint32_t>(e) >= m_meta.experts) {
+          fail(n, fmt::format("expert {} out of range (experts = {})", e, m_meta.experts));
+        }
+      } else if (!trace_io::parse_special_expert(item, e)) {
+        fail(n, fmt::format("expert '{}' is not an expert id (expected 0..{} or null, zero, "
+                            "copy, const)",
+                            item, m_meta.experts - 1));
+      }
+      m_row_experts.push_back(e);
+    });
+    size_t weights = 0;
+    for_each_item(cols[5], [&](std::string_view) { ++weights; });
+    if (weights != m_row_experts.size()) {
+      fail(n, fmt::format("column 'weights': expected {} values, got {}", m_row_experts.size(),
+                          weights));
+    }
+    for_each_item(cols[5], [&](std::string_view item) {
+      float w = 0;
+      const char* end = item.data() + item.size();
+      auto [ptr, ec] = std::from_chars(item.data(), end, w);
+      if (ec == std::errc::result_out_of_range && ptr == end) {
+        fail(n, fmt::format("weight '{}' is out of range for a 32-bit float", item));
+      }
+      if (ec != std::errc() || ptr != end || item.empty()) {
+        fail(n, fmt::format("weight '{}' is not a number", item));
+      }
+      if (!std::isfinite(w)) fail(n, fmt::format("weight '{}' is not finite", item));
+      if (w < 0) fail(n, fmt::format("weight '{}' is negative", item));
+      m_row_weights.push_back(w);
+    });
+    return true;
+  }
+
+  /// Calls f on each ';'-separated, trimmed item; an empty field has no items.
+  template <typename F>
+  static void for_each_item(std::string_view field, F&& f) {
+    if (field.empty()) return;
+    size_t start = 0;
+    for (;;) {
+      const size_t semi = field.find(';', start);
+      f(trim(field.substr(start, semi == field.npos ? field.npos : semi - start)));
+      if (semi == field.npos) return;
+      start = semi + 1;
+    }
+  }
+
+  void consume_row(TraceStep& step) {
+    const uint64_t key = (static_cast<uint64_t>(m_row.request) << 32) | m_row.position;
+    const uint32_t layers = m_meta.layers;
+    // Rows usually repeat the token order layer after layer: try the token after the last
+    // one before the hash lookup.
+    uint32_t t = m_last_token + 1 < step.num_tokens() ? m_last_token + 1 : 0;
+    if (t >= step.num_tokens() || step.tokens[t].request != m_row.request ||
+        step.tokens[t].position != m_row.position) {
+      auto [it, inserted] = m_token_index.try_emplace(key, step.num_tokens());
+      t = it->second;
+      if (inserted) {
+        step.tokens.push_back(TraceToken{m_row.request, m_row.position});
+        m_token_rows.resize(m_token_rows.size() + layers, kNoRow);
+      }
+    }
+    m_last_token = t;
+    uint32_t& slot = m_token_rows[static_cast<size_t>(t) * layers + m_row.layer];
+    if (slot != kNoRow) {
+      fail(m_row.line,
+           fmt::format("step {}: duplicate row for token (request {}, position {}) "
+                       "at layer {} (first at line {})",
+                       m_row.step, m_row.request, m_row.position, m_row.layer, m_rows[slot].line));
+    }
+    if (m_stage_experts.size() + m_row_experts.size() > std::numeric_limits<uint32_t>::max()) {
+      fail(m_row.line, fmt::format("step {} has too many routes", m_row.step));
+    }
+    slot = static_cast<uint32_t>(m_rows.size());
+    m_rows.push_back(RowRef{static_cast<uint32_t>(m_stage_experts.size()),
+                            static_cast<uint32_t>(m_row_experts.size()), m_row.line});
+    m_stage_experts.insert(m_stage_experts.end(), m_row_experts.begin(), m_row_experts.end());
+    m_stage_weights.insert(m_stage_weights.end(), m_row_weights.begin(), m_row_weights.end());
+  }
+
+  std::string m_path;
+  LineReader m_lines;
+  TraceMeta m_meta;
+  std::unordered_map<std::string, uint64_t> m_keys_seen;
+
+  bool m_has_row = false;  // m_row holds the row read ahead
+  Row m_row;
+  std::vector<int32_t> m_row_experts;
+  std::vector<float> m_row_weights;
+
+  bool m_has_prev = false;
+  uint64_t m_prev_index = 0;
+  // Staging of the current step: rows in arrival order, then scattered into CSR.
+  std::unordered_map<uint64_t, uint32_t> m_token_index;
+  uint32_t m_last_token = 0;
+  std::vector<uint32_t> m_token_rows;  // token * layers + layer -> index into m_rows
+  std::vector<RowRef> m_rows;
+  std::vector<int32_t> m_stage_experts;
+  std::vector<float> m_stage_weights;
+};
+
+class CsvTraceWriter final : public TraceWriter {
+ public:
+  CsvTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
+    const std::string bad = trace_io::check_meta(meta);
+    if (!bad.empty()) throw InputError(fmt::format("{}: cannot write trace: {}", path, bad));
+    m_out.emplace(path);
+    auto out = std::back_inserter(m_buf);
+    fmt::format_to(out, "{}{}\n", kVersionPrefix, kTraceFormatVersion);
+    fmt::format_to(out, "# model={}\n# layers={}\n# experts={}\n# top_k={}\n# source={}\n",
+                   meta.model, meta.layers, meta.experts, meta.top_k, meta.source);
+    for (const auto& [key, value] : meta.extra) fmt::format_to(out, "# {}={}\n", key, value);
+    fmt::format_to(out, "{}\n", kColumns);
+  }
+
+  void write(const TraceStep& step) override {
+    if (m_out->committed()) throw InternalError(m_out->path() + ": write after finish()");
+    const std::string bad = trace_io::check_step(m_meta, step, m_has_prev, m_prev_index);
+    if (!bad.empty()) {
+      throw InputError(fmt::format("{}: cannot write step {}: {}", m_out->path(), step.index, bad));
+    }
+    m_has_prev = true;
+    m_prev_index = step.index;
+    auto out = std::back_inserter(m_buf);
+    const uint32_t tokens = step.num_tokens();
+    for (uint32_t l = 0; l < step.layers; ++l) {
+      for (uint32_t t = 0; t < tokens; ++t) {
+        fmt::format_to(out, "{},{},{},{},", step.index, step.tokens[t].request,
+                       step.tokens[t].position, l);
+        const uint32_t b = step.route_begin(l, t);
+        const uint32_t e = step.route_end(l, t);
+        for (uint32_t i = b; i < e; ++i) {
+          if (i > b) m_buf.push_back(';');
+          if (const char* name = trace_io::special_expert_name(step.experts[i])) {
+            m_buf.append(name, name + std::strlen(name));
+          } else {
+            fmt::format_to(out, "{}", step.experts[i]);
+          }
+        }
+        m_buf.push_back(',');
+        for (uint32_t i = b; i < e; ++i) {
+          if (i > b) m_buf.push_back(';');
+          fmt::format_to(out, "{}", step.weights[i]);
+        }
+        m_buf.push_back('\n');
+      }
+      if (m_buf.size() >= (1u << 20)) flush();
+    }
+  }
+
+  void finish() override {
+    flush();
+    m_out->commit();
+  }
+
+ private:
+  void flush() {
+    m_out->write(m_buf.data(), m_buf.size());
+    m_buf.clear();
+  }
+
+  TraceMeta m_meta;
+  std::optional<trace_io::AtomicOutput> m_out;
+  fmt::memory_buffer m_buf;
+  bool m_has_prev = false;
+  uint64_t m_prev_index = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceReader> open_csv_trace(const std::string& path) {
+  return std::make_unique<CsvTraceReader>(path);
+}
+
+std::unique_ptr<TraceWriter> create_csv_trace_writer(const std::string& path,
+                                                     const TraceMeta& meta) {
+  return std::make_unique<CsvTraceWriter>(path, meta);
+}
+
+}  // namespace moesim

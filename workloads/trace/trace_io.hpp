@@ -1,0 +1,75 @@
+#pragma once
+/// Shared pieces of the trace readers and writers: expert names, number parsing, step and
+/// metadata validation, CRC32 and the temp-file-then-rename output file.
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "workloads/trace/trace.hpp"
+
+namespace moesim::trace_io {
+
+/// Text name of a special expert ("null", "zero", "copy", "const"), or nullptr for a routed id.
+const char* special_expert_name(int32_t expert);
+/// Parses "null"/"zero"/"copy"/"const"; returns false for anything else.
+bool parse_special_expert(std::string_view text, int32_t& expert);
+/// True for a routed id in [0, experts) or one of the special ids.
+inline bool expert_valid(int32_t expert, uint32_t experts) {
+  return (expert >= 0 && static_cast<uint32_t>(expert) < experts) ||
+         (expert <= kNullExpert && expert >= kConstantExpert);
+}
+
+/// Strict whole-string parsers (no sign for unsigned, no surrounding spaces).
+bool parse_u64(std::string_view text, uint64_t& value);
+bool parse_u32(std::string_view text, uint32_t& value);
+bool parse_i32(std::string_view text, int32_t& value);
+
+/// Checks metadata a writer is about to store; returns "" or what is wrong.
+std::string check_meta(const TraceMeta& meta);
+/// Checks a step against the metadata and the previous step's index (has_prev false for the
+/// first step); returns "" or what is wrong. Tokens must be distinct (request, position) pairs.
+std::string check_step(const TraceMeta& meta, const TraceStep& step, bool has_prev,
+                       uint64_t prev_index);
+
+/// Metadata keys stored in TraceMeta fields (not allowed in TraceMeta::extra).
+bool is_reserved_meta_key(std::string_view key);
+
+/// CRC-32 (IEEE 802.3, reflected, as zlib's crc32), continuing from `crc` (0 to start).
+uint32_t crc32(uint32_t crc, const void* data, size_t size);
+
+/// An output file written as `<path>.tmp` and renamed to `<path>` by commit(); destroyed
+/// without commit() it removes the temporary file. Errors are InputErrors naming `path`.
+class AtomicOutput {
+ public:
+  explicit AtomicOutput(const std::string& path);
+  ~AtomicOutput();
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  void write(const void* data, size_t size);
+  void write(std::string_view text) { write(text.data(), text.size()); }
+  void commit();
+  bool committed() const { return m_committed; }
+  const std::string& path() const { return m_path; }
+
+ private:
+  void fail(const char* what);
+  std::string m_path;
+  std::string m_tmp;
+  std::FILE* m_file = nullptr;
+  bool m_committed = false;
+};
+
+/// Closes a FILE* when it goes out of scope.
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+/// Opens `path` for reading or throws `<path>: cannot open trace (<reason>)`.
+FilePtr open_input(const std::string& path);
+
+}  // namespace moesim::trace_io
