@@ -75,6 +75,11 @@ std::string human_bytes(uint64_t b) {
   return fmt::format("{:.1f} {}", v, units[i]);
 }
 
+/// Throws the house-format message for `key` at the place the config set it.
+[[noreturn]] void fail(const Config& cfg, const std::string& key, const std::string& what) {
+  throw InputError(located_message(cfg.where(key), key, what));
+}
+
 template <class Interface>
 ComponentSpec component(Config& cfg, const std::string& path) {
   const auto& reg = Registry<Interface>::instance();
@@ -96,8 +101,7 @@ RunSpec build_run_spec(Config& cfg) {
   ModelSpec::declare(model_schema);
   spec.model = ModelSpec::from_params(cfg.section("model", model_schema));
   if (const auto problem = spec.model.check()) {
-    throw InputError(fmt::format("{}: model.{}: {}", cfg.where("model." + problem->key).str(),
-                                 problem->key, problem->message));
+    fail(cfg, "model." + problem->key, problem->message);
   }
 
   ParamSchema chip_schema("chip");
@@ -110,10 +114,9 @@ RunSpec build_run_spec(Config& cfg) {
   spec.chip.sram = component<Memory>(cfg, "chip.sram");
   std::vector<std::string> tier_names = cfg.subtables("chip.memory");
   if (tier_names.empty()) {
-    throw InputError(
-        fmt::format("{}: chip.memory: no memory tier (expected a table such as "
-                    "[chip.memory.hbm])",
-                    cfg.where("chip").str()));
+    throw InputError(located_message(cfg.where("chip"), "chip.memory",
+                                     "no memory tier (expected a table such as "
+                                     "[chip.memory.hbm])"));
   }
   for (const std::string& t : tier_names) {
     spec.chip.tiers.emplace_back(t, component<Memory>(cfg, "chip.memory." + t));
@@ -126,10 +129,9 @@ RunSpec build_run_spec(Config& cfg) {
       if (t == v) return v;
     }
     const std::string hint = did_you_mean(v, tier_names);
-    throw InputError(fmt::format("{}: mapping.{}: '{}' is not a memory tier (tiers: {}){}",
-                                 cfg.where(std::string("mapping.") + key).str(), key, v,
-                                 fmt::join(tier_names, ", "),
-                                 hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    fail(cfg, std::string("mapping.") + key,
+         fmt::format("'{}' is not a memory tier (tiers: {}){}", v, fmt::join(tier_names, ", "),
+                     hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   };
   spec.chip.weights_tier = tier_of("weights");
   spec.chip.kv_cache_tier = tier_of("kv_cache");
@@ -138,11 +140,10 @@ RunSpec build_run_spec(Config& cfg) {
     const uint64_t cap = tier.params.get_bytes("capacity");
     const uint64_t need = spec.model.total_weight_bytes();
     if (need > cap) {
-      throw InputError(
-          fmt::format("{}: mapping.weights: model '{}' has {} B ({}) of weights, more than "
-                      "chip.memory.{}.capacity = {} B ({})",
-                      cfg.where("mapping.weights").str(), spec.model.name, need, human_bytes(need),
-                      tname, cap, human_bytes(cap)));
+      fail(cfg, "mapping.weights",
+           fmt::format("model '{}' has {} B ({}) of weights, more than "
+                       "chip.memory.{}.capacity = {} B ({})",
+                       spec.model.name, need, human_bytes(need), tname, cap, human_bytes(cap)));
     }
   }
   spec.plan.weight_buffers = static_cast<uint32_t>(map.get_int("weight_buffers"));
@@ -150,14 +151,13 @@ RunSpec build_run_spec(Config& cfg) {
   spec.plan.attention_q_tile = static_cast<uint32_t>(map.get_int("attention_q_tile"));
   const uint64_t sram_cap = spec.chip.sram.params.get_bytes("capacity");
   if (map.get_bytes("weight_buffer") > sram_cap) {
-    throw InputError(fmt::format(
-        "{}: mapping.weight_buffer: {} B ({}) does not fit in chip.sram.capacity = {} B ({})",
-        cfg.where("mapping.weight_buffer").str(), map.get_bytes("weight_buffer"),
-        human_bytes(map.get_bytes("weight_buffer")), sram_cap, human_bytes(sram_cap)));
+    fail(cfg, "mapping.weight_buffer",
+         fmt::format("{} B ({}) does not fit in chip.sram.capacity = {} B ({})",
+                     map.get_bytes("weight_buffer"), human_bytes(map.get_bytes("weight_buffer")),
+                     sram_cap, human_bytes(sram_cap)));
   }
   if (spec.plan.weight_tile_bytes == 0) {
-    throw InputError(fmt::format("{}: mapping.weight_buffer: smaller than weight_buffers",
-                                 cfg.where("mapping.weight_buffer").str()));
+    fail(cfg, "mapping.weight_buffer", "smaller than weight_buffers");
   }
 
   const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic"});
@@ -165,8 +165,9 @@ RunSpec build_run_spec(Config& cfg) {
   spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
   if (wtype == "trace") {
     spec.workload.source = WorkloadSpec::Source::kTrace;
-    spec.workload.trace_path = w.get_string("path");
-    spec.workload.trace_path_loc = cfg.where("workload.path").str();
+    // Shown relative to the working directory, so messages read as the user wrote them.
+    spec.workload.trace_path = std::filesystem::proximate(w.get_string("path")).string();
+    spec.workload.trace_path_loc = cfg.where("workload.path");
   } else {
     spec.workload.source = WorkloadSpec::Source::kSynthetic;
     SyntheticSpec& s = spec.workload.synthetic;
@@ -196,11 +197,12 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
   } else {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(spec.workload.trace_path, ec)) {
-      throw InputError(fmt::format("{}: workload.path: cannot open trace \"{}\" ({})",
-                                   spec.workload.trace_path_loc, spec.workload.trace_path,
-                                   std::filesystem::exists(spec.workload.trace_path, ec)
-                                       ? "not a regular file"
-                                       : "No such file or directory"));
+      throw InputError(
+          located_message(spec.workload.trace_path_loc, "workload.path",
+                          fmt::format("cannot open trace \"{}\" ({})", spec.workload.trace_path,
+                                      std::filesystem::exists(spec.workload.trace_path, ec)
+                                          ? "not a regular file"
+                                          : "No such file or directory")));
     }
     reader = open_trace(spec.workload.trace_path);
   }
@@ -210,13 +212,13 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
   if (meta.layers != m.moe_layers()) {
     throw InputError(fmt::format("{}: trace has {} MoE layers but model '{}' has {} (set by {})",
                                  path, meta.layers, m.name, m.moe_layers(),
-                                 spec.workload.trace_path_loc));
+                                 spec.workload.trace_path_loc.str()));
   }
   if (meta.experts != m.experts) {
     throw InputError(
         fmt::format("{}: trace has {} experts per layer but model '{}' has {} "
                     "(set by {})",
-                    path, meta.experts, m.name, m.experts, spec.workload.trace_path_loc));
+                    path, meta.experts, m.name, m.experts, spec.workload.trace_path_loc.str()));
   }
   return reader;
 }

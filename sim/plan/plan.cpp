@@ -81,6 +81,13 @@ Planner::Planner(const ModelSpec& model, const PlanOptions& options)
   m_expert_tokens.resize(model.experts);
 }
 
+uint32_t Planner::tiles_for(uint32_t units, uint64_t unit_bytes) const {
+  // Whole columns (or FFN rows) per tile, so no tile exceeds the buffer unless a single
+  // column already does.
+  const uint64_t per_tile = std::max<uint64_t>(1, m_options.weight_tile_bytes / unit_bytes);
+  return static_cast<uint32_t>(ceil_div(units, per_tile));
+}
+
 uint32_t Planner::add_op_deps(const Op& op, const std::vector<uint32_t>& deps) {
   Op o = op;
   o.dep_begin = static_cast<uint32_t>(m_out->deps.size());
@@ -160,9 +167,7 @@ void Planner::set_ring_consumer(uint32_t op) {
 std::vector<uint32_t> Planner::add_streamed_gemm(OpClass cls, uint32_t layer, uint32_t m,
                                                  uint32_t k, uint32_t n,
                                                  const std::vector<uint32_t>& deps) {
-  const uint64_t total = uint64_t{k} * n * m_model.weight_bytes;
-  const auto tiles =
-      static_cast<uint32_t>(std::min<uint64_t>(n, ceil_div(total, m_options.weight_tile_bytes)));
+  const auto tiles = tiles_for(n, uint64_t{k} * m_model.weight_bytes);
   std::vector<uint32_t> out;
   for (uint32_t t = 0; t < tiles; ++t) {
     const uint32_t nt = piece(n, tiles, t);
@@ -181,9 +186,7 @@ std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tok
                                        const std::vector<uint32_t>& deps) {
   const uint32_t h = m_model.hidden;
   const uint32_t mats = m_model.ffn_matrices;
-  const uint64_t total = uint64_t{mats} * h * ffn * m_model.weight_bytes;
-  const auto tiles =
-      static_cast<uint32_t>(std::min<uint64_t>(ffn, ceil_div(total, m_options.weight_tile_bytes)));
+  const auto tiles = tiles_for(ffn, uint64_t{mats} * h * m_model.weight_bytes);
   std::vector<uint32_t> out;
   for (uint32_t t = 0; t < tiles; ++t) {
     const uint32_t ft = piece(ffn, tiles, t);

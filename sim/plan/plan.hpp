@@ -93,6 +93,8 @@ class Planner {
     uint32_t first_pos;
     uint32_t last_pos;
   };
+  /// Tiles needed to stream `units` columns of `unit_bytes` each through the tile buffers.
+  uint32_t tiles_for(uint32_t units, uint64_t unit_bytes) const;
   uint32_t add_op(const Op& op, std::initializer_list<uint32_t> deps);
   uint32_t add_op_deps(const Op& op, const std::vector<uint32_t>& deps);
   uint32_t add_gemm_op(OpClass cls, uint32_t layer, std::vector<GemmShape> shapes,
