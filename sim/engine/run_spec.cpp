@@ -114,9 +114,8 @@ RunSpec build_run_spec(Config& cfg) {
   spec.chip.sram = component<Memory>(cfg, "chip.sram");
   std::vector<std::string> tier_names = cfg.subtables("chip.memory");
   if (tier_names.empty()) {
-    throw InputError(located_message(cfg.where("chip"), "chip.memory",
-                                     "no memory tier (expected a table such as "
-                                     "[chip.memory.hbm])"));
+    // where() of a missing table is its deepest existing parent: the [chip] header.
+    fail(cfg, "chip.memory", "no memory tier (expected a table such as [chip.memory.hbm])");
   }
   for (const std::string& t : tier_names) {
     spec.chip.tiers.emplace_back(t, component<Memory>(cfg, "chip.memory." + t));

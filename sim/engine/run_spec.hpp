@@ -18,7 +18,7 @@ namespace moesim {
 struct WorkloadSpec {
   enum class Source { kTrace, kSynthetic };
   Source source = Source::kTrace;
-  std::string trace_path;    ///< kTrace: resolved path
+  std::string trace_path;    ///< kTrace: path relative to the working directory
   SourceLoc trace_path_loc;  ///< where the path was set, for messages
   SyntheticSpec synthetic;   ///< kSynthetic
   uint64_t max_steps = 0;    ///< 0 = the whole trace
