@@ -334,14 +334,14 @@ TEST_F(BinaryTrace, OpenTraceDetectsBinaryByContent) {
 
   const std::string txt = path("trace.txt");
   write_file(txt, "# moesim-trace 1\n");
-  EXPECT_EQ(read_error(txt), txt + ": unknown trace format (expected .csv or .moetrace)");
+  EXPECT_EQ(read_error(txt), txt + ": unknown trace format (expected .csv, .jsonl or .moetrace)");
   const std::string json = path("out.json");
   EXPECT_EQ(input_error([&] { create_trace_writer(json, small_meta()); }),
-            json + ": unknown trace format (expected .csv or .moetrace)");
+            json + ": unknown trace format (expected .csv, .jsonl or .moetrace)");
 }
 
 TEST_F(BinaryTrace, WritersRenameOnFinishAndCleanUpWhenAbandoned) {
-  for (const char* name : {"w.moetrace", "w.csv"}) {
+  for (const char* name : {"w.moetrace", "w.csv", "w.jsonl"}) {
     const std::string p = path(name);
     {
       auto w = create_trace_writer(p, small_meta());
@@ -364,7 +364,7 @@ TEST_F(BinaryTrace, WritersRenameOnFinishAndCleanUpWhenAbandoned) {
 }
 
 TEST_F(BinaryTrace, WritersRejectInvalidSteps) {
-  for (const char* name : {"w.moetrace", "w.csv"}) {
+  for (const char* name : {"w.moetrace", "w.csv", "w.jsonl"}) {
     const std::string p = path(name);
     auto w = create_trace_writer(p, small_meta());
     TraceStep bad = small_steps()[0];

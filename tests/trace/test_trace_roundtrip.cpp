@@ -30,7 +30,10 @@ TraceMeta hand_meta() {
   m.experts = 16;
   m.top_k = 2;
   m.source = "import:test";
-  m.extra = {{"dataset", "gsm8k"}, {"empty", ""}, {"spaces", "a, b ;c = d"}};
+  m.extra = {{"dataset", "gsm8k"},
+             {"empty", ""},
+             {"spaces", "a, b ;c = d"},
+             {"quote", "say \"hi\" \\ {x: [1]} é"}};
   return m;
 }
 
@@ -95,6 +98,44 @@ TEST_F(RoundTrip, BinaryToCsvToBinaryKeepsContentAndBytes) {
   for (size_t i = 0; i < sa.size(); ++i) expect_steps_equal(sc[i], sa[i]);
 }
 
+TEST_F(RoundTrip, EveryFormToEveryOtherIsLossless) {
+  // Each of the three forms, converted through each pair of others, comes back byte for byte.
+  const std::vector<std::string> forms = {"csv", "jsonl", "moetrace"};
+  for (const std::string& a : forms) {
+    const std::string start = path("start." + a);
+    write_all(start, hand_meta(), hand_steps());
+    for (const std::string& b : forms) {
+      if (b == a) continue;
+      const std::string mid = path("mid_" + a + "." + b);
+      convert(start, mid);
+      for (const std::string& c : forms) {
+        const std::string mid2 = path("mid_" + a + "_" + b + "." + c);
+        convert(mid, mid2);
+        const std::string back = path("back_" + a + "_" + b + "_" + c + "." + a);
+        convert(mid2, back);
+        EXPECT_EQ(read_file(back), read_file(start)) << a << " -> " << b << " -> " << c;
+      }
+      auto r = open_trace(mid);
+      expect_meta_equal(r->meta(), hand_meta());
+      const auto got = read_all(*r);
+      const auto want = hand_steps();
+      ASSERT_EQ(got.size(), want.size()) << b;
+      for (size_t i = 0; i < want.size(); ++i) expect_steps_equal(got[i], want[i]);
+    }
+  }
+}
+
+TEST_F(RoundTrip, ShippedTraceSurvivesCsvJsonlBinaryCsv) {
+  const std::string shipped =
+      std::string(MOESIM_SOURCE_DIR) + "/workloads/traces/mixtral_decode_b16.csv";
+  convert(shipped, path("a.jsonl"));
+  convert(path("a.jsonl"), path("b.moetrace"));
+  convert(path("b.moetrace"), path("c.jsonl"));
+  convert(path("c.jsonl"), path("d.csv"));
+  EXPECT_EQ(read_file(path("c.jsonl")), read_file(path("a.jsonl")));
+  EXPECT_EQ(read_file(path("d.csv")), read_file(shipped));
+}
+
 TEST_F(RoundTrip, StreamsAMillionAssignmentsOneStepAtATime) {
   // 125 steps x 125 tokens x 16 layers x k 4 = 10^6 assignments.
   SyntheticSpec spec;
@@ -107,7 +148,7 @@ TEST_F(RoundTrip, StreamsAMillionAssignmentsOneStepAtATime) {
   spec.dist = SyntheticSpec::Dist::kZipf;
   spec.seed = 5;
   const uint64_t per_step = 125ull * 16 * 4;
-  for (const char* name : {"big.moetrace", "big.csv"}) {
+  for (const char* name : {"big.moetrace", "big.csv", "big.jsonl"}) {
     const std::string p = path(name);
     {
       auto gen = make_synthetic_trace(spec);

@@ -82,21 +82,26 @@ class TraceWriter {
   virtual void finish() = 0;
 };
 
-/// Opens a trace by content (binary magic) or extension (.csv). Throws InputError.
+/// Opens a trace by content (binary magic) or extension (.csv, .jsonl). Throws InputError.
 std::unique_ptr<TraceReader> open_trace(const std::string& path);
-/// Creates a writer; the form follows the extension (.csv text, .moetrace binary).
+/// Creates a writer; the form follows the extension (.csv or .jsonl text, .moetrace binary).
 std::unique_ptr<TraceWriter> create_trace_writer(const std::string& path, const TraceMeta& meta);
 
-/// Version of both trace forms written by this build (see workloads/trace/FORMAT.md).
+/// Version of all trace forms written by this build (see workloads/trace/FORMAT.md).
 inline constexpr uint32_t kTraceFormatVersion = 1;
 
 /// Opens a text trace whatever the file's extension. Throws InputError.
 std::unique_ptr<TraceReader> open_csv_trace(const std::string& path);
+/// Opens a JSON-lines trace whatever the file's extension. Throws InputError.
+std::unique_ptr<TraceReader> open_jsonl_trace(const std::string& path);
 /// Opens a binary trace whatever the file's extension. Throws InputError.
 std::unique_ptr<TraceReader> open_binary_trace(const std::string& path);
 /// Creates a text-form writer whatever the extension of `path`.
 std::unique_ptr<TraceWriter> create_csv_trace_writer(const std::string& path,
                                                      const TraceMeta& meta);
+/// Creates a JSON-lines writer whatever the extension of `path`.
+std::unique_ptr<TraceWriter> create_jsonl_trace_writer(const std::string& path,
+                                                       const TraceMeta& meta);
 /// Creates a binary-form writer whatever the extension of `path`.
 std::unique_ptr<TraceWriter> create_binary_trace_writer(const std::string& path,
                                                         const TraceMeta& meta);

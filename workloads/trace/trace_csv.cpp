@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "sim/core/error.hpp"
+#include "workloads/trace/line_reader.hpp"
 #include "workloads/trace/trace.hpp"
 #include "workloads/trace/trace_io.hpp"
 
@@ -34,60 +35,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-/// Reads lines from a FILE* through one large buffer; lines are views valid until the next call.
-class LineReader {
- public:
-  explicit LineReader(trace_io::FilePtr file) : m_file(std::move(file)), m_buf(1 << 20) {}
-
-  /// Next line without its line break; false at the end of the file.
-  bool next(std::string_view& line) {
-    for (;;) {
-      const char* begin = m_buf.data() + m_pos;
-      const void* nl = std::memchr(begin, '\n', m_end - m_pos);
-      if (nl) {
-        const char* e = static_cast<const char*>(nl);
-        m_pos = static_cast<size_t>(e - m_buf.data()) + 1;
-        return finish(line, begin, e);
-      }
-      if (m_eof) {
-        if (m_pos == m_end) return false;
-        const char* e = m_buf.data() + m_end;
-        m_pos = m_end;
-        return finish(line, begin, e);
-      }
-      refill();
-    }
-  }
-  /// Number of the last line returned (1-based).
-  uint64_t line_number() const { return m_line; }
-
- private:
-  bool finish(std::string_view& line, const char* b, const char* e) {
-    if (e > b && e[-1] == '\r') --e;
-    line = std::string_view(b, static_cast<size_t>(e - b));
-    ++m_line;
-    return true;
-  }
-  void refill() {
-    // Keep the partial line, moved to the front; grow when one line fills the buffer.
-    const size_t keep = m_end - m_pos;
-    if (m_pos > 0) std::memmove(m_buf.data(), m_buf.data() + m_pos, keep);
-    m_pos = 0;
-    m_end = keep;
-    if (m_end == m_buf.size()) m_buf.resize(m_buf.size() * 2);
-    const size_t got = std::fread(m_buf.data() + m_end, 1, m_buf.size() - m_end, m_file.get());
-    m_end += got;
-    if (got == 0) m_eof = true;
-  }
-
-  trace_io::FilePtr m_file;
-  std::vector<char> m_buf;
-  size_t m_pos = 0;
-  size_t m_end = 0;
-  bool m_eof = false;
-  uint64_t m_line = 0;
-};
 
 /// One parsed data row; its experts and weights live in the reader's row buffers.
 struct Row {
@@ -367,7 +314,7 @@ class CsvTraceReader final : public TraceReader {
   }
 
   std::string m_path;
-  LineReader m_lines;
+  trace_io::LineReader m_lines;
   TraceMeta m_meta;
   std::unordered_map<std::string, uint64_t> m_keys_seen;
 

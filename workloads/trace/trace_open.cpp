@@ -1,4 +1,4 @@
-// Picks the trace form: binary by its magic bytes, text by the .csv extension.
+// Picks the trace form: binary by its magic bytes, text by the .csv or .jsonl extension.
 
 #include <cstdio>
 #include <cstring>
@@ -20,7 +20,8 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 
 [[noreturn]] void unknown_format(const std::string& path) {
-  throw InputError(fmt::format("{}: unknown trace format (expected .csv or .moetrace)", path));
+  throw InputError(
+      fmt::format("{}: unknown trace format (expected .csv, .jsonl or .moetrace)", path));
 }
 
 }  // namespace
@@ -35,11 +36,13 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path) {
   if (got == sizeof head && std::memcmp(head, "MOETRACE", 8) == 0) return open_binary_trace(path);
   if (ends_with(path, ".moetrace")) return open_binary_trace(path);  // reports what is wrong
   if (ends_with(path, ".csv")) return open_csv_trace(path);
+  if (ends_with(path, ".jsonl")) return open_jsonl_trace(path);
   unknown_format(path);
 }
 
 std::unique_ptr<TraceWriter> create_trace_writer(const std::string& path, const TraceMeta& meta) {
   if (ends_with(path, ".csv")) return create_csv_trace_writer(path, meta);
+  if (ends_with(path, ".jsonl")) return create_jsonl_trace_writer(path, meta);
   if (ends_with(path, ".moetrace")) return create_binary_trace_writer(path, meta);
   unknown_format(path);
 }

@@ -1,0 +1,359 @@
+// The JSON-lines form of the routing trace (see FORMAT.md): a header object on line 1, then
+// one object per (step, token, layer). The reader streams one step at a time, reading one row
+// ahead to see where a step ends.
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+#include "workloads/trace/jsonl.hpp"
+#include "workloads/trace/line_reader.hpp"
+#include "workloads/trace/step_assembler.hpp"
+#include "workloads/trace/trace.hpp"
+#include "workloads/trace/trace_io.hpp"
+
+namespace moesim {
+
+namespace {
+
+using jsonl::Kind;
+using jsonl::Value;
+
+constexpr const char* kVersionKey = "moesim_trace";
+constexpr const char* kHeaderKeys = "moesim_trace, model, layers, experts, top_k, source, extra";
+constexpr const char* kRowKeys = "step, request, position, layer, experts, weights";
+
+bool blank_line(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+class JsonlTraceReader final : public TraceReader {
+ public:
+  explicit JsonlTraceReader(const std::string& path)
+      : m_path(path), m_lines(trace_io::open_input(path)) {
+    read_header();
+    m_has_row = read_row();
+  }
+
+  const TraceMeta& meta() const override { return m_meta; }
+
+  bool next(TraceStep& step) override {
+    if (!m_has_row) return false;
+    const uint64_t index = m_row_step;
+    if (m_has_prev && index < m_prev_index) {
+      fail(m_row_line, fmt::format("step {} after step {} (steps must ascend and the rows of a "
+                                   "step be contiguous)",
+                                   index, m_prev_index));
+    }
+    m_asm.begin(m_meta.layers);
+    do {
+      const std::string bad =
+          m_asm.add(m_row_request, m_row_position, m_row_layer, m_experts.data(), m_weights.data(),
+                    static_cast<uint32_t>(m_experts.size()), m_row_line);
+      if (!bad.empty()) fail(m_row_line, fmt::format("step {}: {}", index, bad));
+      m_has_row = read_row();
+    } while (m_has_row && m_row_step == index);
+    const uint64_t end_line = m_has_row ? m_row_line : m_lines.line_number();
+    const std::string bad = m_asm.finish(step);
+    if (!bad.empty()) fail(end_line, fmt::format("step {}: {}", index, bad));
+    step.index = index;
+    m_has_prev = true;
+    m_prev_index = index;
+    return true;
+  }
+
+ private:
+  [[noreturn]] void fail(uint64_t line, const std::string& what) const {
+    throw InputError(fmt::format("{}:{}: {}", m_path, line, what));
+  }
+
+  void parse_line(std::string_view line, uint64_t n) {
+    const std::string bad = m_obj.parse(line);
+    if (!bad.empty()) fail(n, bad);
+  }
+
+  void read_header() {
+    std::string_view line;
+    const char* not_trace =
+        "not a moesim JSONL trace (the first line must be an object with \"moesim_trace\": 1)";
+    if (!m_lines.next(line) || m_obj.parse(line) != "" || !m_obj.find(kVersionKey)) {
+      fail(1, not_trace);
+    }
+    const Value& version = *m_obj.find(kVersionKey);
+    uint32_t v = 0;
+    if (!jsonl::is_unsigned(version) || !trace_io::parse_u32(version.raw, v)) {
+      fail(1, fmt::format("bad format version {} (expected \"moesim_trace\": 1)",
+                          jsonl::shown(version)));
+    }
+    if (v != kTraceFormatVersion) {
+      fail(1, fmt::format("unsupported version {} (this build reads version {})", v,
+                          kTraceFormatVersion));
+    }
+    bool seen[3] = {false, false, false};
+    for (const jsonl::Member& m : m_obj.members()) {
+      const std::string& key = m.key;
+      const Value& val = m.value;
+      auto number = [&](uint32_t& field, bool& flag) {
+        if (!jsonl::is_unsigned(val) || !trace_io::parse_u32(val.raw, field)) {
+          fail(1, fmt::format("metadata '{}': expected an unsigned integer, got {}", key,
+                              jsonl::shown(val)));
+        }
+        flag = true;
+      };
+      auto text = [&](std::string& field) {
+        if (val.kind != Kind::kString) {
+          fail(1, fmt::format("metadata '{}': expected a string, got {}", key, jsonl::shown(val)));
+        }
+        field = val.str;
+      };
+      if (key == kVersionKey) {
+        continue;
+      } else if (key == "model") {
+        text(m_meta.model);
+      } else if (key == "source") {
+        text(m_meta.source);
+      } else if (key == "layers") {
+        number(m_meta.layers, seen[0]);
+        if (m_meta.layers == 0) fail(1, "metadata 'layers' must be at least 1");
+      } else if (key == "experts") {
+        number(m_meta.experts, seen[1]);
+        if (m_meta.experts == 0) fail(1, "metadata 'experts' must be at least 1");
+      } else if (key == "top_k") {
+        number(m_meta.top_k, seen[2]);
+      } else if (key == "extra") {
+        if (val.kind != Kind::kObject) {
+          fail(1, fmt::format("metadata 'extra': expected an object, got {}", jsonl::shown(val)));
+        }
+        for (uint32_t i = 0; i < val.count; ++i) {
+          const jsonl::Member& e = m_obj.member(val, i);
+          if (e.value.kind != Kind::kString) {
+            fail(1, fmt::format("metadata 'extra.{}': expected a string, got {}", e.key,
+                                jsonl::shown(e.value)));
+          }
+          if (!m_meta.extra.emplace(e.key, e.value.str).second) {
+            fail(1, fmt::format("metadata 'extra.{}' given twice", e.key));
+          }
+        }
+      } else {
+        fail(1, fmt::format("unknown header key '{}' (expected {})", key, kHeaderKeys));
+      }
+    }
+    const char* names[3] = {"layers", "experts", "top_k"};
+    for (int i = 0; i < 3; ++i) {
+      if (!seen[i]) fail(1, fmt::format("missing metadata '{}'", names[i]));
+    }
+    // Anything the writers would refuse cannot come back out of a conversion: refuse it here.
+    const std::string bad = trace_io::check_meta(m_meta);
+    if (!bad.empty()) fail(1, bad);
+  }
+
+  /// Reads the next data row; false at the end of the file.
+  bool read_row() {
+    std::string_view line;
+    do {
+      if (!m_lines.next(line)) return false;
+    } while (blank_line(line));
+    const uint64_t n = m_lines.line_number();
+    m_row_line = n;
+    parse_line(line, n);
+    const Value* v[6] = {};
+    static constexpr const char* kNames[6] = {"step",  "request", "position",
+                                              "layer", "experts", "weights"};
+    for (const jsonl::Member& m : m_obj.members()) {
+      int i = 0;
+      while (i < 6 && m.key != kNames[i]) ++i;
+      if (i == 6) fail(n, fmt::format("unknown key '{}' (expected {})", m.key, kRowKeys));
+      v[i] = &m.value;
+    }
+    for (int i = 0; i < 6; ++i) {
+      if (!v[i]) fail(n, fmt::format("missing key '{}'", kNames[i]));
+    }
+    auto integer = [&](int i, auto& out) {
+      bool ok = jsonl::is_unsigned(*v[i]);
+      if (ok) {
+        if constexpr (sizeof(out) == 8) {
+          ok = trace_io::parse_u64(v[i]->raw, out);
+        } else {
+          ok = trace_io::parse_u32(v[i]->raw, out);
+        }
+      }
+      if (!ok) {
+        fail(n, fmt::format("key '{}': expected an unsigned integer, got {}", kNames[i],
+                            jsonl::shown(*v[i])));
+      }
+    };
+    integer(0, m_row_step);
+    integer(1, m_row_request);
+    integer(2, m_row_position);
+    integer(3, m_row_layer);
+    if (m_row_layer >= m_meta.layers) {
+      fail(n, fmt::format("layer {} out of range (layers = {})", m_row_layer, m_meta.layers));
+    }
+    const Value& ex = *v[4];
+    const Value& wt = *v[5];
+    if (ex.kind != Kind::kArray) {
+      fail(n, fmt::format("key 'experts': expected an array, got {}", jsonl::shown(ex)));
+    }
+    if (wt.kind != Kind::kArray) {
+      fail(n, fmt::format("key 'weights': expected an array, got {}", jsonl::shown(wt)));
+    }
+    m_experts.clear();
+    m_weights.clear();
+    for (uint32_t i = 0; i < ex.count; ++i) {
+      const Value& item = m_obj.item(ex, i);
+      int32_t e = 0;
+      if (item.kind == Kind::kNumber && trace_io::parse_i32(item.raw, e)) {
+        if (e < 0 || static_cast<uint32_t>(e) >= m_meta.experts) {
+          fail(n, fmt::format("expert {} out of range (experts = {})", e, m_meta.experts));
+        }
+      } else if (item.kind != Kind::kString || !trace_io::parse_special_expert(item.str, e)) {
+        fail(n, fmt::format("expert {} is not an expert id (expected 0..{} or \"null\", "
+                            "\"zero\", \"copy\", \"const\")",
+                            jsonl::shown(item), m_meta.experts - 1));
+      }
+      m_experts.push_back(e);
+    }
+    if (wt.count != ex.count) {
+      fail(n, fmt::format("key 'weights': expected {} values, got {}", ex.count, wt.count));
+    }
+    for (uint32_t i = 0; i < wt.count; ++i) {
+      const Value& item = m_obj.item(wt, i);
+      const std::string_view raw = item.raw;
+      float w = 0;
+      if (item.kind != Kind::kNumber) {
+        fail(n, fmt::format("weight {} is not a number", jsonl::shown(item)));
+      }
+      if (raw == "NaN" || raw == "Infinity" || raw == "-Infinity") {
+        fail(n, fmt::format("weight {} is not finite", raw));
+      }
+      const char* end = raw.data() + raw.size();
+      auto [ptr, ec] = std::from_chars(raw.data(), end, w);
+      if (ec == std::errc::result_out_of_range && ptr == end) {
+        fail(n, fmt::format("weight {} is out of range for a 32-bit float", raw));
+      }
+      if (ec != std::errc() || ptr != end) {
+        fail(n, fmt::format("weight {} is not a number", raw));
+      }
+      if (w < 0) fail(n, fmt::format("weight {} is negative", raw));
+      m_weights.push_back(w);
+    }
+    return true;
+  }
+
+  std::string m_path;
+  trace_io::LineReader m_lines;
+  TraceMeta m_meta;
+  jsonl::Object m_obj;
+  StepAssembler m_asm;
+
+  bool m_has_row = false;
+  uint64_t m_row_line = 0;
+  uint64_t m_row_step = 0;
+  uint32_t m_row_request = 0;
+  uint32_t m_row_position = 0;
+  uint32_t m_row_layer = 0;
+  std::vector<int32_t> m_experts;
+  std::vector<float> m_weights;
+
+  bool m_has_prev = false;
+  uint64_t m_prev_index = 0;
+};
+
+class JsonlTraceWriter final : public TraceWriter {
+ public:
+  JsonlTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
+    const std::string bad = trace_io::check_meta(meta);
+    if (!bad.empty()) throw InputError(fmt::format("{}: cannot write trace: {}", path, bad));
+    m_out.emplace(path);
+    std::string h = fmt::format("{{\"{}\":{},\"model\":", kVersionKey, kTraceFormatVersion);
+    jsonl::append_string(h, meta.model);
+    h += fmt::format(",\"layers\":{},\"experts\":{},\"top_k\":{},\"source\":", meta.layers,
+                     meta.experts, meta.top_k);
+    jsonl::append_string(h, meta.source);
+    h += ",\"extra\":{";
+    bool first = true;
+    for (const auto& [key, value] : meta.extra) {
+      if (!first) h += ',';
+      first = false;
+      jsonl::append_string(h, key);
+      h += ':';
+      jsonl::append_string(h, value);
+    }
+    h += "}}\n";
+    m_buf.append(h.data(), h.data() + h.size());
+  }
+
+  void write(const TraceStep& step) override {
+    if (m_out->committed()) throw InternalError(m_out->path() + ": write after finish()");
+    const std::string bad = trace_io::check_step(m_meta, step, m_has_prev, m_prev_index);
+    if (!bad.empty()) {
+      throw InputError(fmt::format("{}: cannot write step {}: {}", m_out->path(), step.index, bad));
+    }
+    m_has_prev = true;
+    m_prev_index = step.index;
+    auto out = std::back_inserter(m_buf);
+    const uint32_t tokens = step.num_tokens();
+    for (uint32_t l = 0; l < step.layers; ++l) {
+      for (uint32_t t = 0; t < tokens; ++t) {
+        fmt::format_to(out,
+                       "{{\"step\":{},\"request\":{},\"position\":{},\"layer\":{},\"experts\":[",
+                       step.index, step.tokens[t].request, step.tokens[t].position, l);
+        const uint32_t b = step.route_begin(l, t);
+        const uint32_t e = step.route_end(l, t);
+        for (uint32_t i = b; i < e; ++i) {
+          if (i > b) m_buf.push_back(',');
+          if (const char* name = trace_io::special_expert_name(step.experts[i])) {
+            fmt::format_to(out, "\"{}\"", name);
+          } else {
+            fmt::format_to(out, "{}", step.experts[i]);
+          }
+        }
+        fmt::format_to(out, "],\"weights\":[");
+        for (uint32_t i = b; i < e; ++i) {
+          if (i > b) m_buf.push_back(',');
+          fmt::format_to(out, "{}", step.weights[i]);
+        }
+        fmt::format_to(out, "]}}\n");
+      }
+      if (m_buf.size() >= (1u << 20)) flush();
+    }
+  }
+
+  void finish() override {
+    flush();
+    m_out->commit();
+  }
+
+ private:
+  void flush() {
+    m_out->write(m_buf.data(), m_buf.size());
+    m_buf.clear();
+  }
+
+  TraceMeta m_meta;
+  std::optional<trace_io::AtomicOutput> m_out;
+  fmt::memory_buffer m_buf;
+  bool m_has_prev = false;
+  uint64_t m_prev_index = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceReader> open_jsonl_trace(const std::string& path) {
+  return std::make_unique<JsonlTraceReader>(path);
+}
+
+std::unique_ptr<TraceWriter> create_jsonl_trace_writer(const std::string& path,
+                                                       const TraceMeta& meta) {
+  return std::make_unique<JsonlTraceWriter>(path, meta);
+}
+
+}  // namespace moesim
