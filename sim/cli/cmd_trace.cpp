@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli_util.hpp"
+#include "sim/cli/cmd_trace_import.hpp"
+#include "sim/cli/cmd_trace_stats.hpp"
 #include "workloads/trace/synthetic.hpp"
 #include "workloads/trace/trace.hpp"
 
@@ -19,9 +21,13 @@ constexpr const char* kTraceHelp =
                              [--phase decode|prefill] [--context C] [--prompt-tokens P]
                              [--dist uniform|zipf] [--zipf-s S] [--seed N] [--model NAME] OUT
        moesim trace convert IN OUT
+       moesim trace import --format FORMAT --model NAME [options] IN OUT
+       moesim trace stats TRACE [--json]
 
-generate: a seeded synthetic trace; OUT ending in .csv is text, .moetrace is binary.
-convert:  reads IN (either form) and writes OUT in the form its extension names.
+generate: a seeded synthetic trace; OUT ending in .csv or .jsonl is text, .moetrace binary.
+convert:  reads IN (any form) and writes OUT in the form its extension names.
+import:   converts a public routing log (olmoe-jsonl, engine-jsonl); see 'trace import --help'.
+stats:    load imbalance, locality, inter-layer affinity, k histogram; see 'trace stats --help'.
 )";
 
 /// Copies every step of `reader` into a writer for `out` (form chosen by extension).
@@ -109,6 +115,8 @@ int cmd_trace_generate(const std::vector<std::string>& rest) {
 }  // namespace
 
 int cmd_trace(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "import") return cmd_trace_import({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "stats") return cmd_trace_stats({args.begin() + 1, args.end()});
   if (args.empty() || wants_help(args)) {
     std::fputs(kTraceHelp, stdout);
     return args.empty() ? 2 : 0;
@@ -117,7 +125,7 @@ int cmd_trace(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (sub == "convert") return cmd_trace_convert(rest);
   if (sub == "generate") return cmd_trace_generate(rest);
-  const std::string hint = did_you_mean(sub, {"generate", "convert"});
+  const std::string hint = did_you_mean(sub, {"generate", "convert", "import", "stats"});
   usage_error("trace", fmt::format("unknown subcommand '{}'{}", sub,
                                    hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }

@@ -37,7 +37,9 @@ commands:
   validate CONFIG   check a config (and its trace header) without simulating
   list              registered models with their parameters, and the shipped presets
   trace generate    write a synthetic routing trace (uniform or Zipf)
-  trace convert     convert a trace between .csv and .moetrace
+  trace convert     convert a trace between .csv, .jsonl and .moetrace
+  trace import      convert a public routing log into a trace (olmoe-jsonl, engine-jsonl)
+  trace stats       routing statistics of a trace (imbalance, locality, affinity, k)
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
 
 options:
