@@ -1,7 +1,8 @@
 // Read rates of the trace forms, in token-expert assignments per second:
 //   bench_trace [--benchmark_filter=Read]
 // A 4M-assignment synthetic trace (Mixtral-like: 32 layers, 8 experts, top-2, decode batch
-// 256) is written once to a temp directory in both forms, then read back end to end.
+// 256) is written once to a temp directory in each form (binary, CSV, JSONL), then read back end to
+// end.
 
 #include <unistd.h>
 
@@ -39,7 +40,7 @@ class Files {
     m_dir = std::filesystem::temp_directory_path() /
             ("moesim-bench-trace-" + std::to_string(::getpid()));
     std::filesystem::create_directories(m_dir);
-    for (const char* name : {"t.moetrace", "t.csv"}) {
+    for (const char* name : {"t.moetrace", "t.csv", "t.jsonl"}) {
       auto gen = make_synthetic_trace(bench_spec());
       auto w = create_trace_writer(path(name), gen->meta());
       TraceStep s;
@@ -82,6 +83,9 @@ void BM_ReadBinary(benchmark::State& state) {
 void BM_ReadCsv(benchmark::State& state) {
   read_trace(state, "t.csv");
 }
+void BM_ReadJsonl(benchmark::State& state) {
+  read_trace(state, "t.jsonl");
+}
 
 void write_trace(benchmark::State& state, const char* name) {
   std::vector<TraceStep> steps;
@@ -107,6 +111,9 @@ void BM_WriteBinary(benchmark::State& state) {
 void BM_WriteCsv(benchmark::State& state) {
   write_trace(state, "w.csv");
 }
+void BM_WriteJsonl(benchmark::State& state) {
+  write_trace(state, "w.jsonl");
+}
 
 void BM_Generate(benchmark::State& state) {
   uint64_t assignments = 0;
@@ -120,8 +127,10 @@ void BM_Generate(benchmark::State& state) {
 
 BENCHMARK(BM_ReadBinary)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadCsv)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadJsonl)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WriteBinary)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WriteCsv)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WriteJsonl)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Generate)->Unit(benchmark::kMillisecond);
 
 }  // namespace
