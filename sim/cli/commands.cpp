@@ -36,7 +36,7 @@ commands:
   run CONFIG        simulate a config and write stats.json, stats.csv, effective_config.toml
   validate CONFIG   check a config (and its trace header) without simulating
   list              registered models with their parameters, and the shipped presets
-  trace generate    write a synthetic routing trace (uniform or Zipf)
+  trace generate    write a synthetic routing trace (generator config or flags)
   trace convert     convert a trace between .csv and .moetrace
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
 
