@@ -515,36 +515,48 @@ class GeneratedTrace final : public TraceReader {
     }
   }
 
+  /// Group-limited top-k: every expert's arrival time; a group scores its best weight (or
+  /// its best two summed); the top_groups groups stay and the first k arrivals among their
+  /// experts are chosen (ties: lower index).
   void race_grouped(uint32_t l) {
-    const uint32_t n = full_race(l, m_s.experts);
+    const std::vector<double>& rate = m_rate[l];
     const uint32_t size = m_s.experts / m_s.n_groups;
-    m_group_score.assign(m_s.n_groups, 0.0);
-    m_group_second.assign(m_s.n_groups, 0.0);
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t c = m_order[i];
+    const double inf = std::numeric_limits<double>::infinity();
+    m_group_score.assign(m_s.n_groups, inf);   // best (smallest) time of the group
+    m_group_second.assign(m_s.n_groups, inf);  // second best
+    for (uint32_t c = 0; c < m_s.experts; ++c) {
+      const double x = m_rng.exponential();
+      const double time = rate[c] > 0 ? x / rate[c] : inf;
+      m_time[c] = time;
       const uint32_t g = c / size;
-      const double w = weight_of(m_time[c]);
-      // Arrival order is descending weight: the first of a group is its best.
-      if (m_group_score[g] == 0) {
-        m_group_score[g] = w;
-      } else if (m_group_second[g] == 0) {
-        m_group_second[g] = w;
+      if (time < m_group_score[g]) {
+        m_group_second[g] = m_group_score[g];
+        m_group_score[g] = time;
+      } else if (time < m_group_second[g]) {
+        m_group_second[g] = time;
       }
     }
     m_groups.resize(m_s.n_groups);
     std::iota(m_groups.begin(), m_groups.end(), 0u);
     auto score = [&](uint32_t g) {
-      return m_group_score[g] + (m_s.group_top2_sum ? m_group_second[g] : 0);
+      return weight_of(m_group_score[g]) + (m_s.group_top2_sum ? weight_of(m_group_second[g]) : 0);
     };
     std::stable_sort(m_groups.begin(), m_groups.end(),
                      [&](uint32_t a, uint32_t b) { return score(a) > score(b); });
+    uint32_t n = 0;
     m_group_kept.assign(m_s.n_groups, 0);
     for (uint32_t i = 0; i < m_s.top_groups; ++i) m_group_kept[m_groups[i]] = 1;
-    for (uint32_t i = 0; i < n && m_sel.size() < m_sel_off.back() + m_s.top_k; ++i) {
-      const uint32_t c = m_order[i];
-      if (!m_group_kept[c / size]) continue;
-      m_sel.push_back(static_cast<int32_t>(c));
-      m_sel_w.push_back(weight_of(m_time[c]));
+    for (uint32_t c = 0; c < m_s.experts; ++c) {
+      if (m_group_kept[c / size] && m_time[c] < inf) m_order[n++] = c;
+    }
+    const uint32_t k = std::min(m_s.top_k, n);
+    std::partial_sort(m_order.begin(), m_order.begin() + k, m_order.begin() + n,
+                      [&](uint32_t a, uint32_t b) {
+                        return m_time[a] < m_time[b] || (m_time[a] == m_time[b] && a < b);
+                      });
+    for (uint32_t i = 0; i < k; ++i) {
+      m_sel.push_back(static_cast<int32_t>(m_order[i]));
+      m_sel_w.push_back(weight_of(m_time[m_order[i]]));
     }
   }
 
