@@ -36,7 +36,7 @@ commands:
   run CONFIG        simulate a config and write stats.json, stats.csv, effective_config.toml
   validate CONFIG   check a config (and its trace header) without simulating
   list              registered models with their parameters, and the shipped presets
-  trace generate    write a synthetic routing trace (uniform or Zipf)
+  trace generate    write a synthetic routing trace (generator config or flags)
   trace convert     convert a trace between .csv, .jsonl and .moetrace
   trace import      convert a public routing log into a trace (olmoe-jsonl, engine-jsonl)
   trace stats       routing statistics of a trace (imbalance, locality, affinity, k)

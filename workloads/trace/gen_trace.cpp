@@ -1,0 +1,701 @@
+// The configurable generator. Each token's experts come from an exponential race over the
+// candidates (routed experts plus null and zero-computation experts): candidate c arrives
+// at T_c ~ Exp(rate_c) and the gate weight of a chosen candidate is T_c^(-1/temperature),
+// normalised over the chosen ones. Top-k takes the first k arrivals (O(k) by alias draws
+// plus the race's memoryless increments); top-p, group-limited and expert-choice routing
+// sample every candidate's time.
+
+#include "workloads/trace/gen_trace.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+#include "workloads/trace/gen_calibrate.hpp"
+#include "workloads/trace/gen_rng.hpp"
+#include "workloads/trace/gen_serving.hpp"
+
+namespace moesim {
+
+namespace {
+
+using G = GeneratorSpec;
+
+/// Mapped position of model layer `l` on the measured model's depth.
+double data_position(const G& s, uint32_t l) {
+  if (s.layer_map == G::LayerMap::kAbsolute) return l;
+  if (s.layers == 1) return 0;
+  return static_cast<double>(l) * (s.data.model_layers - 1) / (s.layers - 1);
+}
+
+std::vector<double> normalised(const std::vector<double>& c) {
+  double total = 0;
+  for (double x : c) total += x;
+  std::vector<double> q(c.size(), 1.0 / static_cast<double>(c.size()));
+  if (total > 0) {
+    for (size_t i = 0; i < c.size(); ++i) q[i] = c[i] / total;
+  }
+  return q;
+}
+
+std::vector<double> target_of(const G& s, uint32_t l) {
+  const RoutingData& d = s.data;
+  const double x = data_position(s, l);
+  const size_t n = d.layers.size();
+  if (s.fill == G::Fill::kNearest || n == 1 || x <= d.layers.front() || x >= d.layers.back()) {
+    size_t best = 0;
+    for (size_t i = 1; i < n; ++i) {
+      if (std::fabs(d.layers[i] - x) < std::fabs(d.layers[best] - x)) best = i;
+    }
+    return normalised(d.counts[best]);
+  }
+  size_t i = 0;
+  while (d.layers[i + 1] < x) ++i;
+  const double f = (x - d.layers[i]) / (d.layers[i + 1] - d.layers[i]);
+  const auto a = normalised(d.counts[i]), b = normalised(d.counts[i + 1]);
+  std::vector<double> q(a.size());
+  for (size_t e = 0; e < a.size(); ++e) q[e] = (1 - f) * a[e] + f * b[e];
+  return q;
+}
+
+/// Index of the measured transition used from model layer `l` to l+1: the pair whose
+/// segment holds l's mapped position (the first pair before it, the last pair after it).
+size_t transition_of(const G& s, uint32_t l) {
+  const double x = data_position(s, l);
+  size_t i = 0;
+  while (i + 1 < s.data.transitions.size() && s.data.layers[i + 1] <= x) ++i;
+  return i;
+}
+
+/// Per-layer popularity of the routed experts; consumes `rng` for Zipf permutations.
+std::vector<std::vector<double>> popularity(const G& s, Rng& rng) {
+  std::vector<std::vector<double>> pop(s.layers);
+  if (s.popularity == G::Popularity::kCalibrated) {
+    std::map<std::vector<double>, std::vector<double>> cache;
+    for (uint32_t l = 0; l < s.layers; ++l) {
+      std::vector<double> q = target_of(s, l);
+      // A tiny floor keeps experts never seen in the sample selectable (and the race finite).
+      for (double& x : q) x += 1e-9;
+      q = normalised(q);
+      auto it = cache.find(q);
+      if (it == cache.end()) {
+        it = cache.emplace(q, s.calibrate_topk ? calibrate_inclusion(q, s.top_k) : q).first;
+      }
+      pop[l] = it->second;
+    }
+    return pop;
+  }
+  std::vector<double> by_rank(s.experts, 1.0);
+  if (s.popularity == G::Popularity::kZipf) {
+    for (uint32_t r = 0; r < s.experts; ++r) by_rank[r] = std::pow(r + 1.0, -s.zipf_s);
+  }
+  by_rank = normalised(by_rank);
+  std::vector<uint32_t> perm(s.experts);
+  for (uint32_t l = 0; l < s.layers; ++l) {
+    pop[l].resize(s.experts);
+    if (s.popularity == G::Popularity::kUniform) {
+      pop[l] = by_rank;
+      continue;
+    }
+    std::iota(perm.begin(), perm.end(), 0u);
+    for (uint32_t i = s.experts - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
+    for (uint32_t r = 0; r < s.experts; ++r) pop[l][perm[r]] = by_rank[r];
+  }
+  return pop;
+}
+
+std::string num(double v) {
+  return fmt::format("{}", v);
+}
+
+const char* length_kind(LengthDist::Kind k) {
+  switch (k) {
+    case LengthDist::Kind::kFixed:
+      return "fixed";
+    case LengthDist::Kind::kUniform:
+      return "uniform";
+    case LengthDist::Kind::kLognormal:
+      return "lognormal";
+  }
+  return "";
+}
+
+void describe_length(std::map<std::string, std::string>& x, const std::string& key,
+                     const LengthDist& d) {
+  x[key + ".dist"] = length_kind(d.kind);
+  if (d.kind == LengthDist::Kind::kFixed) {
+    x[key + ".tokens"] = num(d.tokens);
+    return;
+  }
+  x[key + ".min"] = num(d.min);
+  x[key + ".max"] = num(d.max);
+  if (d.kind == LengthDist::Kind::kLognormal) {
+    x[key + ".median"] = num(d.median);
+    x[key + ".sigma"] = num(d.sigma);
+  }
+}
+
+/// Every parameter of `s`, as metadata.
+std::map<std::string, std::string> describe(const G& s) {
+  std::map<std::string, std::string> x;
+  x["generator"] = "moesim-gen";
+  x["seed"] = num(static_cast<double>(s.seed));
+  switch (s.mode) {
+    case G::Mode::kDecode:
+      x["mode"] = "decode";
+      x["decode.batch"] = num(s.batch);
+      x["decode.steps"] = num(static_cast<double>(s.steps));
+      x["decode.context"] = num(s.context);
+      break;
+    case G::Mode::kPrefill:
+      x["mode"] = "prefill";
+      x["prefill.batch"] = num(s.batch);
+      x["prefill.steps"] = num(static_cast<double>(s.steps));
+      x["prefill.prompt_tokens"] = num(s.prompt_tokens);
+      break;
+    case G::Mode::kServing: {
+      const ServingSpec& v = s.serving;
+      x["mode"] = "serving";
+      x["serving.requests"] = num(static_cast<double>(v.requests));
+      x["serving.arrival_rate"] = num(v.arrival_rate);
+      x["serving.step_time_s"] = num(v.step_time_s);
+      x["serving.max_tokens"] = num(v.max_tokens);
+      x["serving.max_requests"] = num(v.max_requests);
+      x["serving.chunked_prefill"] = v.chunked_prefill ? "true" : "false";
+      describe_length(x, "serving.prompt", v.prompt);
+      describe_length(x, "serving.output", v.output);
+      break;
+    }
+  }
+  const char* pops[] = {"uniform", "zipf", "calibrated"};
+  x["popularity"] = pops[static_cast<int>(s.popularity)];
+  if (s.popularity == G::Popularity::kZipf) x["popularity.zipf_s"] = num(s.zipf_s);
+  if (s.popularity == G::Popularity::kCalibrated) {
+    x["popularity.selection"] = s.calibrate_topk ? "topk" : "top1";
+  }
+  if (s.popularity == G::Popularity::kCalibrated || s.affinity == G::Affinity::kCalibrated) {
+    x["data"] = s.data.source;
+    x["data.layer_map"] = s.layer_map == G::LayerMap::kRelative ? "relative" : "absolute";
+    x["data.fill"] = s.fill == G::Fill::kNearest ? "nearest" : "interpolate";
+  }
+  x["locality.reuse"] = num(s.reuse);
+  const char* affs[] = {"none", "calibrated", "permutation"};
+  x["affinity"] = affs[static_cast<int>(s.affinity)];
+  if (s.affinity != G::Affinity::kNone) x["affinity.strength"] = num(s.affinity_strength);
+  if (s.affinity == G::Affinity::kPermutation) {
+    x["affinity.permutation"] = s.identity_permutation ? "identity" : "random";
+  }
+  const char* routings[] = {"topk", "top_p", "expert_choice", "grouped"};
+  x["routing"] = routings[static_cast<int>(s.routing)];
+  x["routing.gate_temperature"] = num(s.gate_temperature);
+  switch (s.routing) {
+    case G::Routing::kTopP:
+      x["routing.top_p"] = num(s.top_p);
+      x["routing.min_k"] = num(s.min_k);
+      x["routing.max_k"] = num(s.max_k);
+      break;
+    case G::Routing::kExpertChoice:
+      x["routing.capacity_factor"] = num(s.ec_capacity_factor);
+      break;
+    case G::Routing::kGrouped:
+      x["routing.n_groups"] = num(s.n_groups);
+      x["routing.top_groups"] = num(s.top_groups);
+      x["routing.group_score"] = s.group_top2_sum ? "top2_sum" : "max";
+      break;
+    case G::Routing::kTopK:
+      break;
+  }
+  if (s.null_experts > 0) {
+    x["special.null_experts"] = num(s.null_experts);
+    x["special.null_rate"] = num(s.null_rate);
+  }
+  if (s.zero_rate > 0) x["special.zero_rate"] = num(s.zero_rate);
+  if (s.copy_rate > 0) x["special.copy_rate"] = num(s.copy_rate);
+  if (s.const_rate > 0) x["special.const_rate"] = num(s.const_rate);
+  x["capacity.factor"] = num(s.capacity_factor);
+  return x;
+}
+
+class GeneratedTrace final : public TraceReader {
+ public:
+  GeneratedTrace(const G& spec, uint64_t dropped_routes)
+      : m_s(spec), m_rng(spec.seed), m_serving(spec.serving, spec.seed ^ 0x5e5e5e5e5e5e5e5eull) {
+    m_meta.model = spec.model;
+    m_meta.layers = spec.layers;
+    m_meta.experts = spec.experts;
+    m_meta.top_k = spec.top_k;
+    m_meta.source = "synthetic";
+    m_meta.extra = describe(spec);
+    if (spec.capacity_factor > 0)
+      m_meta.extra["dropped_routes"] = num(static_cast<double>(dropped_routes));
+
+    // Candidates: routed experts, null slots, then zero, copy, constant.
+    const double special = spec.null_rate + spec.zero_rate + spec.copy_rate + spec.const_rate;
+    std::vector<double> special_rate;
+    for (uint32_t i = 0; i < spec.null_experts; ++i) {
+      m_ids.push_back(kNullExpert);
+      special_rate.push_back(spec.null_rate / spec.null_experts);
+    }
+    const std::pair<int32_t, double> kinds[] = {{kZeroExpert, spec.zero_rate},
+                                                {kCopyExpert, spec.copy_rate},
+                                                {kConstantExpert, spec.const_rate}};
+    for (const auto& [id, rate] : kinds) {
+      if (rate > 0) {
+        m_ids.push_back(id);
+        special_rate.push_back(rate);
+      }
+    }
+    m_ids.insert(m_ids.begin(), spec.experts, 0);
+    for (uint32_t e = 0; e < spec.experts; ++e) m_ids[e] = static_cast<int32_t>(e);
+    m_cands = static_cast<uint32_t>(m_ids.size());
+
+    const auto pop = popularity(spec, m_rng);
+    m_rate.resize(spec.layers);
+    m_table.resize(spec.layers);
+    for (uint32_t l = 0; l < spec.layers; ++l) {
+      m_rate[l].resize(m_cands);
+      for (uint32_t e = 0; e < spec.experts; ++e) m_rate[l][e] = pop[l][e] * (1 - special);
+      for (uint32_t c = spec.experts; c < m_cands; ++c)
+        m_rate[l][c] = special_rate[c - spec.experts];
+      m_table[l].build(m_rate[l]);
+    }
+    if (spec.affinity == G::Affinity::kCalibrated) {
+      const uint32_t E = spec.experts;
+      m_rows.resize(spec.data.transitions.size());
+      for (size_t i = 0; i < m_rows.size(); ++i) {
+        m_rows[i].resize(E);
+        for (uint32_t a = 0; a < E; ++a) {
+          std::vector<double> row(spec.data.transitions[i].begin() + a * E,
+                                  spec.data.transitions[i].begin() + (a + 1) * E);
+          double total = 0;
+          for (double x : row) total += x;
+          if (total > 0) m_rows[i][a].build(normalised(row));  // else: popularity fallback
+        }
+      }
+      for (uint32_t l = 0; l + 1 < spec.layers; ++l) m_row_of.push_back(transition_of(spec, l));
+    }
+    if (spec.affinity == G::Affinity::kPermutation) {
+      m_perm.resize(spec.layers > 0 ? spec.layers - 1 : 0);
+      for (auto& p : m_perm) {
+        p.resize(spec.experts);
+        std::iota(p.begin(), p.end(), 0u);
+        if (spec.identity_permutation) continue;
+        for (uint32_t i = spec.experts - 1; i > 0; --i) std::swap(p[i], p[m_rng.below(i + 1)]);
+      }
+    }
+    m_max_sel =
+        spec.routing == G::Routing::kTopP ? (spec.max_k == 0 ? m_cands : spec.max_k) : spec.top_k;
+    m_mark.assign(m_cands, 0);
+    m_time.resize(m_cands);
+    m_order.resize(m_cands);
+  }
+
+  const TraceMeta& meta() const override { return m_meta; }
+
+  /// Routes dropped so far by the capacity limit.
+  uint64_t dropped() const { return m_dropped; }
+
+  bool next(TraceStep& step) override {
+    step.clear();
+    if (!make_tokens(step)) return false;
+    step.layers = m_s.layers;
+    const uint32_t T = step.num_tokens();
+    m_top1.assign(T, -1);
+    step.offsets.push_back(0);
+    for (uint32_t l = 0; l < m_s.layers; ++l) {
+      m_sel_off.assign(1, 0);
+      m_sel.clear();
+      m_sel_w.clear();
+      if (m_s.routing == G::Routing::kExpertChoice) {
+        route_expert_choice(l, T);
+      } else {
+        for (uint32_t t = 0; t < T; ++t) {
+          route_token(l, t, step.tokens[t].request);
+          m_sel_off.push_back(static_cast<uint32_t>(m_sel.size()));
+        }
+      }
+      if (m_s.capacity_factor > 0) apply_capacity(T);
+      for (uint32_t t = 0; t < T; ++t) {
+        for (uint32_t i = m_sel_off[t]; i < m_sel_off[t + 1]; ++i) {
+          if (m_sel[i] < 0) continue;  // dropped
+          step.experts.push_back(m_ids[m_sel[i]]);
+          step.weights.push_back(static_cast<float>(m_sel_w[i]));
+        }
+        step.offsets.push_back(static_cast<uint32_t>(step.experts.size()));
+      }
+    }
+    for (uint32_t r : m_finished) m_prev.erase(r);
+    return true;
+  }
+
+ private:
+  /// Fills the step's index and tokens from the request stream; false at the end.
+  bool make_tokens(TraceStep& step) {
+    m_finished.clear();
+    switch (m_s.mode) {
+      case G::Mode::kDecode: {
+        if (m_step == m_s.steps) return false;
+        const uint32_t pos = m_s.context + static_cast<uint32_t>(m_step);
+        for (uint32_t b = 0; b < m_s.batch; ++b) step.tokens.push_back(TraceToken{b, pos});
+        step.index = m_step++;
+        return true;
+      }
+      case G::Mode::kPrefill: {
+        if (m_step == m_s.steps) return false;
+        m_prev.clear();
+        const uint32_t first = static_cast<uint32_t>(m_step * m_s.batch);
+        for (uint32_t b = 0; b < m_s.batch; ++b) {
+          for (uint32_t p = 0; p < m_s.prompt_tokens; ++p)
+            step.tokens.push_back(TraceToken{first + b, p});
+        }
+        step.index = m_step++;
+        return true;
+      }
+      case G::Mode::kServing:
+        return m_serving.next(step.index, step.tokens, m_finished);
+    }
+    return false;
+  }
+
+  /// The previous token's choices of `request` at layer `l`: [count, c0, c1, ...].
+  int32_t* prev_slot(uint32_t request, uint32_t l) {
+    auto& v = m_prev[request];
+    if (v.empty()) v.assign(static_cast<size_t>(m_s.layers) * (m_max_sel + 1), 0);
+    return &v[static_cast<size_t>(l) * (m_max_sel + 1)];
+  }
+
+  /// Decides the candidates forced first (reuse, affinity) and excluded (reuse) for one
+  /// token; marks both with the current stamp.
+  void constrain(uint32_t l, uint32_t t, uint32_t request) {
+    m_forced.clear();
+    m_excluded.clear();
+    ++m_stamp;
+    if (m_s.reuse > 0) {
+      int32_t* prev = prev_slot(request, l);
+      for (int32_t i = 0; i < prev[0]; ++i) {
+        (m_rng.chance(m_s.reuse) ? m_forced : m_excluded)
+            .push_back(static_cast<uint32_t>(prev[1 + i]));
+      }
+      // Too few candidates left to fill k: allow the dropped ones again.
+      if (m_cands - m_excluded.size() < m_s.top_k) m_excluded.clear();
+    } else if (m_s.affinity != G::Affinity::kNone && l > 0 && m_top1[t] >= 0) {
+      if (m_rng.chance(m_s.affinity_strength)) {
+        const uint32_t from = static_cast<uint32_t>(m_top1[t]);
+        if (m_s.affinity == G::Affinity::kPermutation) {
+          m_forced.push_back(m_perm[l - 1][from]);
+        } else {
+          const AliasTable& row = m_rows[m_row_of[l - 1]][from];
+          m_forced.push_back(row.prob.empty() ? m_table[l].draw(m_rng) : row.draw(m_rng));
+          // The popularity fallback may draw a special candidate; that is a fresh draw.
+        }
+      }
+    }
+    for (uint32_t c : m_forced) m_mark[c] = m_stamp;
+    for (uint32_t c : m_excluded) m_mark[c] = m_stamp;
+  }
+
+  double weight_of(double time) const {
+    return m_s.gate_temperature == 1.0 ? 1.0 / time : std::pow(time, -1.0 / m_s.gate_temperature);
+  }
+
+  void route_token(uint32_t l, uint32_t t, uint32_t request) {
+    constrain(l, t, request);
+    const size_t first = m_sel.size();
+    switch (m_s.routing) {
+      case G::Routing::kTopK:
+        race_topk(l);
+        break;
+      case G::Routing::kTopP:
+        race_top_p(l);
+        break;
+      case G::Routing::kGrouped:
+        race_grouped(l);
+        break;
+      case G::Routing::kExpertChoice:
+        break;
+    }
+    // Normalise the weights over the chosen candidates.
+    double total = 0;
+    for (size_t i = first; i < m_sel.size(); ++i) total += m_sel_w[i];
+    for (size_t i = first; i < m_sel.size(); ++i) m_sel_w[i] /= total;
+    m_top1[t] = m_sel.size() > first && m_sel[first] < static_cast<int32_t>(m_s.experts)
+                    ? m_sel[first]
+                    : -1;
+    if (m_s.reuse > 0) {
+      int32_t* prev = prev_slot(request, l);
+      prev[0] = static_cast<int32_t>(m_sel.size() - first);
+      for (size_t i = first; i < m_sel.size(); ++i) prev[1 + i - first] = m_sel[i];
+    }
+  }
+
+  /// First k arrivals of the race: forced candidates first, then successive alias draws
+  /// avoiding marked candidates; arrival times by the memoryless increments X / (mass left).
+  void race_topk(uint32_t l) {
+    const std::vector<double>& rate = m_rate[l];
+    double left = 1.0;
+    for (uint32_t c : m_excluded) left -= rate[c];
+    double time = 0;
+    auto pick = [&](uint32_t c) {
+      time += m_rng.exponential() / std::max(left, 1e-300);
+      left -= rate[c];
+      m_sel.push_back(static_cast<int32_t>(c));
+      m_sel_w.push_back(weight_of(time));
+    };
+    for (uint32_t c : m_forced) pick(c);
+    for (uint32_t i = static_cast<uint32_t>(m_forced.size()); i < m_s.top_k; ++i) {
+      uint32_t c = 0;
+      int tries = 0;
+      do {
+        c = m_table[l].draw(m_rng);
+      } while (m_mark[c] == m_stamp && ++tries < 32);
+      if (m_mark[c] == m_stamp) c = draw_unmarked(rate);
+      m_mark[c] = m_stamp;
+      pick(c);
+    }
+  }
+
+  /// Exact draw among unmarked candidates (very skewed popularity).
+  uint32_t draw_unmarked(const std::vector<double>& rate) {
+    double total = 0;
+    uint32_t last = 0;
+    for (uint32_t c = 0; c < m_cands; ++c) {
+      if (m_mark[c] != m_stamp) {
+        total += rate[c];
+        last = c;
+      }
+    }
+    double u = m_rng.uniform() * total;
+    for (uint32_t c = 0; c < m_cands; ++c) {
+      if (m_mark[c] == m_stamp) continue;
+      if (u < rate[c]) return c;
+      u -= rate[c];
+    }
+    return last;
+  }
+
+  /// Samples every candidate's arrival time (excluded ones never arrive); orders the
+  /// candidates forced first, then by arrival. Returns the number ordered.
+  uint32_t full_race(uint32_t l, uint32_t cands) {
+    const std::vector<double>& rate = m_rate[l];
+    uint32_t n = 0;
+    for (uint32_t c : m_forced) {
+      m_time[c] = m_rng.exponential() / rate[c];
+      m_order[n++] = c;
+    }
+    const uint32_t forced = n;
+    for (uint32_t c = 0; c < cands; ++c) {
+      const double x = m_rng.exponential();
+      if (m_mark[c] == m_stamp || rate[c] <= 0) continue;
+      m_time[c] = x / rate[c];
+      m_order[n++] = c;
+    }
+    std::sort(m_order.begin() + forced, m_order.begin() + n, [&](uint32_t a, uint32_t b) {
+      return m_time[a] < m_time[b] || (m_time[a] == m_time[b] && a < b);
+    });
+    return n;
+  }
+
+  void race_top_p(uint32_t l) {
+    const uint32_t n = full_race(l, m_cands);
+    double total = 0;
+    for (uint32_t i = 0; i < n; ++i) total += weight_of(m_time[m_order[i]]);
+    double cum = 0;
+    for (uint32_t i = 0; i < n && i < m_max_sel; ++i) {
+      if (i >= m_s.min_k && cum >= m_s.top_p) break;
+      const double w = weight_of(m_time[m_order[i]]);
+      cum += w / total;
+      m_sel.push_back(static_cast<int32_t>(m_order[i]));
+      m_sel_w.push_back(w);
+    }
+  }
+
+  /// Group-limited top-k: every expert's arrival time; a group scores its best weight (or
+  /// its best two summed); the top_groups groups stay and the first k arrivals among their
+  /// experts are chosen (ties: lower index).
+  void race_grouped(uint32_t l) {
+    const std::vector<double>& rate = m_rate[l];
+    const uint32_t size = m_s.experts / m_s.n_groups;
+    const double inf = std::numeric_limits<double>::infinity();
+    m_group_score.assign(m_s.n_groups, inf);   // best (smallest) time of the group
+    m_group_second.assign(m_s.n_groups, inf);  // second best
+    for (uint32_t c = 0; c < m_s.experts; ++c) {
+      const double x = m_rng.exponential();
+      const double time = rate[c] > 0 ? x / rate[c] : inf;
+      m_time[c] = time;
+      const uint32_t g = c / size;
+      if (time < m_group_score[g]) {
+        m_group_second[g] = m_group_score[g];
+        m_group_score[g] = time;
+      } else if (time < m_group_second[g]) {
+        m_group_second[g] = time;
+      }
+    }
+    m_groups.resize(m_s.n_groups);
+    std::iota(m_groups.begin(), m_groups.end(), 0u);
+    auto score = [&](uint32_t g) {
+      return weight_of(m_group_score[g]) + (m_s.group_top2_sum ? weight_of(m_group_second[g]) : 0);
+    };
+    std::stable_sort(m_groups.begin(), m_groups.end(),
+                     [&](uint32_t a, uint32_t b) { return score(a) > score(b); });
+    uint32_t n = 0;
+    m_group_kept.assign(m_s.n_groups, 0);
+    for (uint32_t i = 0; i < m_s.top_groups; ++i) m_group_kept[m_groups[i]] = 1;
+    for (uint32_t c = 0; c < m_s.experts; ++c) {
+      if (m_group_kept[c / size] && m_time[c] < inf) m_order[n++] = c;
+    }
+    const uint32_t k = std::min(m_s.top_k, n);
+    std::partial_sort(m_order.begin(), m_order.begin() + k, m_order.begin() + n,
+                      [&](uint32_t a, uint32_t b) {
+                        return m_time[a] < m_time[b] || (m_time[a] == m_time[b] && a < b);
+                      });
+    for (uint32_t i = 0; i < k; ++i) {
+      m_sel.push_back(static_cast<int32_t>(m_order[i]));
+      m_sel_w.push_back(weight_of(m_time[m_order[i]]));
+    }
+  }
+
+  /// Expert choice: every token's gate probabilities over the experts (race weights,
+  /// normalised per token); each expert takes its top `capacity` tokens (ties: lower token).
+  void route_expert_choice(uint32_t l, uint32_t T) {
+    const uint32_t E = m_s.experts;
+    m_score.resize(static_cast<size_t>(T) * E);
+    for (uint32_t t = 0; t < T; ++t) {
+      double total = 0;
+      for (uint32_t e = 0; e < E; ++e) {
+        const double w = weight_of(m_rng.exponential() / m_rate[l][e]);
+        m_score[static_cast<size_t>(t) * E + e] = w;
+        total += w;
+      }
+      for (uint32_t e = 0; e < E; ++e) m_score[static_cast<size_t>(t) * E + e] /= total;
+    }
+    const uint32_t cap = expert_choice_capacity(T);
+    m_ec_routes.assign(T, {});
+    std::vector<uint32_t> idx(T);
+    for (uint32_t e = 0; e < E; ++e) {
+      std::iota(idx.begin(), idx.end(), 0u);
+      auto better = [&](uint32_t a, uint32_t b) {
+        const double sa = m_score[static_cast<size_t>(a) * E + e],
+                     sb = m_score[static_cast<size_t>(b) * E + e];
+        return sa > sb || (sa == sb && a < b);
+      };
+      std::nth_element(idx.begin(), idx.begin() + (cap - 1), idx.end(), better);
+      for (uint32_t i = 0; i < cap; ++i) m_ec_routes[idx[i]].push_back(e);
+    }
+    for (uint32_t t = 0; t < T; ++t) {
+      auto& r = m_ec_routes[t];
+      const double* s = &m_score[static_cast<size_t>(t) * E];
+      std::sort(r.begin(), r.end(),
+                [&](uint32_t a, uint32_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
+      for (uint32_t e : r) {
+        m_sel.push_back(static_cast<int32_t>(e));
+        m_sel_w.push_back(s[e]);
+      }
+      m_sel_off.push_back(static_cast<uint32_t>(m_sel.size()));
+    }
+  }
+
+ public:
+  /// floor(capacity_factor * tokens * k / experts), at least 1, at most `tokens`.
+  uint32_t expert_choice_capacity(uint32_t T) const {
+    const double c = std::floor(m_s.ec_capacity_factor * T * m_s.top_k / m_s.experts);
+    return static_cast<uint32_t>(std::clamp(c, 1.0, static_cast<double>(T)));
+  }
+
+ private:
+  /// Drops the routes beyond each expert's capacity: routes are admitted by rank (every
+  /// token's first choice, then every token's second choice, ...), tokens in step order.
+  void apply_capacity(uint32_t T) {
+    const double c = std::floor(m_s.capacity_factor * T * m_s.top_k / m_s.experts);
+    const uint32_t cap = static_cast<uint32_t>(std::max(1.0, c));
+    m_load.assign(m_s.experts, 0);
+    for (uint32_t rank = 0;; ++rank) {
+      bool any = false;
+      for (uint32_t t = 0; t < T; ++t) {
+        const uint32_t i = m_sel_off[t] + rank;
+        if (i >= m_sel_off[t + 1]) continue;
+        any = true;
+        const int32_t cand = m_sel[i];
+        if (cand >= static_cast<int32_t>(m_s.experts)) continue;  // special: no capacity
+        if (m_load[cand] < cap) {
+          ++m_load[cand];
+        } else {
+          m_sel[i] = -1;
+          ++m_dropped;
+        }
+      }
+      if (!any) break;
+    }
+  }
+
+  G m_s;
+  TraceMeta m_meta;
+  Rng m_rng;
+  ServingScheduler m_serving;
+  std::vector<uint32_t> m_finished;
+  uint64_t m_step = 0;
+  std::vector<int32_t> m_ids;  // candidate -> trace expert id
+  uint32_t m_cands = 0;
+  uint32_t m_max_sel = 0;
+  std::vector<std::vector<double>> m_rate;      // [layer][candidate]
+  std::vector<AliasTable> m_table;              // [layer]
+  std::vector<std::vector<AliasTable>> m_rows;  // calibrated affinity: [pair][from expert]
+  std::vector<size_t> m_row_of;                 // [layer l]: pair used for l -> l+1
+  std::vector<std::vector<uint32_t>> m_perm;    // permutation affinity: [layer l] for l -> l+1
+  std::unordered_map<uint32_t, std::vector<int32_t>> m_prev;  // reuse: request -> choices
+  std::vector<int32_t> m_top1;                                // per token: top-1 of last layer
+  std::vector<uint64_t> m_mark;
+  uint64_t m_stamp = 0;
+  std::vector<uint32_t> m_forced, m_excluded;
+  std::vector<double> m_time;
+  std::vector<uint32_t> m_order;
+  std::vector<double> m_group_score, m_group_second;
+  std::vector<uint32_t> m_groups;
+  std::vector<uint8_t> m_group_kept;
+  std::vector<double> m_score;
+  std::vector<std::vector<uint32_t>> m_ec_routes;
+  // The current layer's selections (candidate index, -1 when dropped) in CSR form.
+  std::vector<uint32_t> m_sel_off;
+  std::vector<int32_t> m_sel;
+  std::vector<double> m_sel_w;
+  std::vector<uint32_t> m_load;
+  uint64_t m_dropped = 0;
+};
+
+void check_or_throw(const G& spec) {
+  if (const auto p = check_generator_spec(spec)) {
+    throw InputError(fmt::format("trace generator: {}: {}", p->key, p->message));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<TraceReader> make_generated_trace(const GeneratorSpec& spec) {
+  check_or_throw(spec);
+  uint64_t dropped = 0;
+  if (spec.capacity_factor > 0) {
+    GeneratedTrace pass(spec, 0);
+    TraceStep step;
+    while (pass.next(step)) {
+    }
+    dropped = pass.dropped();
+  }
+  return std::make_unique<GeneratedTrace>(spec, dropped);
+}
+
+std::vector<std::vector<double>> generator_popularity(const GeneratorSpec& spec) {
+  check_or_throw(spec);
+  Rng rng(spec.seed);
+  return popularity(spec, rng);
+}
+
+std::vector<double> calibration_target(const GeneratorSpec& spec, uint32_t layer) {
+  return target_of(spec, layer);
+}
+
+}  // namespace moesim
