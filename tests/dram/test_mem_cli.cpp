@@ -108,6 +108,39 @@ TEST(MemCli, FastModelRunHasNoRowStats) {
   EXPECT_NE(r.out.find("n/a"), std::string::npos);
 }
 
+TEST(MemCli, BankedSramBanksAndInterleave) {
+  // configs/mem/sram_banked.toml: 16 banks x 64 B, 16 ports of one 64-byte access a cycle.
+  const fs::path dir = fresh_dir("mem_sram");
+  auto run = [&](const std::string& cfg, const std::string& args, const std::string& json) {
+    const auto r =
+        run_moesim("mem " + cfg + " " + args + " --requests 20000 --json " + (dir / json).string());
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("bank conflicts"), std::string::npos) << r.out;
+    return read_text(dir / json);
+  };
+  const std::string seq = run("configs/mem/sram_banked.toml", "--pattern seq", "seq.json");
+  EXPECT_NE(seq.find("\"type\": \"banked_sram\""), std::string::npos);
+  EXPECT_DOUBLE_EQ(json_number(seq, "peak_bytes_per_s"), 16 * 64 * 1e9);
+  // 16 requests a cycle on 16 different banks: 1250 cycles plus the 2-cycle latency.
+  EXPECT_NEAR(json_number(seq, "bandwidth_fraction_of_peak"), 1250.0 / 1252, 1e-9);
+  EXPECT_EQ(json_number(seq, "bank_conflicts"), 0);
+  EXPECT_TRUE(std::isnan(json_number(seq, "row_hit_rate")));
+  // A stride of banks x bank_width puts every request in bank 0: one a cycle, 1/16 of peak.
+  const std::string one =
+      run("configs/mem/sram_banked.toml", "--pattern strided --stride 1024", "one.json");
+  EXPECT_NEAR(json_number(one, "bandwidth_fraction_of_peak"), 20000.0 / 16 / 20002, 1e-9);
+  EXPECT_EQ(json_number(one, "conflict_stall_cycles"), 19999);
+  // XOR interleaving spreads that stride over every bank again.
+  std::string xr = read_text(fs::path(MOESIM_SOURCE_DIR) / "configs" / "mem" / "sram_banked.toml");
+  const std::string word = "interleave = \"word\"";
+  ASSERT_NE(xr.find(word), std::string::npos);
+  xr.replace(xr.find(word), word.size(), "interleave = \"xor\"");
+  write(dir / "xor.toml", xr);
+  const std::string spread =
+      run((dir / "xor.toml").string(), "--pattern strided --stride 1024", "xor.json");
+  EXPECT_GT(json_number(spread, "bandwidth_fraction_of_peak"), 0.99);
+}
+
 TEST(MemCli, TraceRun) {
   const fs::path dir = fresh_dir("mem_trace");
   write(dir / "t.trace", "# cycle address op\n0 0x0 R\n0 64 R\n10 0x1000 W\n\n200 128 r # c\n");
