@@ -75,7 +75,11 @@ void FluidMemory::transfer(uint64_t bytes, bool write, MemoryClient* client, uin
     ++m_stats->reads;
   }
   settle();
-  m_active.push_back({static_cast<double>(bytes), client, tag});
+  // Alone, the bytes take bytes / bandwidth (rounded up to picoseconds as reschedule() does).
+  const double alone_ps = std::ceil(static_cast<double>(bytes) / m_bytes_per_s * 1e12);
+  const sc_time earliest =
+      sc_time_stamp() + m_latency + sc_time::from_value(static_cast<sc_dt::uint64>(alone_ps));
+  m_active.push_back({static_cast<double>(bytes), earliest, client, tag});
   reschedule();
 }
 
@@ -83,30 +87,30 @@ void FluidMemory::on_finish() {
   settle();
   // A transfer whose remainder is below a thousandth of a byte is done (rounding of the
   // event time to picoseconds leaves such crumbs).
-  const sc_time due = sc_time_stamp() + m_latency;
-  bool any = false;
+  const sc_time now = sc_time_stamp();
   for (size_t i = 0; i < m_active.size();) {
     if (m_active[i].remaining < 1e-3) {
-      m_pending.push_back({due, m_active[i].client, m_active[i].tag});
+      const Active& a = m_active[i];
+      m_pending.push({std::max(now, a.earliest), m_seq++, a.client, a.tag});
       m_active[i] = m_active.back();
       m_active.pop_back();
-      any = true;
     } else {
       ++i;
     }
   }
   reschedule();
-  if (any && m_pending.size() >= 1) m_deliver_event.notify(m_pending.front().due - sc_time_stamp());
+  // An earlier notification overrides a later pending one.
+  if (!m_pending.empty()) m_deliver_event.notify(m_pending.top().due - now);
 }
 
 void FluidMemory::on_deliver() {
   const sc_time now = sc_time_stamp();
-  while (!m_pending.empty() && m_pending.front().due <= now) {
-    Pending p = m_pending.front();
-    m_pending.pop_front();
+  while (!m_pending.empty() && m_pending.top().due <= now) {
+    const Pending p = m_pending.top();
+    m_pending.pop();
     p.client->transfer_done(p.tag);
   }
-  if (!m_pending.empty()) m_deliver_event.notify(m_pending.front().due - now);
+  if (!m_pending.empty()) m_deliver_event.notify(m_pending.top().due - now);
 }
 
 }  // namespace moesim

@@ -3,11 +3,16 @@
 ///
 /// Active transfers share the bandwidth equally (processor sharing). Each arrival or
 /// departure settles the bytes moved so far and reschedules one event at the earliest
-/// finish, so cost grows with transfers, not with simulated time. A transfer completes
-/// `latency` after its last byte has moved.
+/// finish, so cost grows with transfers, not with simulated time.
+///
+/// Latency is pipelined: a transfer of S bytes started at t completes when its bytes have
+/// moved, but never before t + latency + S / bandwidth (what it takes alone). So latency
+/// overlaps with the data of this and other transfers, as in a DRAM with many requests in
+/// flight: a host with W transfers outstanding gets min(bandwidth, W S / (latency +
+/// S / bandwidth)) (Little's law), and bulk transfers pay no latency on top of their bytes.
 
-#include <deque>
 #include <memory>
+#include <queue>
 #include <vector>
 
 #include "hw_models/memory/memory.hpp"
@@ -27,14 +32,17 @@ class FluidMemory : public Memory {
 
  private:
   struct Active {
-    double remaining;  // bytes
+    double remaining;           // bytes
+    sc_core::sc_time earliest;  // start + latency + bytes at full bandwidth
     MemoryClient* client;
     uint64_t tag;
   };
   struct Pending {
     sc_core::sc_time due;
+    uint64_t seq;  // completion order, to break ties deterministically
     MemoryClient* client;
     uint64_t tag;
+    bool operator>(const Pending& o) const { return due != o.due ? due > o.due : seq > o.seq; }
   };
   void settle();
   void reschedule();
@@ -45,7 +53,8 @@ class FluidMemory : public Memory {
   sc_core::sc_time m_latency;
   uint64_t m_capacity;
   std::vector<Active> m_active;
-  std::deque<Pending> m_pending;  // constant latency keeps this in due order
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> m_pending;
+  uint64_t m_seq = 0;
   sc_core::sc_time m_last_settle;
   sc_core::sc_event m_finish_event;
   sc_core::sc_event m_deliver_event;

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "hw_models/memory/banked_sram.hpp"
 #include "hw_models/memory/detailed_dram.hpp"
 #include "sim/core/error.hpp"
 
@@ -134,6 +135,7 @@ MemDriver::MemDriver(const sc_core::sc_module_name& name, Memory& memory,
     : sc_core::sc_module(name),
       m_mem(memory),
       m_dram(addressed ? dynamic_cast<DetailedDram*>(&memory) : nullptr),
+      m_sram(addressed ? dynamic_cast<BankedSram*>(&memory) : nullptr),
       m_source(std::move(source)),
       m_window(window ? window : 1),
       m_cycle_s(cycle_s),
@@ -171,6 +173,8 @@ void MemDriver::issue() {
     m_have_next = pull();
     if (m_dram)
       m_dram->transfer_at(r.addr, m_request_bytes, r.write, this, slot);
+    else if (m_sram)
+      m_sram->transfer_at(r.addr, m_request_bytes, r.write, this, slot);
     else
       m_mem.transfer(m_request_bytes, r.write, this, slot);
   }

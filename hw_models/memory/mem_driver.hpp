@@ -3,7 +3,7 @@
 ///
 /// Backs `moesim mem` and the fast-vs-detailed calibration tests. The host keeps at most
 /// `window` requests outstanding and issues them in stream order, each no earlier than its
-/// cycle. A DetailedDram receives each request at its address (transfer_at); other memories
+/// cycle. A DetailedDram or BankedSram receives each request at its address (transfer_at); others
 /// get transfer(bytes). Latency runs from the host's transfer() call to the callback.
 
 #include <cstdint>
@@ -19,6 +19,7 @@
 
 namespace moesim {
 
+class BankedSram;
 class DetailedDram;
 
 /// One host request.
@@ -82,6 +83,7 @@ class MemDriver : public sc_core::sc_module, public MemoryClient {
 
   Memory& m_mem;
   DetailedDram* m_dram;  // non-null when the memory takes addresses
+  BankedSram* m_sram;    // likewise
   std::unique_ptr<MemRequestSource> m_source;
   uint64_t m_window;
   double m_cycle_s;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "hw_models/memory/banked_sram.hpp"
 #include "hw_models/memory/detailed_dram.hpp"
 #include "hw_models/memory/mem_driver.hpp"
 #include "sim/config/config.hpp"
@@ -29,13 +30,14 @@ constexpr const char* kMemHelp =
 
 Drives the memory described by CONFIG's [memory] table with 64-byte requests and reports
 achieved bandwidth, mean/p50/p99 latency (from the host's request to its completion),
-row-buffer hit rate and refresh overhead (detailed DRAM only).
+row-buffer hit rate and refresh overhead (detailed DRAM only), bank conflicts and port
+utilisation (banked SRAM only).
 
 CONFIG is a small TOML file:
     clock = "1GHz"         # optional: cycles of a --trace for non-DRAM memories, and
                            # latencies written in cycles
     [memory]
-    type = "dram"          # or "fast"; see 'moesim list' for every key
+    type = "dram"          # or "fast", "banked_sram"; see 'moesim list' for every key
     preset = "HBM3"
     capacity = "16GiB"
 
@@ -230,6 +232,7 @@ int cmd_mem(const std::vector<std::string>& args) {
   std::unique_ptr<Memory> mem =
       reg.find(type)->create(Memory::Args{"memory", params, clock_hz, &stats_root});
   auto* dram = dynamic_cast<DetailedDram*>(mem.get());
+  auto* sram = dynamic_cast<BankedSram*>(mem.get());
 
   const uint64_t footprint = dram ? dram->device_bytes() : mem->capacity_bytes();
   std::unique_ptr<MemRequestSource> source;
@@ -283,6 +286,24 @@ int cmd_mem(const std::vector<std::string>& args) {
               peak > 0 ? 100.0 * r.bytes_per_s / peak : 0.0);
   std::printf("  %-14smean %s, p50 %s, p99 %s\n", "latency", human_time(r.mean_latency_s).c_str(),
               human_time(r.p50_latency_s).c_str(), human_time(r.p99_latency_s).c_str());
+  std::optional<uint64_t> conflicts, stall_cycles;
+  if (sram) {
+    const BankedSramStats& st = sram->sram_stats();
+    conflicts = st.bank_conflicts.get();
+    stall_cycles = st.conflict_stall_cycles.get();
+    const double cycles = r.seconds * clock_hz;
+    std::printf("  %-14s%llu accesses, %llu bank conflicts, %llu conflict stall cycles\n", "banks",
+                static_cast<unsigned long long>(st.accesses.get()),
+                static_cast<unsigned long long>(*conflicts),
+                static_cast<unsigned long long>(*stall_cycles));
+    std::string util;
+    for (const auto& p : st.ports)
+      util += fmt::format(
+          "{}{} {:.1f}%", util.empty() ? "" : ", ",
+          p->full_name().substr(st.full_name().size() + 1),
+          cycles > 0 ? 100.0 * static_cast<double>(p->busy_cycles.get()) / cycles : 0.0);
+    std::printf("  %-14s%s busy\n", "ports", util.c_str());
+  }
   if (dram) {
     std::printf("  %-14s%.3f of classified requests\n", "row hits", *hit_rate);
     std::printf("  %-14s%.3f of bank-time (%.1f%%)\n", "refresh", *refresh, *refresh * 100);
@@ -323,7 +344,10 @@ int cmd_mem(const std::vector<std::string>& args) {
     j += fmt::format("    \"p50_latency_s\": {},\n", num(r.p50_latency_s));
     j += fmt::format("    \"p99_latency_s\": {},\n", num(r.p99_latency_s));
     j += fmt::format("    \"row_hit_rate\": {},\n", hit_rate ? num(*hit_rate) : "null");
-    j += fmt::format("    \"refresh_overhead\": {}\n", refresh ? num(*refresh) : "null");
+    j += fmt::format("    \"refresh_overhead\": {},\n", refresh ? num(*refresh) : "null");
+    j += fmt::format("    \"bank_conflicts\": {},\n", conflicts ? num(*conflicts) : "null");
+    j += fmt::format("    \"conflict_stall_cycles\": {}\n",
+                     stall_cycles ? num(*stall_cycles) : "null");
     j += "  }\n}\n";
     write_file_atomic(*o.json, j);
   }

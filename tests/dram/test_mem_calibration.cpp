@@ -29,7 +29,7 @@ namespace moesim {
 namespace {
 
 /// Tolerances the calibrated fast model must meet.
-constexpr double kBandwidthTolerance = 0.03;  // relative, loaded bandwidth
+constexpr double kBandwidthTolerance = 0.01;  // relative, loaded bandwidth
 constexpr double kLatencyTolerance = 0.10;    // relative, unloaded mean latency
 constexpr double kTableTolerance = 0.02;      // absolute, detailed efficiency vs the table
 constexpr uint64_t kBulkBytes = 1 << 20;      // "streaming": 1 MiB DMA transfers ...
@@ -134,11 +134,12 @@ void build() {
         "efficiency = {}\nlatency = \"{}ns\"\n",
         spec.capacity_bytes(), p->peak, c.efficiency, c.latency_ns);
     const bool streaming = std::string(c.pattern) == "streaming";
-    // The detailed model runs the pattern itself; the fast one, which ignores addresses, runs
-    // bandwidth-bound bulk transfers (its latency is added after a transfer's bytes have
-    // moved, so only long transfers hide it; see README.md). Streaming is bulk for both.
-    p->dram_loaded = make_run(c, "dram", dram_toml, streaming ? Mode::kBulk : Mode::kPattern);
-    p->fast_loaded = make_run(c, "fast", fast_toml, Mode::kBulk);
+    // Both models run the same stream: the pattern's 64-byte requests with every read-queue
+    // slot busy (the fast model ignores addresses; its pipelined latency lets a full window
+    // of small requests reach its bandwidth, as the DRAM does), or bulk transfers.
+    const Mode loaded = streaming ? Mode::kBulk : Mode::kPattern;
+    p->dram_loaded = make_run(c, "dram", dram_toml, loaded);
+    p->fast_loaded = make_run(c, "fast", fast_toml, loaded);
     if (!streaming) {
       p->dram_unloaded = make_run(c, "dram1", dram_toml, Mode::kUnloaded);
       p->fast_unloaded = make_run(c, "fast1", fast_toml, Mode::kUnloaded);
@@ -235,8 +236,10 @@ void print_table() {
       lat = p->dram_unloaded.host->result().mean_latency_s * 1e9 -
             64 / (p->peak * d.bytes_per_s / p->peak) * 1e9;
     }
-    std::printf("    {\"%s\", \"%s\", %.3f, %.1f},  // %.1f GB/s\n", p->cal->preset,
-                p->cal->pattern, d.bytes_per_s / p->peak, lat, d.bytes_per_s / 1e9);
+    const double f = p->fast_loaded.host->result().bytes_per_s;
+    std::printf("    {\"%s\", \"%s\", %.3f, %.1f},  // %.1f GB/s (fast: %+.2f %%)\n",
+                p->cal->preset, p->cal->pattern, d.bytes_per_s / p->peak, lat, d.bytes_per_s / 1e9,
+                100 * (f - d.bytes_per_s) / d.bytes_per_s);
   }
 }
 
