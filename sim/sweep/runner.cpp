@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -51,7 +52,8 @@ pid_t spawn(const Job& job, std::string* error) {
     return -1;
   }
   if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
+    // Child: only async-signal-safe calls until exec (in_process jobs run in the copy of a
+    // single-threaded parent, so ordinary calls are safe there).
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
@@ -63,6 +65,12 @@ pid_t spawn(const Job& job, std::string* error) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (job.in_process) {
+      const int rc = job.in_process();
+      std::fflush(stdout);
+      std::fflush(stderr);
+      ::_exit(rc);
+    }
     ::execv(argv[0], argv.data());
     const char msg[] = "moesim sweep: cannot execute the point's command\n";
     [[maybe_unused]] ssize_t w = ::write(2, msg, sizeof msg - 1);

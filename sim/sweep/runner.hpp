@@ -17,6 +17,9 @@ struct Job {
   std::vector<std::string> argv;  ///< argv[0] is the program path
   std::string stderr_path;        ///< where the child's stderr goes (truncated)
   double timeout_s = 0.0;         ///< wall-time limit in seconds (0 = none)
+  /// When set, the child runs this (its return value is the exit code) instead of exec'ing
+  /// argv: a fork of an already-initialised process skips loading the program again.
+  std::function<int()> in_process;
 };
 
 /// How a job ended.

@@ -193,6 +193,29 @@ TEST(SweepCli, FailingAndTimedOutPointsAreIsolated) {
             std::string::npos);
 }
 
+TEST(SweepCli, ForkedPointsGiveTheSameRowsAsExecutedOnes) {
+  const fs::path d = fresh_dir("sweep_fork");
+  const std::string s =
+      write_spec(d, "[axis.trace]\nkey = \"workload.path\"\nvalues = [\"" +
+                        std::string(MOESIM_SOURCE_DIR) +
+                        "/workloads/traces/mixtral_decode_b16.csv\", \"" +
+                        (d / "missing.csv").string() +
+                        "\"]\n[axis.bw]\nkey = \"chip.memory.hbm.bandwidth\"\nvalues = [\"1TB/s\", "
+                        "\"2TB/s\"]\n")
+          .string();
+  const auto a = run_moesim("sweep " + s + " -j 2 --quiet --out " + (d / "exec").string());
+  const auto b = run_moesim("sweep " + s + " -j 2 --quiet --fork --out " + (d / "fork").string());
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const auto rows = rows_of(d / "fork");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows, rows_of(d / "exec"));
+  EXPECT_NE(rows[0].find("\"status\":\"ok\""), std::string::npos);
+  EXPECT_NE(rows[3].find("\"status\":\"failed\""), std::string::npos);
+  EXPECT_EQ(read_text(d / "fork" / "points" / "p0001" / "stats.json"),
+            read_text(d / "exec" / "points" / "p0001" / "stats.json"));
+}
+
 TEST(SweepCli, KilledSweepResumesWithoutLossOrDuplicates) {
   const fs::path d = fresh_dir("sweep_kill");
   const std::string s =
