@@ -79,6 +79,10 @@ class Axis:
         values = list(values)
         if not values:
             raise R.SweepError("axis %s: expected at least one value" % name)
+        texts = [value_texts(v)[0] for v in values]
+        for i, t in enumerate(texts):
+            if t in texts[:i]:
+                raise R.SweepError("axis %s: the value %s appears twice" % (name, t))
         self.name, self.key, self.values, self.zip = name, key, values, zip or ""
 
     @classmethod

@@ -226,9 +226,27 @@ std::string check_against_base(Plan& plan) {
 
   std::vector<std::string> set_args;
   for (const auto& [k, v] : spec.sets) set_args.push_back(k + "=" + v);
-  Config cfg = Config::load(spec.base, set_args);
-  const RunSpec rs = build_run_spec(cfg);
-  VarTable vars = vars_of(cfg, rs);
+  std::optional<Config> loaded;
+  std::optional<RunSpec> rs;
+  try {
+    loaded.emplace(Config::load(spec.base, set_args));
+    rs.emplace(build_run_spec(*loaded));
+  } catch (const InputError& e) {
+    // Point at the [set] value the message names ("--set key: what"), else at [set] itself.
+    const std::string msg = e.what();
+    for (size_t i = 0; i < spec.sets.size(); ++i) {
+      const std::string tag = "--set " + spec.sets[i].first + ": ";
+      if (msg.rfind(tag, 0) == 0) {
+        throw InputError(
+            located_message(spec.set_locs[i], "set." + spec.sets[i].first, msg.substr(tag.size())));
+      }
+    }
+    throw InputError(
+        located_message(spec.set_locs.empty() ? SourceLoc{spec.path, 0, 0} : spec.set_locs.front(),
+                        "set", fmt::format("makes the base config invalid ({})", msg)));
+  }
+  Config& cfg = *loaded;
+  VarTable vars = vars_of(cfg, *rs);
   add_axis_values(spec, std::vector<size_t>(spec.axes.size(), 0), &vars);
   std::vector<std::string> names;
   for (const auto& [k, v] : vars) names.push_back(k);

@@ -604,8 +604,6 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& file) {
     if (q->cycles)
       run.bad("timeout", fmt::format("\"{}\": a wall-time limit cannot be in cycles", *t));
     spec.timeout_s = q->value;
-  } else if (run.get("timeout") == nullptr) {
-    spec.timeout_s = 0;
   }
   return spec;
 }

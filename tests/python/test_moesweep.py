@@ -220,6 +220,56 @@ class Cli(Tmp):
                          % self.tmp)
 
 
+class Messages(Tmp):
+    def error(self, fn):
+        with self.assertRaises(R.SweepError) as e:
+            fn()
+        return str(e.exception)
+
+    def test_api_errors(self):
+        A, S = moesweep.Axis, moesweep.Sweep
+        self.assertEqual(self.error(lambda: A("1x", "k", [1])), "axis name '1x' must be an identifier")
+        self.assertEqual(self.error(lambda: A("x", "k", [])), "axis x: expected at least one value")
+        self.assertEqual(self.error(lambda: A("x", "k", [1, 1])), "axis x: the value 1 appears twice")
+        self.assertEqual(self.error(lambda: A("x", "k", [float("nan")])), "axis value nan is not finite")
+        self.assertEqual(self.error(lambda: A("x", "k", [[1]])),
+                         "axis value [1]: expected a number, string or boolean")
+        self.assertEqual(self.error(lambda: A.linear("x", "k", 1, 2, 1)), "a range needs at least 2 steps")
+        self.assertEqual(self.error(lambda: S("s", BASE, [A("x", "k", [1]), A("x", "j", [2])])),
+                         "two axes share a name")
+        s = S("s", BASE, [A("x", "k", [1, 2], zip="g"), A("y", "j", [1], zip="g")])
+        self.assertEqual(self.error(s.plan), "axis y: zip group 'g' needs equal lengths")
+
+    def test_cli_errors(self):
+        ref = self.reference()
+        cases = [
+            (["run", self.spec, "-j", "0"], "-j expects at least 1"),
+            (["run", os.path.join(self.tmp, "none.py")], "%s: no such file" % os.path.join(self.tmp, "none.py")),
+            (["slurm", self.spec, "--out", self.tmp, "--tasks", "0"], "--tasks expects at least 1"),
+            (["slurm", "x.py", "--out", self.tmp, "--tasks", "2"],
+             "slurm needs a SWEEP.toml (the array tasks run `moesim sweep`)"),
+            (["collect", self.tmp], "%s: no sweep.toml (not a sweep directory)" % self.tmp),
+            (["plot", ref, "--pareto", "--x", "sram", "--out", "p.png"], "--pareto needs --x and --y"),
+            (["plot", ref, "--x", "sram", "--out", "p.png"], "plot needs --metric (or --pareto)"),
+            (["plot", ref, "--heatmap", "--metric", "time_s", "--x", "sram", "--out", "p.png"],
+             "--heatmap needs --x and --y"),
+            (["plot", ref, "--metric", "tme_s", "--x", "sram", "--out", "p.png"],
+             "no column 'tme_s' in %s (columns: assignments, bottleneck, bottleneck_kind, "
+             "bottleneck_utilisation, clock_hz, cycles, hbm_bw, hbm_util, sram, steps, time_s, "
+             "tokens, tokens_per_s)" % ref),
+            (["plot", ref, "--metric", "bottleneck", "--x", "sram", "--out", "p.png"],
+             "column 'bottleneck' is not numeric in every ok row"),
+        ]
+        for args, msg in cases:
+            r = moesweep_cli(*args)
+            self.assertEqual((r.returncode, r.stderr), (2, "moesweep: error: %s\n" % msg), args)
+        failed = os.path.join(self.tmp, "failed")
+        moesweep.run(moesweep.Sweep("f", BASE, [moesweep.Axis("p", "workload.path", ["/no.csv"])]),
+                     out=failed, quiet=True)
+        r = moesweep_cli("plot", failed, "--metric", "time_s", "--x", "p", "--out", "p.png")
+        self.assertEqual(r.stderr, "moesweep: error: %s: no ok points to plot\n" % failed)
+
+
 class Slurm(Tmp):
     def test_array_slices_and_collect_match_a_plain_run(self):
         ref = self.reference()

@@ -110,6 +110,22 @@ TEST(SweepCli, ErrorsNeedingTheBaseConfig) {
   EXPECT_EQ(error_of("sweep " + s), "moesim: error: " + s +
                                         ":2:8: sweep.base: no such config file '" +
                                         (d / "nowhere.toml").string() + "'\n");
+  {
+    std::ofstream f(s);
+    f << "[sweep]\nbase = \"" << kBase << "\"\n[set]\nmapping.weight_buffers = 0\n" << kAxis;
+  }
+  EXPECT_EQ(error_of("sweep " + s),
+            "moesim: error: " + s +
+                ":4:26: set.mapping.weight_buffers: 0 is out of range (expected 1 to 64)\n");
+  {
+    std::ofstream f(s);
+    f << "[sweep]\nbase = \"" << kBase << "\"\n[set]\nchip.sram.capacity = \"64MiB\"\n" << kAxis;
+  }
+  EXPECT_EQ(error_of("sweep " + s),
+            "moesim: error: " + s + ":4:22: set: makes the base config invalid (" +
+                std::string(MOESIM_SOURCE_DIR) +
+                "/configs/hw/sn40l_like.toml:44:17: mapping.weight_buffer: 268435456 B (256.0 MiB) "
+                "does not fit in chip.sram.capacity = 67108864 B (64.0 MiB))\n");
   EXPECT_EQ(error_of("sweep " + (d / "absent.toml").string()),
             "moesim: error: " + (d / "absent.toml").string() +
                 ": cannot open sweep spec (No such file or directory)\n");
@@ -141,6 +157,8 @@ TEST(SweepCli, UsageErrors) {
             "moesim: error: sweep: unexpected argument 'other.toml' (see 'moesim sweep --help')\n");
   EXPECT_EQ(error_of("sweep " + s + " --out"),
             "moesim: error: sweep: --out needs a value (see 'moesim sweep --help')\n");
+  EXPECT_EQ(error_of("sweep " + s + " --out /dev/null/x"),
+            "moesim: error: /dev/null/x: cannot create output directory (Not a directory)\n");
   const auto help = run_moesim("sweep --help");
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("usage: moesim sweep SWEEP.toml"), std::string::npos);

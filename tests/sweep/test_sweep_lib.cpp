@@ -266,6 +266,19 @@ TEST(SweepSpecErrors, Messages) {
        "s.toml:4:1: run.timout: unknown key for 'run' (did you mean 'timeout'?)"},
       {kHead + "axis = 3\n", "s.toml:3:1: sweep.axis: unknown key for 'sweep'"},
       {"set = 3\n", "s.toml:1:7: set: expected a table, got an integer"},
+      {"[sweep]\nbase = \"\"\n",
+       "s.toml:2:8: sweep.base: expected a file path, got an empty string"},
+      {kHead + "mode = \"random\"\nsamples = 1\nseed = -1\n" + ax,
+       "s.toml:5:8: sweep.seed: -1 is out of range (expected at least 0)"},
+      {kHead + "[axis]\nx = 3\n", "s.toml:4:5: axis.x: expected a table, got an integer"},
+      {kHead + "[axis.a]\nkey = \"k\"\nvalues = [nan]\n",
+       "s.toml:5:11: axis.a.values: expected a finite number"},
+      {kHead + "[axis.a]\nkey = \"k\"\nfrom = true\nto = 2\nsteps = 2\n",
+       "s.toml:5:8: axis.a.from: expected a number or a quantity string, got a boolean"},
+      {kHead + "[axis.a]\nkey = \"k\"\nfrom = inf\nto = 2.0\nsteps = 2\n",
+       "s.toml:5:8: axis.a.from: expected a finite number"},
+      {kHead + "[axis.a]\nkey = \"k\"\nfrom = 1\nto = 2000000\nsteps = 1000001\n",
+       "s.toml:7:9: axis.a.steps: 1000001 is out of range (expected at most 1000000)"},
   };
   for (const auto& [text, want] : cases) {
     const std::string got = error_of(text);
