@@ -14,6 +14,7 @@
 #include "hw_models/compute/vector_unit.hpp"
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_mem.hpp"
+#include "sim/cli/cmd_sweep.hpp"
 #include "sim/cli/cmd_trace.hpp"
 #include "sim/config/config.hpp"
 #include "sim/core/error.hpp"
@@ -41,6 +42,7 @@ commands:
   trace import      convert a public routing log into a trace (olmoe-jsonl, engine-jsonl)
   trace stats       routing statistics of a trace (imbalance, locality, affinity, k)
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
+  sweep SWEEP.toml  run a design-space sweep, one process per point (results.csv, results.jsonl)
 
 options:
   --help            help for moesim or for a command (moesim run --help)
@@ -278,7 +280,8 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "list") return cmd_list(rest);
   if (cmd == "trace") return cmd_trace(rest);
   if (cmd == "mem") return cmd_mem(rest);
-  const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem"});
+  if (cmd == "sweep") return cmd_sweep(rest);
+  const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "sweep"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
