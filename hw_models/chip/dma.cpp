@@ -1,6 +1,7 @@
-/// Multi-channel DMA: each channel copies one op's bytes, reading the source memory and
-/// writing the destination concurrently; the copy ends when both sides are done, so it runs
-/// at the pace of the slower (and more contended) memory.
+/// Multi-channel DMA: each channel copies one op's bytes (tier -> SRAM, SRAM -> tier, or
+/// tier -> tier), reading the source memory and writing the destination concurrently; the
+/// copy ends when both sides are done, so it runs at the pace of the slower (and more
+/// contended) memory.
 
 #include <vector>
 
@@ -20,7 +21,9 @@ class MultiChannelDma final : public DmaEngine, public MemoryClient {
                   a.stats_parent),
         m_joins(static_cast<size_t>(a.params.get_int("channels"))),
         m_load_bytes(m_unit_stats.get(), "load_bytes", "B", "bytes copied into SRAM"),
-        m_store_bytes(m_unit_stats.get(), "store_bytes", "B", "bytes copied out of SRAM") {
+        m_store_bytes(m_unit_stats.get(), "store_bytes", "B", "bytes copied out of SRAM"),
+        m_copy_bytes(m_unit_stats.get(), "copy_bytes", "B",
+                     "bytes copied between memory tiers (expert cache fills, prefetches)") {
     for (size_t i = m_joins.size(); i-- > 0;) m_free.push_back(static_cast<uint32_t>(i));
   }
 
@@ -30,9 +33,15 @@ class MultiChannelDma final : public DmaEngine, public MemoryClient {
     const uint32_t slot = m_free.back();
     m_free.pop_back();
     Memory* tier = op.mem == MemRole::kWeights ? m_mem.weights : m_mem.kv_cache;
-    Memory* src = op.kind == OpKind::kLoad ? tier : m_mem.sram;
-    Memory* dst = op.kind == OpKind::kLoad ? m_mem.sram : tier;
-    (op.kind == OpKind::kLoad ? m_load_bytes : m_store_bytes) += op.bytes;
+    if (op.src_tier != kRoleTier) tier = m_mem.tiers.at(op.src_tier);
+    Memory* src = op.kind == OpKind::kStore ? m_mem.sram : tier;
+    Memory* dst = op.kind == OpKind::kStore ? tier : m_mem.sram;
+    if (op.kind == OpKind::kCopy) {
+      dst = m_mem.tiers.at(op.dst_tier);
+      m_copy_bytes += op.bytes;
+    } else {
+      (op.kind == OpKind::kLoad ? m_load_bytes : m_store_bytes) += op.bytes;
+    }
     m_joins[slot].begin(op_index, 2);
     src->transfer(op.bytes, false, this, slot);
     dst->transfer(op.bytes, true, this, slot);
@@ -51,6 +60,7 @@ class MultiChannelDma final : public DmaEngine, public MemoryClient {
   std::vector<uint32_t> m_free;
   Counter m_load_bytes;
   Counter m_store_bytes;
+  Counter m_copy_bytes;
 };
 
 MOESIM_REGISTER(DmaEngine, MultiChannelDma, "dma",

@@ -46,6 +46,7 @@ void Unit::try_start() {
     if (m_active == 0) {
       const double idle = (now - m_idle_since).to_seconds();
       if (idle > 0) {
+        m_sink->unit_idle(op, idle);
         if (m_sink->waited_on_load(op)) {
           m_unit_stats->wait_load_s += idle;
         } else {

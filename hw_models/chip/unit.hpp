@@ -29,6 +29,11 @@ class OpSink {
   /// True when the dependency that made `op` ready last was a memory load (for stall
   /// attribution: the unit was waiting for data, not for another unit).
   virtual bool waited_on_load(uint32_t op) const = 0;
+  /// The unit was idle for `idle_s` seconds before starting `op` (stall attribution).
+  virtual void unit_idle(uint32_t op, double idle_s) {
+    (void)op;
+    (void)idle_s;
+  }
 };
 
 /// Memories a unit may use.
@@ -36,6 +41,7 @@ struct UnitMemories {
   Memory* sram = nullptr;
   Memory* weights = nullptr;   ///< tier the weights stream from
   Memory* kv_cache = nullptr;  ///< tier the KV cache lives in
+  std::vector<Memory*> tiers;  ///< every tier by index (Op::src_tier, Op::dst_tier)
 };
 
 /// Statistics every unit keeps.

@@ -6,6 +6,7 @@
 
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/engine/residency_config.hpp"
 
 namespace moesim {
 
@@ -158,6 +159,7 @@ RunSpec build_run_spec(Config& cfg) {
   if (spec.plan.weight_tile_bytes == 0) {
     fail(cfg, "mapping.weight_buffer", "smaller than weight_buffers");
   }
+  spec.residency = read_residency(cfg, spec.model, spec.chip);
 
   const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic"});
   const Params w = cfg.section("workload", workload_schema(wtype));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "hw_models/chip/chip.hpp"
+#include "hw_models/memory/residency/residency.hpp"
 #include "sim/config/config.hpp"
 #include "sim/plan/model.hpp"
 #include "sim/plan/plan.hpp"
@@ -31,6 +32,7 @@ struct RunSpec {
   ModelSpec model;
   ChipSpec chip;
   PlanOptions plan;
+  ResidencySpec residency;  ///< expert caches over the weights tier (`[mapping.cache.*]`)
   WorkloadSpec workload;
 };
 

@@ -6,14 +6,18 @@ namespace moesim {
 
 Sequencer::Sequencer(const sc_core::sc_module_name& name, Chip& chip, TraceReader& trace,
                      const Planner& planner, uint64_t max_steps, StatGroup* stats_parent,
-                     Progress progress)
+                     Progress progress, TierStats* tier_stats, uint8_t weights_tier,
+                     uint8_t kv_tier)
     : sc_core::sc_module(name),
       m_chip(chip),
       m_trace(trace),
       m_planner(planner),
       m_max_steps(max_steps),
       m_progress(std::move(progress)),
-      m_stats(stats_parent) {
+      m_stats(stats_parent),
+      m_tier_stats(tier_stats),
+      m_weights_tier(weights_tier),
+      m_kv_tier(kv_tier) {
   m_chip.bind(&m_plan, this);
   SC_METHOD(begin);
 }
@@ -73,9 +77,22 @@ bool Sequencer::plan_next_step() {
 }
 
 void Sequencer::issue(uint32_t op) {
-  switch (m_plan.ops[op].kind) {
+  const Op& o = m_plan.ops[op];
+  switch (o.kind) {
     case OpKind::kLoad:
     case OpKind::kStore:
+    case OpKind::kCopy:
+      if (m_tier_stats) {
+        const uint8_t role = o.mem == MemRole::kWeights ? m_weights_tier : m_kv_tier;
+        const uint8_t tier = o.src_tier != kRoleTier ? o.src_tier : role;
+        const uint8_t sram = TierStats::kSramIndex;
+        if (o.kind == OpKind::kCopy) {
+          m_tier_stats->moved(o.src_tier, o.dst_tier, o.bytes);
+        } else {
+          m_tier_stats->moved(o.kind == OpKind::kLoad ? tier : sram,
+                              o.kind == OpKind::kLoad ? sram : tier, o.bytes);
+        }
+      }
       m_chip.dma().push(op);
       break;
     case OpKind::kGemm:
@@ -87,12 +104,21 @@ void Sequencer::issue(uint32_t op) {
   }
 }
 
+void Sequencer::unit_idle(uint32_t op, double idle_s) {
+  // 2: the last dependency was a weight load (see op_done).
+  if (m_tier_stats && m_plan.ops[op].kind == OpKind::kGemm && m_last_dep_load[op] == 2) {
+    m_tier_stats->weight_stall_time += idle_s;
+  }
+}
+
 void Sequencer::op_done(uint32_t op) {
-  const bool is_load = m_plan.ops[op].kind == OpKind::kLoad;
+  const Op& o = m_plan.ops[op];
+  const bool is_load = o.kind == OpKind::kLoad || o.kind == OpKind::kCopy;
+  const uint8_t mark = is_load ? (o.mem == MemRole::kWeights ? 2 : 1) : 0;
   for (uint32_t i = m_dep_offsets[op]; i < m_dep_offsets[op + 1]; ++i) {
     const uint32_t d = m_dependents[i];
     if (--m_remaining[d] == 0) {
-      m_last_dep_load[d] = is_load ? 1 : 0;
+      m_last_dep_load[d] = mark;
       issue(d);
     }
   }

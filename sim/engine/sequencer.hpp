@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "hw_models/chip/chip.hpp"
+#include "hw_models/memory/residency/residency.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/plan/plan.hpp"
 #include "workloads/trace/trace.hpp"
@@ -41,10 +42,12 @@ class Sequencer : public sc_core::sc_module, public OpSink {
   using Progress = std::function<void(uint64_t steps_done)>;
 
   Sequencer(const sc_core::sc_module_name& name, Chip& chip, TraceReader& trace,
-            const Planner& planner, uint64_t max_steps, StatGroup* stats_parent, Progress progress);
+            const Planner& planner, uint64_t max_steps, StatGroup* stats_parent, Progress progress,
+            TierStats* tier_stats = nullptr, uint8_t weights_tier = 0, uint8_t kv_tier = 0);
 
   void op_done(uint32_t op) override;
   bool waited_on_load(uint32_t op) const override { return m_last_dep_load[op] != 0; }
+  void unit_idle(uint32_t op, double idle_s) override;
   const WorkloadStats& stats() const { return m_stats; }
   /// An error raised while streaming the trace, if any (rethrown after sc_start returns).
   std::exception_ptr error() const { return m_error; }
@@ -69,6 +72,9 @@ class Sequencer : public sc_core::sc_module, public OpSink {
   uint32_t m_ops_left = 0;
   sc_core::sc_time m_step_start;
   WorkloadStats m_stats;
+  TierStats* m_tier_stats;
+  uint8_t m_weights_tier;  // tier index of MemRole::kWeights ops without their own tier
+  uint8_t m_kv_tier;
   std::exception_ptr m_error;
 };
 

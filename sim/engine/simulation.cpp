@@ -1,5 +1,6 @@
 #include "sim/engine/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "hw_models/memory/residency/lookahead.hpp"
 #include "sim/core/error.hpp"
+#include "sim/engine/residency_config.hpp"
 
 namespace moesim {
 
@@ -67,6 +70,36 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
     : m_spec(spec), m_trace(std::move(trace)), m_root_dummy("unused"), m_progress(progress) {
   m_chip = std::make_unique<Chip>("chip0", m_spec.chip);
   Planner planner(m_spec.model, m_spec.plan);
+  std::vector<std::string> tier_names;
+  for (const auto& t : m_spec.chip.tiers) tier_names.push_back(t.first);
+  auto tier_index = [&](const std::string& n) {
+    return static_cast<uint8_t>(std::find(tier_names.begin(), tier_names.end(), n) -
+                                tier_names.begin());
+  };
+  const ResidencySpec& rs = m_spec.residency;
+  std::vector<uint8_t> chain;
+  if (rs.enabled()) {
+    chain.push_back(rs.home_index);
+    for (size_t i = rs.levels.size(); i-- > 0;) chain.push_back(rs.levels[i].tier_index);
+  }
+  m_tier_stats =
+      std::make_unique<TierStats>(&m_chip->stats(), tier_names, chain, m_spec.chip.clock_hz);
+  if (rs.enabled()) {
+    std::vector<uint64_t> counts;
+    for (const CacheLevelSpec& l : rs.levels) {
+      if (l.policy == CachePolicy::kStatic) counts = expert_use_counts(m_spec, l);
+    }
+    m_residency = std::make_unique<ResidencyManager>(
+        rs, m_spec.model.moe_layers(), m_spec.model.experts, m_spec.model.expert_bytes(), true,
+        counts, m_tier_stats.get());
+    if (rs.lookahead_steps() > 0) {
+      ResidencyManager* r = m_residency.get();
+      m_trace = std::make_unique<LookaheadReader>(std::move(m_trace), rs.lookahead_steps(),
+                                                  m_spec.workload.max_steps,
+                                                  [r](const TraceStep& st) { r->step_entered(st); });
+    }
+    planner.set_store(m_residency.get());
+  }
   auto last = std::make_shared<Clock::time_point>(Clock::now());
   auto start = std::make_shared<Clock::time_point>(Clock::now());
   uint64_t total = m_spec.workload.max_steps;
@@ -97,7 +130,9 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
     };
   }
   m_seq = std::make_unique<Sequencer>("sequencer0", *m_chip, *m_trace, planner,
-                                      m_spec.workload.max_steps, nullptr, std::move(cb));
+                                      m_spec.workload.max_steps, nullptr, std::move(cb),
+                                      m_tier_stats.get(), tier_index(m_spec.chip.weights_tier),
+                                      tier_index(m_spec.chip.kv_cache_tier));
 }
 
 Simulation::~Simulation() = default;
@@ -107,6 +142,7 @@ void Simulation::run() {
   sc_core::sc_start();
   m_wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (m_seq->error()) std::rethrow_exception(m_seq->error());
+  if (m_residency) m_residency->finish();
 }
 
 Summary Simulation::summary() const {
@@ -118,6 +154,8 @@ Summary Simulation::summary() const {
   s.tokens = w.tokens.get();
   s.assignments = w.assignments.get();
   s.tokens_per_s = s.time_s > 0 ? static_cast<double>(s.tokens) / s.time_s : 0.0;
+  s.weight_stall_s = m_tier_stats->weight_stall_time.get();
+  if (m_residency) s.expert_hit_rate = m_residency->level_stats(0).hit_rate.value();
   auto consider = [&](const std::string& name, const char* kind, double u) {
     if (s.bottleneck.empty() || u > s.bottleneck_utilisation) {
       s.bottleneck = name;
@@ -154,6 +192,11 @@ std::string Simulation::stats_json() const {
   out += fmt::format("    \"tokens\": {},\n", s.tokens);
   out += fmt::format("    \"assignments\": {},\n", s.assignments);
   out += fmt::format("    \"tokens_per_s\": {},\n", format_stat_number(s.tokens_per_s, false));
+  out += fmt::format("    \"weight_stall_time\": {},\n", format_stat_number(s.weight_stall_s, false));
+  if (s.expert_hit_rate >= 0) {
+    out += fmt::format("    \"expert_hit_rate\": {},\n",
+                       format_stat_number(s.expert_hit_rate, false));
+  }
   out += fmt::format("    \"bottleneck\": \"{}\",\n", json_escape(s.bottleneck));
   out += fmt::format("    \"bottleneck_kind\": \"{}\",\n", json_escape(s.bottleneck_kind));
   out += fmt::format("    \"bottleneck_utilisation\": {}\n",
@@ -162,7 +205,8 @@ std::string Simulation::stats_json() const {
   out +=
       "  \"summary_units\": {\"cycles\": \"cycles\", \"clock_hz\": \"Hz\", \"time_s\": \"s\", "
       "\"steps\": \"steps\", \"tokens\": \"tokens\", \"assignments\": \"assignments\", "
-      "\"tokens_per_s\": \"tokens/s\", \"bottleneck_utilisation\": \"1\"},\n";
+      "\"tokens_per_s\": \"tokens/s\", \"weight_stall_time\": \"s\", \"expert_hit_rate\": \"1\", "
+      "\"bottleneck_utilisation\": \"1\"},\n";
   out += "  \"stats\": {";
   bool first = true;
   auto emit = [&](const std::string& name, const Stat& st) {
@@ -188,6 +232,10 @@ std::string Simulation::stats_csv() const {
   out += fmt::format("summary.assignments,{},assignments\n", s.assignments);
   out +=
       fmt::format("summary.tokens_per_s,{},tokens/s\n", format_stat_number(s.tokens_per_s, false));
+  out += fmt::format("summary.weight_stall_time,{},s\n", format_stat_number(s.weight_stall_s, false));
+  if (s.expert_hit_rate >= 0) {
+    out += fmt::format("summary.expert_hit_rate,{},1\n", format_stat_number(s.expert_hit_rate, false));
+  }
   out += fmt::format("summary.bottleneck_utilisation,{},1\n",
                      format_stat_number(s.bottleneck_utilisation, false));
   auto emit = [&](const std::string& name, const Stat& st) {
@@ -232,6 +280,25 @@ std::string Simulation::summary_table() const {
   };
   mem_row(chip.sram());
   for (const auto& [name, mem] : chip.tiers()) mem_row(*mem);
+  out += fmt::format("  {:<22}{} (compute idle waiting for weight loads)\n", "weight stall",
+                     seconds_text(s.weight_stall_s));
+  if (m_residency) {
+    out += "  expert caches\n";
+    for (size_t i = 0; i < m_residency->spec().levels.size(); ++i) {
+      const CacheLevelStats& c = m_residency->level_stats(i);
+      const CacheLevelSpec& l = m_residency->spec().levels[i];
+      out += fmt::format("    {:<20}{} {} experts: {:.1f}% hits ({} / {}), {} evictions",
+                         c.full_name(), cache_policy_name(l.policy),
+                         m_residency->level_cache(i).capacity(), 100 * c.hit_rate.value(),
+                         c.hits.get(), c.accesses.get(), c.evictions.get());
+      if (l.prefetch) {
+        out += fmt::format(", prefetch accuracy {:.1f}%, {} wasted",
+                           100 * c.prefetch_accuracy.value(),
+                           si(static_cast<double>(c.prefetch_wasted_bytes.get()), "B"));
+      }
+      out += "\n";
+    }
+  }
   const double rate = m_wall_s > 0 ? static_cast<double>(s.assignments) / m_wall_s : 0.0;
   out += fmt::format("  {:<22}{:.3f} s ({} assignments/s)\n", "wall time", m_wall_s, si(rate, ""));
   return out;

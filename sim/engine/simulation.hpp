@@ -19,6 +19,8 @@ struct Summary {
   uint64_t tokens = 0;
   uint64_t assignments = 0;
   double tokens_per_s = 0;
+  double weight_stall_s = 0;    ///< compute idle waiting for weight loads
+  double expert_hit_rate = -1;  ///< hit rate of the cache nearest the compute (-1: none)
   std::string bottleneck;       ///< hierarchical name of the most utilised resource
   std::string bottleneck_kind;  ///< "compute", "vector", "memory bandwidth"
   double bottleneck_utilisation = 0;
@@ -48,6 +50,8 @@ class Simulation {
   std::unique_ptr<TraceReader> m_trace;
   StatGroup m_root_dummy;  // unused parent for top-level groups
   std::unique_ptr<Chip> m_chip;
+  std::unique_ptr<TierStats> m_tier_stats;
+  std::unique_ptr<ResidencyManager> m_residency;  // when caches are configured
   std::unique_ptr<Sequencer> m_seq;
   bool m_progress;
   double m_wall_s = 0;

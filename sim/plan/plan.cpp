@@ -143,11 +143,13 @@ uint32_t Planner::add_vector_op(OpClass cls, VecFn fn, uint32_t layer, uint64_t 
   return add_op_deps(op, deps);
 }
 
-uint32_t Planner::add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes) {
+uint32_t Planner::add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes, uint8_t tier,
+                                  const std::vector<uint32_t>& extra_deps) {
   Op op;
   op.kind = OpKind::kLoad;
   op.cls = cls;
   op.mem = MemRole::kWeights;
+  op.src_tier = tier;
   op.layer = layer;
   op.bytes = bytes;
   m_out->weight_bytes += bytes;
@@ -157,7 +159,43 @@ uint32_t Planner::add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes) {
   const uint32_t slot_dep =
       j >= m_options.weight_buffers ? m_ring[j - m_options.weight_buffers] : kNone;
   m_ring.push_back(kNone);
-  return add_op(op, {slot_dep});
+  std::vector<uint32_t> deps = extra_deps;
+  deps.push_back(slot_dep);
+  return add_op_deps(op, deps);
+}
+
+std::vector<uint32_t>& Planner::touching(uint8_t tier, uint32_t key) {
+  return m_touching[(uint64_t{tier} << 32) | key];
+}
+
+void Planner::add_copies(const std::vector<TierCopy>& copies, uint32_t layer, uint32_t after) {
+  for (const TierCopy& c : copies) {
+    Op op;
+    op.kind = OpKind::kCopy;
+    op.cls = OpClass::kExperts;
+    op.mem = MemRole::kWeights;
+    op.src_tier = c.src_tier;
+    op.dst_tier = c.dst_tier;
+    op.layer = layer;
+    op.bytes = m_model.expert_bytes();
+    // After the routing that asked for it, after the ops still using the source copy or the
+    // victim's space, and after whatever is writing this expert's slot.
+    std::vector<uint32_t> deps{after};
+    const std::vector<uint32_t>& src = touching(c.src_tier, c.key);
+    deps.insert(deps.end(), src.begin(), src.end());
+    if (c.victim != UINT32_MAX) {
+      std::vector<uint32_t>& v = touching(c.dst_tier, c.victim);
+      deps.insert(deps.end(), v.begin(), v.end());
+      v.clear();
+    }
+    std::vector<uint32_t>& dst = touching(c.dst_tier, c.key);
+    deps.insert(deps.end(), dst.begin(), dst.end());
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    const uint32_t id = add_op_deps(op, deps);
+    touching(c.src_tier, c.key).push_back(id);
+    touching(c.dst_tier, c.key).assign(1, id);
+  }
 }
 
 void Planner::set_ring_consumer(uint32_t op) {
@@ -172,7 +210,7 @@ std::vector<uint32_t> Planner::add_streamed_gemm(OpClass cls, uint32_t layer, ui
   for (uint32_t t = 0; t < tiles; ++t) {
     const uint32_t nt = piece(n, tiles, t);
     const uint64_t bytes = uint64_t{k} * nt * m_model.weight_bytes;
-    const uint32_t load = add_weight_load(cls, layer, bytes);
+    const uint32_t load = add_weight_load(cls, layer, bytes, m_dense_tier, {});
     std::vector<uint32_t> d = deps;
     d.push_back(load);
     const uint32_t g = add_gemm_op(cls, layer, {{m, k, nt, 1}}, bytes, d);
@@ -183,7 +221,9 @@ std::vector<uint32_t> Planner::add_streamed_gemm(OpClass cls, uint32_t layer, ui
 }
 
 std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tokens, uint32_t ffn,
-                                       const std::vector<uint32_t>& deps) {
+                                       const std::vector<uint32_t>& deps, uint8_t tier,
+                                       const std::vector<uint32_t>& load_deps,
+                                       std::vector<uint32_t>* loads) {
   const uint32_t h = m_model.hidden;
   const uint32_t mats = m_model.ffn_matrices;
   const auto tiles = tiles_for(ffn, uint64_t{mats} * h * m_model.weight_bytes);
@@ -192,7 +232,8 @@ std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tok
     const uint32_t ft = piece(ffn, tiles, t);
     const uint64_t up_bytes = uint64_t{mats - 1} * h * ft * m_model.weight_bytes;
     const uint64_t down_bytes = uint64_t{h} * ft * m_model.weight_bytes;
-    const uint32_t load = add_weight_load(cls, layer, up_bytes + down_bytes);
+    const uint32_t load = add_weight_load(cls, layer, up_bytes + down_bytes, tier, load_deps);
+    if (loads) loads->push_back(load);
     std::vector<uint32_t> d = deps;
     d.push_back(load);
     const uint32_t up = add_gemm_op(cls, layer, {{tokens, h, (mats - 1) * ft, 1}}, up_bytes, d);
@@ -276,6 +317,8 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
   m_out = &out;
   m_step = &step;
   m_ring.clear();
+  m_touching.clear();
+  m_dense_tier = m_store ? m_store->dense_tier() : kRoleTier;
   const ModelSpec& md = m_model;
   if (step.layers != md.moe_layers()) {
     throw InternalError(fmt::format("step {} has {} layers, model has {} MoE layers", step.index,
@@ -311,7 +354,8 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
         add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, uint64_t{t} * md.hidden, {prev});
     const uint32_t norm2 = add_attention(layer, norm1, kv_dep);
     if (!md.is_moe_layer(layer)) {
-      std::vector<uint32_t> downs = add_ffn(OpClass::kDense, layer, t, md.dense_ffn, {norm2});
+      std::vector<uint32_t> downs =
+          add_ffn(OpClass::kDense, layer, t, md.dense_ffn, {norm2}, m_dense_tier);
       prev = add_vector_op(OpClass::kDense, VecFn::kCombine, layer, uint64_t{t} * md.hidden, downs);
       continue;
     }
@@ -340,12 +384,35 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
     for (uint32_t e = 0; e < md.experts; ++e) {
       if (m_expert_tokens[e] == 0) continue;
       ++out.experts_run;
-      std::vector<uint32_t> downs =
-          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {topk});
+      if (!m_store) {
+        std::vector<uint32_t> downs =
+            add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {topk});
+        ends.insert(ends.end(), downs.begin(), downs.end());
+        continue;
+      }
+      // Fill the cache tiers on a miss, then stream the tiles from the tier holding it.
+      m_fetch.copies.clear();
+      m_store->fetch(l, e, m_fetch);
+      add_copies(m_fetch.copies, layer, topk);
+      const uint32_t key = l * md.experts + e;
+      std::vector<uint32_t>& held = touching(m_fetch.stream_tier, key);
+      const std::vector<uint32_t> wait = held;
+      std::vector<uint32_t> loads;
+      std::vector<uint32_t> downs = add_ffn(OpClass::kExperts, layer, m_expert_tokens[e],
+                                            md.expert_ffn, {topk}, m_fetch.stream_tier, wait,
+                                            &loads);
+      held.insert(held.end(), loads.begin(), loads.end());
       ends.insert(ends.end(), downs.begin(), downs.end());
     }
+    if (m_store) {
+      // Prefetch for the next layer while this one runs.
+      m_prefetch.clear();
+      m_store->prefetch(step, l, m_prefetch);
+      add_copies(m_prefetch, layer, topk);
+    }
     for (uint32_t s = 0; s < md.shared_experts; ++s) {
-      std::vector<uint32_t> downs = add_ffn(OpClass::kShared, layer, t, md.shared_ffn, {norm2});
+      std::vector<uint32_t> downs =
+          add_ffn(OpClass::kShared, layer, t, md.shared_ffn, {norm2}, m_dense_tier);
       ends.insert(ends.end(), downs.begin(), downs.end());
     }
     ends.push_back(topk);

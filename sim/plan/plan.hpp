@@ -4,6 +4,7 @@
 /// how fast any unit is.
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/plan/model.hpp"
@@ -17,6 +18,7 @@ enum class OpKind : uint8_t {
   kStore,   ///< DMA: SRAM -> memory tier
   kGemm,    ///< compute unit: one or more GEMM shapes
   kVector,  ///< vector unit: element-wise or reduction work
+  kCopy,    ///< DMA: memory tier -> memory tier (an expert filling a cache tier)
 };
 
 /// What part of the layer an op belongs to (statistics are broken down by it).
@@ -31,6 +33,9 @@ const char* vec_fn_name(VecFn f);
 
 /// Which logical memory a load/store addresses; the mapping binds each to a tier.
 enum class MemRole : uint8_t { kWeights, kKvCache };
+
+/// Op::src_tier / dst_tier value meaning "the tier the op's MemRole maps to".
+inline constexpr uint8_t kRoleTier = 255;
 
 /// C[m,n] = A[m,k] * B[k,n], `repeat` times (e.g. once per KV head).
 struct GemmShape {
@@ -47,6 +52,8 @@ struct Op {
   OpClass cls = OpClass::kAttention;
   VecFn vfn = VecFn::kNorm;
   MemRole mem = MemRole::kWeights;
+  uint8_t src_tier = kRoleTier;  ///< kLoad/kCopy: tier read (index into the chip's tiers)
+  uint8_t dst_tier = kRoleTier;  ///< kCopy: tier written
   uint32_t layer = 0;
   uint32_t dep_begin = 0;  ///< into StepPlan::deps
   uint32_t dep_count = 0;
@@ -72,6 +79,36 @@ struct StepPlan {
   void clear();
 };
 
+/// One move of an expert's weights between tiers, decided by an ExpertStore.
+struct TierCopy {
+  uint8_t src_tier = 0;        ///< tier read (index into the chip's tiers)
+  uint8_t dst_tier = 0;        ///< tier written
+  uint32_t key = 0;            ///< the expert: moe_layer * experts + expert
+  uint32_t victim = UINT32_MAX;  ///< expert evicted from dst_tier to make room, if any
+};
+
+/// Where one expert's weights come from in a step: copies up the tier chain, then tiles
+/// streamed into SRAM from `stream_tier`.
+struct WeightFetch {
+  uint8_t stream_tier = 0;
+  std::vector<TierCopy> copies;  ///< in order (lowest tier first)
+};
+
+/// Expert residency across memory tiers (caches, prefetch), consulted by the planner in
+/// plan order. Implemented in hw_models/memory/residency; the planner only emits the ops.
+class ExpertStore {
+ public:
+  virtual ~ExpertStore() = default;
+  /// The expert `expert` of MoE layer `moe_layer` is about to run: updates the caches and
+  /// says where its weights come from.
+  virtual void fetch(uint32_t moe_layer, uint32_t expert, WeightFetch& out) = 0;
+  /// Layer `moe_layer`'s routing is known (its experts were fetched): the copies to start
+  /// now for the experts predicted for the next layer.
+  virtual void prefetch(const TraceStep& step, uint32_t moe_layer, std::vector<TierCopy>& out) = 0;
+  /// Tier the non-expert weights (attention, routers, shared experts, dense FFNs) stream from.
+  virtual uint8_t dense_tier() const = 0;
+};
+
 /// Mapping choices the planner needs.
 struct PlanOptions {
   uint64_t weight_tile_bytes = 0;   ///< weights stream in tiles of at most this size
@@ -85,6 +122,9 @@ class Planner {
   Planner(const ModelSpec& model, const PlanOptions& options);
   /// Plans `step` into `out` (cleared first). The step must have model.moe_layers() layers.
   void plan(const TraceStep& step, StepPlan& out);
+  /// Expert weights come from `store` (not owned; null: everything streams from the
+  /// weights tier, as the ops' MemRole says).
+  void set_store(ExpertStore* store) { m_store = store; }
 
  private:
   struct RequestSlice {
@@ -103,14 +143,22 @@ class Planner {
                          std::vector<uint32_t> deps);
   /// Emits a weight load into the tile ring and returns its index; `consumer` must be set
   /// with set_ring_consumer() before the next load.
-  uint32_t add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes);
+  uint32_t add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes, uint8_t tier,
+                           const std::vector<uint32_t>& extra_deps);
   void set_ring_consumer(uint32_t op);
   /// A GEMM whose weights (k x n, streamed from the weight tier) are tiled along n.
   std::vector<uint32_t> add_streamed_gemm(OpClass cls, uint32_t layer, uint32_t m, uint32_t k,
                                           uint32_t n, const std::vector<uint32_t>& deps);
   /// A gated/plain FFN for `tokens` tokens with intermediate size `ffn`, tiled along ffn.
   std::vector<uint32_t> add_ffn(OpClass cls, uint32_t layer, uint32_t tokens, uint32_t ffn,
-                                const std::vector<uint32_t>& deps);
+                                const std::vector<uint32_t>& deps, uint8_t tier = kRoleTier,
+                                const std::vector<uint32_t>& load_deps = {},
+                                std::vector<uint32_t>* loads = nullptr);
+  /// Emits the copy ops of `copies` (after `after`), tracking which ops touch which expert
+  /// copy so an eviction waits for the readers of its victim.
+  void add_copies(const std::vector<TierCopy>& copies, uint32_t layer, uint32_t after);
+  /// Ops of this step that read or wrote the copy of expert `key` in `tier`.
+  std::vector<uint32_t>& touching(uint8_t tier, uint32_t key);
   uint32_t add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep);
 
   ModelSpec m_model;
@@ -120,6 +168,11 @@ class Planner {
   std::vector<RequestSlice> m_requests;
   std::vector<uint32_t> m_ring;  ///< consumer op of each weight load, in load order
   std::vector<uint32_t> m_expert_tokens;
+  ExpertStore* m_store = nullptr;
+  uint8_t m_dense_tier = kRoleTier;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> m_touching;  // (tier, key) -> ops
+  WeightFetch m_fetch;
+  std::vector<TierCopy> m_prefetch;
 };
 
 }  // namespace moesim

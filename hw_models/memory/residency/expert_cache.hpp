@@ -1,0 +1,99 @@
+#pragma once
+/// One cache level of expert weights: which experts a tier holds, and which one to evict.
+///
+/// Pure C++ (no SystemC): the residency manager drives it in plan order, and the unit tests
+/// drive it with hand-made access sequences. Experts are whole items of equal size, so a
+/// level's capacity is a number of experts. Keys are dense ids (moe_layer * experts + e).
+
+#include <cstdint>
+#include <deque>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace moesim {
+
+/// Which expert a full cache level gives up for a new one.
+enum class CachePolicy : uint8_t {
+  kLru,     ///< least recently used
+  kLfu,     ///< least frequently used over the whole run (ties: least recently used)
+  kBelady,  ///< used furthest in the future (Belady's MIN; needs a NextUseOracle)
+  kStatic,  ///< a fixed pinned set; never admits or evicts
+};
+
+/// Name of a policy as written in configs ("lru", ...).
+const char* cache_policy_name(CachePolicy p);
+
+inline constexpr uint32_t kNoKey = UINT32_MAX;
+inline constexpr uint64_t kNever = UINT64_MAX;  ///< next use beyond what the oracle sees
+
+/// Future accesses within a window: for each key, the positions (global access indices) at
+/// which it will be accessed, in order. The feeder pushes accesses as steps enter the window;
+/// the consumer pops each access as it happens. Memory is O(accesses in the window).
+class NextUseOracle {
+ public:
+  explicit NextUseOracle(uint32_t num_keys) : m_queues(num_keys) {}
+  /// Records that `key` will be accessed at `pos` (positions pushed in increasing order).
+  void push(uint32_t key, uint64_t pos) { m_queues[key].push_back(pos); }
+  /// Consumes the access of `key` at `pos`; returns false when it was not the key's next.
+  bool pop(uint32_t key, uint64_t pos);
+  /// Position of the next access of `key`, or kNever.
+  uint64_t next(uint32_t key) const {
+    return m_queues[key].empty() ? kNever : m_queues[key].front();
+  }
+
+ private:
+  std::vector<std::deque<uint64_t>> m_queues;
+};
+
+/// The contents and replacement state of one cache level.
+class ExpertCache {
+ public:
+  /// A level holding at most `capacity` of `num_keys` possible experts. kBelady needs
+  /// `oracle` (kept by reference; must outlive the cache).
+  ExpertCache(CachePolicy policy, uint32_t capacity, uint32_t num_keys,
+              const NextUseOracle* oracle = nullptr);
+
+  CachePolicy policy() const { return m_policy; }
+  uint32_t capacity() const { return m_capacity; }
+  uint32_t size() const { return static_cast<uint32_t>(m_order.size()); }
+  bool contains(uint32_t key) const { return m_present[key] != 0; }
+  /// False for keys a kStatic level does not pin (they bypass it); true otherwise.
+  bool admits(uint32_t key) const { return m_policy != CachePolicy::kStatic || contains(key); }
+
+  /// Records an access to `key` at time `stamp` (increasing): counts it for kLfu and, if
+  /// cached, refreshes its rank. Call for every access, hit or miss, before insert().
+  void access(uint32_t key, uint64_t stamp);
+  /// Inserts `key` (absent, admitted) at time `stamp`; returns the evicted key or kNoKey.
+  uint32_t insert(uint32_t key, uint64_t stamp);
+  /// kBelady: the oracle's next use of `key` changed; re-rank it if cached.
+  void reposition(uint32_t key);
+  /// kStatic: pins `key` (at most capacity keys; extra ones are ignored). Returns whether
+  /// it was pinned.
+  bool pin(uint32_t key);
+  /// The keys held, in ascending order (for tests and end-of-run accounting).
+  std::vector<uint32_t> keys() const;
+
+ private:
+  struct Rank {
+    uint64_t a;
+    uint64_t b;
+    uint32_t key;
+    bool operator<(const Rank& o) const {
+      return a != o.a ? a < o.a : b != o.b ? b < o.b : key < o.key;
+    }
+  };
+  Rank rank_of(uint32_t key) const;  // the victim is the smallest rank
+  void rerank(uint32_t key);
+
+  CachePolicy m_policy;
+  uint32_t m_capacity;
+  const NextUseOracle* m_oracle;
+  std::vector<uint8_t> m_present;
+  std::vector<uint64_t> m_last;   // stamp of the last access
+  std::vector<uint64_t> m_count;  // accesses so far (kLfu)
+  std::vector<Rank> m_rank;       // current rank of each cached key
+  std::set<Rank> m_order;
+};
+
+}  // namespace moesim

@@ -1,0 +1,262 @@
+#include "sim/engine/residency_config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+#include "sim/engine/run_spec.hpp"
+
+namespace moesim {
+
+namespace {
+
+const std::vector<std::string> kPolicies = {"lru", "lfu", "belady", "static"};
+
+std::string human(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int i = 0;
+  while (v >= 1024 && i < 4) {
+    v /= 1024;
+    ++i;
+  }
+  return fmt::format("{} B ({:.1f} {})", b, v, units[i]);
+}
+
+[[noreturn]] void fail(const Config& cfg, const std::string& key, const std::string& what) {
+  throw InputError(located_message(cfg.where(key), key, what));
+}
+
+CachePolicy policy_of(const std::string& p) {
+  if (p == "lfu") return CachePolicy::kLfu;
+  if (p == "belady") return CachePolicy::kBelady;
+  if (p == "static") return CachePolicy::kStatic;
+  return CachePolicy::kLru;
+}
+
+}  // namespace
+
+ParamSchema cache_schema(const std::string& policy) {
+  ParamSchema s("cache");
+  s.add("from", ParamType::kString,
+        "tier this one caches: the home tier (mapping.weights, the default) or another cache "
+        "tier")
+      .default_value(std::string());
+  s.add("capacity", ParamType::kSize,
+        "bytes of this tier given to cached experts; 0 = the tier's capacity minus the "
+        "non-expert weights pinned there")
+      .default_value(Quantity{0, false});
+  s.add("prefetch", ParamType::kEnum,
+        "affinity: while a layer runs, copy in the experts its routing predicts for the next "
+        "layer (inter-layer affinity learned online)")
+      .one_of({"none", "affinity"})
+      .default_value(std::string("none"));
+  s.add("prefetch_experts", ParamType::kInt,
+        "experts predicted per layer; 0 = as many as the current layer used")
+      .range(0, 65536)
+      .default_value(int64_t{0});
+  if (policy == "belady") {
+    s.add("lookahead", ParamType::kInt,
+          "steps of future trace the oracle sees (read ahead, held in memory)")
+        .range(1, 1 << 20)
+        .default_value(int64_t{64});
+  }
+  if (policy == "static") {
+    s.add("counts", ParamType::kPath,
+          "CSV layer,expert,count ranking the experts to pin; \"\" = count uses in a first pass "
+          "over the trace")
+        .default_value(std::string());
+  }
+  return s;
+}
+
+ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec& chip) {
+  ResidencySpec spec;
+  spec.home = chip.weights_tier;
+  std::vector<std::string> tier_names;
+  for (const auto& t : chip.tiers) tier_names.push_back(t.first);
+  auto index_of = [&](const std::string& name) {
+    return static_cast<uint8_t>(std::find(tier_names.begin(), tier_names.end(), name) -
+                                tier_names.begin());
+  };
+  spec.home_index = index_of(spec.home);
+  const std::vector<std::string> names = cfg.subtables("mapping.cache");
+  if (names.empty()) return spec;
+
+  const uint64_t expert_bytes = model.expert_bytes();
+  const uint64_t dense_bytes =
+      model.total_weight_bytes() - uint64_t{model.moe_layers()} * model.experts * expert_bytes;
+  struct Read {
+    CacheLevelSpec level;
+    std::string from;
+    bool explicit_capacity;
+  };
+  std::vector<Read> reads;
+  for (const std::string& name : names) {
+    const std::string path = "mapping.cache." + name;
+    if (std::find(tier_names.begin(), tier_names.end(), name) == tier_names.end()) {
+      const std::string hint = did_you_mean(name, tier_names);
+      fail(cfg, path,
+           fmt::format("'{}' is not a memory tier (tiers: {}){}", name, fmt::join(tier_names, ", "),
+                       hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    if (name == spec.home) {
+      fail(cfg, path,
+           fmt::format("'{}' is the home tier of the weights (mapping.weights); a tier cannot "
+                       "cache itself",
+                       name));
+    }
+    const std::string policy = cfg.choose(path + ".policy", kPolicies);
+    const Params p = cfg.section(path, cache_schema(policy));
+    Read r;
+    r.level.tier = name;
+    r.level.tier_index = index_of(name);
+    r.level.policy = policy_of(policy);
+    r.level.capacity_bytes = p.get_bytes("capacity");
+    r.explicit_capacity = r.level.capacity_bytes != 0;
+    r.level.prefetch = p.get_string("prefetch") == "affinity";
+    r.level.prefetch_experts = static_cast<uint32_t>(p.get_int("prefetch_experts"));
+    if (policy == "belady") r.level.lookahead_steps = static_cast<uint64_t>(p.get_int("lookahead"));
+    if (policy == "static") r.level.counts_path = p.get_string("counts");
+    r.from = p.get_string("from").empty() ? spec.home : p.get_string("from");
+    if (r.from == name) {
+      fail(cfg, path + ".from", fmt::format("'{}' cannot cache itself", name));
+    }
+    const bool known = r.from == spec.home ||
+                       std::find(names.begin(), names.end(), r.from) != names.end();
+    if (!known) {
+      fail(cfg, path + ".from",
+           fmt::format("'{}' is neither the home tier '{}' nor a cache tier (cache tiers: {})",
+                       r.from, spec.home, fmt::join(names, ", ")));
+    }
+    for (const Read& o : reads) {
+      if (o.from == r.from) {
+        fail(cfg, path + ".from",
+             fmt::format("'{}' is already cached by '{}' (cache tiers form a chain)", r.from,
+                         o.level.tier));
+      }
+    }
+    reads.push_back(r);
+  }
+
+  // Order the chain from the home tier up; the last one found is nearest the compute.
+  std::vector<Read> chain;
+  std::string below = spec.home;
+  while (chain.size() < reads.size()) {
+    auto it = std::find_if(reads.begin(), reads.end(), [&](const Read& r) { return r.from == below; });
+    if (it == reads.end()) break;
+    chain.push_back(*it);
+    below = it->level.tier;
+  }
+  if (chain.size() < reads.size()) {
+    for (const Read& r : reads) {
+      if (std::none_of(chain.begin(), chain.end(),
+                       [&](const Read& c) { return c.level.tier == r.level.tier; })) {
+        fail(cfg, "mapping.cache." + r.level.tier + ".from",
+             fmt::format("'{}' does not lead to the home tier '{}' (the caches form a cycle)",
+                         r.from, spec.home));
+      }
+    }
+  }
+  std::reverse(chain.begin(), chain.end());
+
+  for (size_t i = 0; i < chain.size(); ++i) {
+    Read& r = chain[i];
+    const std::string path = "mapping.cache." + r.level.tier;
+    uint64_t tier_cap = 0;
+    for (const auto& t : chip.tiers) {
+      if (t.first == r.level.tier) tier_cap = t.second.params.get_bytes("capacity");
+    }
+    // Non-expert weights stream from the cache nearest the compute, pinned there.
+    const uint64_t pinned = i == 0 ? dense_bytes : 0;
+    const std::string pinned_text =
+        pinned ? fmt::format(" plus the {} of non-expert weights pinned there", human(pinned)) : "";
+    if (r.explicit_capacity) {
+      if (r.level.capacity_bytes + pinned > tier_cap) {
+        fail(cfg, path + ".capacity",
+             fmt::format("{}{} is more than chip.memory.{}.capacity = {}",
+                         human(r.level.capacity_bytes), pinned_text, r.level.tier,
+                         human(tier_cap)));
+      }
+    } else {
+      r.level.capacity_bytes = tier_cap > pinned ? tier_cap - pinned : 0;
+    }
+    if (r.level.capacity_bytes < expert_bytes) {
+      fail(cfg, r.explicit_capacity ? path + ".capacity" : path,
+           fmt::format("{} for experts{} holds no expert of {}",
+                       human(r.level.capacity_bytes),
+                       r.explicit_capacity ? "" : " (chip.memory." + r.level.tier + ".capacity" +
+                                                      (pinned ? " minus the non-expert weights)" : ")"),
+                       human(expert_bytes)));
+    }
+    if (r.level.prefetch && i != 0) {
+      fail(cfg, path + ".prefetch",
+           fmt::format("only the cache nearest the compute ('{}') prefetches",
+                       chain[0].level.tier));
+    }
+    spec.levels.push_back(r.level);
+  }
+  return spec;
+}
+
+std::vector<uint64_t> expert_use_counts(const RunSpec& spec, const CacheLevelSpec& level) {
+  const uint32_t layers = spec.model.moe_layers();
+  const uint32_t experts = spec.model.experts;
+  std::vector<uint64_t> counts(static_cast<size_t>(layers) * experts, 0);
+  if (level.counts_path.empty()) {
+    // First pass: the same stream the simulation will see, counted and forgotten step by step.
+    std::unique_ptr<TraceReader> reader = open_workload(spec);
+    TraceStep step;
+    std::vector<uint8_t> scratch;
+    uint64_t steps = 0;
+    while ((spec.workload.max_steps == 0 || steps < spec.workload.max_steps) &&
+           reader->next(step)) {
+      ++steps;
+      for_each_expert_access(step, experts, scratch,
+                             [&](uint32_t l, uint32_t e) { ++counts[l * experts + e]; });
+    }
+    return counts;
+  }
+  const std::string& path = level.counts_path;
+  std::ifstream f(path);
+  if (!f) throw InputError(fmt::format("{}: cannot open expert counts file", path));
+  std::string line;
+  uint64_t n = 0;
+  auto bad = [&](const std::string& what) {
+    throw InputError(fmt::format("{}:{}: {}", path, n, what));
+  };
+  while (std::getline(f, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (n == 1) {
+      if (line != "layer,expert,count") bad("expected the header 'layer,expert,count'");
+      continue;
+    }
+    if (line.empty()) continue;
+    std::istringstream in(line);
+    std::string a, b, c;
+    uint64_t v[3];
+    if (!std::getline(in, a, ',') || !std::getline(in, b, ',') || !std::getline(in, c) ||
+        c.find(',') != std::string::npos) {
+      bad(fmt::format("expected 'layer,expert,count', got \"{}\"", line));
+    }
+    const std::string* fields[3] = {&a, &b, &c};
+    for (int i = 0; i < 3; ++i) {
+      const std::string& x = *fields[i];
+      if (x.empty() || x.size() > 18 || x.find_first_not_of("0123456789") != std::string::npos) {
+        bad(fmt::format("'{}' is not a non-negative integer", x));
+      }
+      v[i] = std::stoull(x);
+    }
+    if (v[0] >= layers) bad(fmt::format("layer {} is out of range (the model has {} MoE layers)", v[0], layers));
+    if (v[1] >= experts) bad(fmt::format("expert {} is out of range (the model has {} experts)", v[1], experts));
+    counts[v[0] * experts + v[1]] += v[2];
+  }
+  return counts;
+}
+
+}  // namespace moesim
