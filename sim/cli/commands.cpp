@@ -14,6 +14,7 @@
 #include "hw_models/compute/vector_unit.hpp"
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_mem.hpp"
+#include "sim/cli/cmd_rtl_verify.hpp"
 #include "sim/cli/cmd_trace.hpp"
 #include "sim/config/config.hpp"
 #include "sim/core/error.hpp"
@@ -39,6 +40,7 @@ commands:
   trace generate    write a synthetic routing trace (uniform or Zipf)
   trace convert     convert a trace between .csv and .moetrace
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
+  rtl-verify BLOCK  co-simulate an RTL block against its reference and SystemC models
 
 options:
   --help            help for moesim or for a command (moesim run --help)
@@ -276,7 +278,9 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "list") return cmd_list(rest);
   if (cmd == "trace") return cmd_trace(rest);
   if (cmd == "mem") return cmd_mem(rest);
-  const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem"});
+  if (cmd == "rtl-verify") return cmd_rtl_verify(rest);
+  const std::string hint =
+      did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "rtl-verify"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
