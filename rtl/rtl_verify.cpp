@@ -28,6 +28,12 @@ HarnessConfig harness_config(const std::string& variant, uint64_t cases, uint64_
   cfg.lanes = r.get_str("lanes", "both");
   if (cfg.lanes != "both" && cfg.lanes != "rtl" && cfg.lanes != "systemc")
     throw std::invalid_argument("lanes must be both, rtl or systemc");
+  const int64_t fault = r.get_int("inject_fault", -1);
+  if (fault >= 0 && static_cast<uint64_t>(fault) >= cases)
+    throw std::invalid_argument("inject_fault=" + std::to_string(fault) +
+                                " is not a case of this run (cases 0.." +
+                                std::to_string(cases - 1) + ")");
+  if (fault >= 0) cfg.fault_case = static_cast<uint64_t>(fault);
   return cfg;
 }
 
@@ -44,14 +50,16 @@ int rtl_verify(const std::string& block, uint64_t cases, uint64_t seed, const Pa
 
 std::string rtl_verify_help() {
   return "blocks and the RTL variants baked into this build (NAME=VALUE):\n"
-         "  topk_gate      N,K,G,TG in {8,1,1,1} {16,2,4,2} {256,8,8,4} (default 256,8,8,4)\n"
+         "  topk_gate      N,K,G,TG in {8,1,1,1} {8,2,1,1} {16,2,4,2} {256,8,8,4} (default "
+         "256,8,8,4)\n"
          "  softmax        L,MODE in {2,online} {16,online} {1024,online} {16,three_pass} "
          "{1024,three_pass} "
          "(default 16,online)\n"
          "  systolic_tile  R,C,ACC_W in {2,2,16} {4,4,32} {16,16,32} (default 4,4,32); runtime: "
          "MAX_M, MAX_KF, MAX_NF (largest M, K/R folds, N/C folds of random GEMMs)\n"
          "  all blocks     stall=PCT bubble=PCT (random back-pressure, default 30), "
-         "waves=1|PATH (VCD of the whole run; also MOESIM_WAVES=1), lanes=both|rtl|systemc\n";
+         "waves=1|PATH (VCD of the whole run; also MOESIM_WAVES=1), lanes=both|rtl|systemc, "
+         "inject_fault=CASE (self-test: corrupt that case's reference output)\n";
 }
 
 }  // namespace moesim

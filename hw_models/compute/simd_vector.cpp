@@ -6,7 +6,12 @@
 #include <cmath>
 
 #include "hw_models/compute/vector_unit.hpp"
+#include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+
+#if MOESIM_WITH_RTL
+#include "hw_models/compute/rtl_vector_check.hpp"
+#endif
 
 namespace moesim {
 namespace {
@@ -35,6 +40,18 @@ class SimdVector final : public VectorUnit, public MemoryClient {
           "lane-cycles per element of the gate-weighted sum of expert outputs")
         .range(0, 1000)
         .default_value(1.0);
+    s.add("topk_impl", ParamType::kEnum,
+          "router top-k: model (SIMD cost only) or rtl (also runs every token's router scores, "
+          "derived from the trace's gate weights, through the verilated top-k gate and checks "
+          "its selection; timing unchanged)")
+        .one_of({"model", "rtl"})
+        .default_value(std::string("model"));
+    s.add("softmax_impl", ParamType::kEnum,
+          "attention softmax: model (SIMD cost only) or rtl (also runs one score vector per "
+          "attention shape through the verilated online-softmax block and checks it; timing "
+          "unchanged)")
+        .one_of({"model", "rtl"})
+        .default_value(std::string("model"));
   }
   explicit SimdVector(const Unit::Args& a)
       : VectorUnit(a.name, 1, a.clock_hz, a.stats_parent),
@@ -46,6 +63,17 @@ class SimdVector final : public VectorUnit, public MemoryClient {
         m_busy_cycles(m_unit_stats.get(), "busy_cycles", "cycles", "cycles computing"),
         m_elements(m_unit_stats.get(), "elements", "elements", "elements processed") {
     static_assert(kNumVecFns == 5, "one cost per VecFn");
+    m_topk_rtl = a.params.get_string("topk_impl") == "rtl";
+    m_softmax_rtl = a.params.get_string("softmax_impl") == "rtl";
+    m_path = a.params.path();
+#if MOESIM_WITH_RTL
+    if (m_softmax_rtl)
+      m_softmax = std::make_unique<RtlSoftmaxCheck>(m_path + ".softmax_impl", m_unit_stats.get());
+#else
+    if (m_topk_rtl || m_softmax_rtl)
+      throw InputError(m_path + (m_topk_rtl ? ".topk_impl" : ".softmax_impl") +
+                       ": \"rtl\" needs a build with RTL");
+#endif
     SC_METHOD(on_timer);
     sensitive << m_timer;
     dont_initialize();
@@ -62,18 +90,48 @@ class SimdVector final : public VectorUnit, public MemoryClient {
     const uint64_t cycles = op_cycles(op);
     m_busy_cycles += cycles;
     m_elements += op.elements;
+#if MOESIM_WITH_RTL
+    if (m_topk_rtl && op.vfn == VecFn::kTopK) check_topk(op_index);
+    if (m_softmax && op.vfn == VecFn::kSoftmax)
+      m_softmax->check(*m_plan, op, m_plan->step ? m_plan->step->index : 0);
+#endif
     m_join.begin(op_index, op.bytes > 0 ? 2 : 1);
     if (op.bytes > 0) m_mem.sram->transfer(op.bytes, false, this, 0);
     m_timer.notify(cycles_to_time(cycles));
   }
 
  private:
-  void on_timer() { part_done(); }
-  void transfer_done(uint64_t) override { part_done(); }
+  void on_timer() {
+    part_done();
+  }
+  void transfer_done(uint64_t) override {
+    part_done();
+  }
   void part_done() {
     if (m_join.part_done()) complete(m_join.op());
   }
 
+#if MOESIM_WITH_RTL
+  /// Runs the router scores of top-k op `op_index` (MoE layer = its rank among the step's
+  /// top-k ops) through the verilated gate.
+  void check_topk(uint32_t op_index) {
+    if (!m_plan->step) return;
+    if (!m_topk)
+      m_topk = std::make_unique<RtlTopkCheck>(m_plan->experts, m_plan->top_k, m_path + ".topk_impl",
+                                              m_unit_stats.get());
+    uint32_t moe_layer = 0;
+    for (uint32_t i = 0; i < op_index; ++i) {
+      const Op& o = m_plan->ops[i];
+      if (o.kind == OpKind::kVector && o.vfn == VecFn::kTopK) ++moe_layer;
+    }
+    m_topk->check(*m_plan->step, moe_layer);
+  }
+  std::unique_ptr<RtlTopkCheck> m_topk;
+  std::unique_ptr<RtlSoftmaxCheck> m_softmax;
+#endif
+  bool m_topk_rtl = false;
+  bool m_softmax_rtl = false;
+  std::string m_path;
   uint64_t m_lanes;
   uint64_t m_latency;
   std::array<double, kNumVecFns> m_cost;

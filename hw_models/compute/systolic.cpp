@@ -5,7 +5,12 @@
 
 #include "hw_models/compute/compute_unit.hpp"
 #include "hw_models/compute/systolic_timing.hpp"
+#include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+
+#if MOESIM_WITH_RTL
+#include "hw_models/compute/rtl_tile_timing.hpp"
+#endif
 
 namespace moesim {
 
@@ -37,6 +42,11 @@ class Systolic final : public ComputeUnit, public MemoryClient {
     s.add("arrays", ParamType::kInt, "identical arrays working in parallel").range(1, 1 << 20);
     s.add("dataflow", ParamType::kEnum, "which operand stays in the PEs")
         .one_of({"weight_stationary", "output_stationary"});
+    s.add("impl", ParamType::kEnum,
+          "model: GEMM cycles from the contract formula; rtl: fold cycles measured on the "
+          "verilated tile (weight_stationary, baked shapes 4x4 and 16x16), outputs checked")
+        .one_of({"model", "rtl"})
+        .default_value(std::string("model"));
   }
   explicit Systolic(const Unit::Args& a)
       : ComputeUnit(a.name, 1, a.clock_hz, a.stats_parent),
@@ -46,6 +56,14 @@ class Systolic final : public ComputeUnit, public MemoryClient {
         m_df(a.params.get_string("dataflow") == "weight_stationary" ? Dataflow::kWeightStationary
                                                                     : Dataflow::kOutputStationary),
         m_stats(std::make_unique<ComputeStats>("array", m_unit_stats.get(), peak_flops())) {
+    if (a.params.get_string("impl") == "rtl") {
+#if MOESIM_WITH_RTL
+      m_rtl =
+          std::make_unique<RtlTileTiming>(m_rows, m_cols, a.params.path() + ".impl", m_stats.get());
+#else
+      throw InputError(a.params.path() + ".impl: \"rtl\" needs a build with RTL");
+#endif
+    }
     SC_METHOD(on_timer);
     sensitive << m_timer;
     dont_initialize();
@@ -67,7 +85,7 @@ class Systolic final : public ComputeUnit, public MemoryClient {
  protected:
   void start(uint32_t op_index) override {
     const Op& op = m_plan->ops[op_index];
-    const uint64_t cycles = op_cycles(*m_plan, op);
+    const uint64_t cycles = m_rtl ? rtl_op_cycles(op) : op_cycles(*m_plan, op);
     m_stats->flops += op.flops;
     m_stats->gemms += op.gemm_count;
     m_stats->busy_cycles += cycles;
@@ -79,10 +97,28 @@ class Systolic final : public ComputeUnit, public MemoryClient {
   }
 
  private:
-  void on_timer() { part_done(); }
-  void transfer_done(uint64_t) override { part_done(); }
+  void on_timer() {
+    part_done();
+  }
+  void transfer_done(uint64_t) override {
+    part_done();
+  }
   void part_done() {
     if (m_join.part_done()) complete(m_join.op());
+  }
+
+  /// op_cycles() with the fold cycles of the verilated tile (impl = "rtl").
+  uint64_t rtl_op_cycles(const Op& op) {
+    uint64_t cycles = 0;
+#if MOESIM_WITH_RTL
+    for (uint32_t i = 0; i < op.gemm_count; ++i) {
+      const GemmShape& g = m_plan->gemms[op.gemm_begin + i];
+      cycles += m_rtl->gemm_cycles(m_arrays, g.m, g.k, g.n, g.repeat);
+    }
+#else
+    (void)op;
+#endif
+    return cycles;
   }
 
   uint64_t m_rows;
@@ -90,6 +126,11 @@ class Systolic final : public ComputeUnit, public MemoryClient {
   uint64_t m_arrays;
   Dataflow m_df;
   std::unique_ptr<ComputeStats> m_stats;
+#if MOESIM_WITH_RTL
+  std::unique_ptr<RtlTileTiming> m_rtl;
+#else
+  std::unique_ptr<int> m_rtl;  // never set: a build without RTL rejects impl = "rtl"
+#endif
   JoinTracker m_join;
   sc_core::sc_event m_timer;
 };

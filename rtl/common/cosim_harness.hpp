@@ -192,6 +192,9 @@ struct HarnessConfig {
   bool waves_on_fail = true;  ///< replay the first failing case into a VCD
   std::string wave_path;
   std::string lanes = "both";  ///< both | rtl | systemc
+  /// Self-test of the checker: corrupt the reference output of this case (bit 0 of its first
+  /// beat), so the run must report a mismatch there. UINT64_MAX = off.
+  uint64_t fault_case = UINT64_MAX;
 };
 
 /// The lock-step driver/monitor/comparator (one SC_METHOD on the rising clock edge).
@@ -249,6 +252,10 @@ class Harness : public sc_core::sc_module {
       const uint64_t i = m_base + m_cases.size();
       std::mt19937_64 rng(mix64(m_cfg.seed ^ mix64(i)));
       m_cases.push_back(m_src.make(i, rng));
+      if (i == m_cfg.fault_case) {
+        m_cases.back().out[0].w[0] ^= 1u;
+        m_cases.back().desc += " [reference output corrupted on purpose: inject_fault]";
+      }
     }
     return m_cases[idx - m_base];
   }

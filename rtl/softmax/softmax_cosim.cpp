@@ -120,7 +120,7 @@ int rtl_verify_softmax(uint64_t cases, uint64_t seed, const ParamMap& params,
     p.three_pass = mode == "three_pass";
     const std::string variant = "softmax_" + mode + "_l" + std::to_string(p.length);
     const HarnessConfig cfg = harness_config(variant, cases, seed, r);
-    r.finish("L, MODE, stall, bubble, waves, lanes");
+    r.finish("L, MODE, stall, bubble, waves, lanes, inject_fault");
     if (!p.three_pass && p.length == 2) return run<Vsoftmax_online_l2>(variant, cfg, p, report);
     if (!p.three_pass && p.length == 16) return run<Vsoftmax_online_l16>(variant, cfg, p, report);
     if (!p.three_pass && p.length == 1024)

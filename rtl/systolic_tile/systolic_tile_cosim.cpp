@@ -162,7 +162,7 @@ int rtl_verify_systolic_tile(uint64_t cases, uint64_t seed, const ParamMap& para
     const std::string variant = "systolic_tile_r" + std::to_string(p.rows) + "_c" +
                                 std::to_string(p.cols) + "_acc" + std::to_string(p.acc_w);
     const HarnessConfig cfg = harness_config(variant, cases, seed, r);
-    r.finish("R, C, ACC_W, MAX_M, MAX_KF, MAX_NF, stall, bubble, waves, lanes");
+    r.finish("R, C, ACC_W, MAX_M, MAX_KF, MAX_NF, stall, bubble, waves, lanes, inject_fault");
     if (p.rows == 2 && p.cols == 2 && p.acc_w == 16)
       return run<Vsystolic_tile_r2_c2_acc16, 2, 2, 16>(variant, cfg, lim, report);
     if (p.rows == 4 && p.cols == 4 && p.acc_w == 32)

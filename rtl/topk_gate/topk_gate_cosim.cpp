@@ -5,6 +5,7 @@
 #include "Vtopk_gate_n16_k2_g4_tg2.h"
 #include "Vtopk_gate_n256_k8_g8_tg4.h"
 #include "Vtopk_gate_n8_k1.h"
+#include "Vtopk_gate_n8_k2.h"
 
 #include <sstream>
 
@@ -130,9 +131,11 @@ int rtl_verify_topk_gate(uint64_t cases, uint64_t seed, const ParamMap& params,
         (p.groups > 1 ? "_g" + std::to_string(p.groups) + "_tg" + std::to_string(p.top_groups)
                       : "");
     const HarnessConfig cfg = harness_config(variant, cases, seed, r);
-    r.finish("N, K, G, TG, stall, bubble, waves, lanes");
+    r.finish("N, K, G, TG, stall, bubble, waves, lanes, inject_fault");
     if (p.n == 8 && p.k == 1 && p.groups == 1)
       return run<Vtopk_gate_n8_k1>(variant, cfg, p, report);
+    if (p.n == 8 && p.k == 2 && p.groups == 1)
+      return run<Vtopk_gate_n8_k2>(variant, cfg, p, report);
     if (p.n == 16 && p.k == 2 && p.groups == 4 && p.top_groups == 2)
       return run<Vtopk_gate_n16_k2_g4_tg2>(variant, cfg, p, report);
     if (p.n == 256 && p.k == 8 && p.groups == 8 && p.top_groups == 4)

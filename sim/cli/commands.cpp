@@ -14,6 +14,7 @@
 #include "hw_models/compute/vector_unit.hpp"
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_mem.hpp"
+#include "sim/cli/cmd_rtl_verify.hpp"
 #include "sim/cli/cmd_sweep.hpp"
 #include "sim/cli/cmd_trace.hpp"
 #include "sim/config/config.hpp"
@@ -43,6 +44,7 @@ commands:
   trace stats       routing statistics of a trace (imbalance, locality, affinity, k)
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
   sweep SWEEP.toml  run a design-space sweep, one process per point (results.csv, results.jsonl)
+  rtl-verify BLOCK  co-simulate an RTL block against its reference and SystemC models
 
 options:
   --help            help for moesim or for a command (moesim run --help)
@@ -281,7 +283,9 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "trace") return cmd_trace(rest);
   if (cmd == "mem") return cmd_mem(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
-  const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "sweep"});
+  if (cmd == "rtl-verify") return cmd_rtl_verify(rest);
+  const std::string hint =
+      did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "sweep", "rtl-verify"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }

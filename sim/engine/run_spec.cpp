@@ -7,6 +7,7 @@
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/engine/residency_config.hpp"
+#include "sim/engine/rtl_impl_check.hpp"
 
 namespace moesim {
 
@@ -187,6 +188,7 @@ RunSpec build_run_spec(Config& cfg) {
     s.zipf_s = w.get_float("zipf_s");
     s.seed = spec.seed;
   }
+  check_rtl_impl(cfg, spec);
   cfg.check_all_consumed();
   return spec;
 }

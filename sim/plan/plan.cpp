@@ -70,6 +70,7 @@ void StepPlan::clear() {
   kv_read_bytes = 0;
   kv_write_bytes = 0;
   experts_run = 0;
+  step = nullptr;
 }
 
 Planner::Planner(const ModelSpec& model, const PlanOptions& options)
@@ -326,6 +327,9 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
   }
   const uint32_t t = step.num_tokens();
   out.tokens = t;
+  out.step = &step;
+  out.experts = md.experts;
+  out.top_k = md.top_k;
   out.assignments = step.assignments();
 
   // Requests in this step with their query tokens and positions.

@@ -75,7 +75,10 @@ struct StepPlan {
   uint64_t weight_bytes = 0;  ///< loaded from the weight tier
   uint64_t kv_read_bytes = 0;
   uint64_t kv_write_bytes = 0;
-  uint64_t experts_run = 0;  ///< (layer, expert) pairs with at least one token
+  uint64_t experts_run = 0;         ///< (layer, expert) pairs with at least one token
+  const TraceStep* step = nullptr;  ///< the trace step planned (valid while it runs)
+  uint32_t experts = 0;             ///< routed experts per MoE layer (router scores per token)
+  uint32_t top_k = 0;               ///< the model's nominal experts per token
   void clear();
 };
 
