@@ -317,7 +317,9 @@ class Plots(Tmp):
         P.plot_heatmap(data, "time_s", "hbm_bw", "sram", os.path.join(self.tmp, "h.png"))
         front = P.plot_pareto(data, "sram", "time_s", os.path.join(self.tmp, "p.png"))
         self.assertEqual([f[2] for f in front], ["p0004"])  # more SRAM buys no time today
-        for name in ("f.png", "h.png", "p.png"):
+        P.plot_lines(data, "time_s", "hbm_bw", None, os.path.join(self.tmp, "l.png"), logx=True,
+                     logy=True)
+        for name in ("f.png", "h.png", "p.png", "l.png"):
             with open(os.path.join(self.tmp, name), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         data = P.SweepData(ref)
