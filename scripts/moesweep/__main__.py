@@ -9,7 +9,7 @@ from . import rows as R
 from . import plot as P
 from . import slurm as S
 from .runner import default_moesim
-from .sweep import Sweep, TomlSweep, best_row, run
+from .sweep import Sweep, TomlSweep, run
 
 HELP = """python3 -m moesweep COMMAND ... (PYTHONPATH=scripts; see docs/sweeps.md)
 

@@ -20,7 +20,6 @@ os.environ["PYTHONPATH"] = os.path.join(REPO, "scripts")
 import moesweep  # noqa: E402
 from moesweep import plot as P  # noqa: E402
 from moesweep import rows as R  # noqa: E402
-from moesweep import slurm as S  # noqa: E402
 from moesweep.sweep import point_id  # noqa: E402
 
 BASE = os.path.join(REPO, "configs", "mixtral_decode.toml")
