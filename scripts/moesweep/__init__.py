@@ -10,5 +10,7 @@ A SWEEP.toml runs the same way with TomlSweep(path). See docs/sweeps.md and
 `python3 -m moesweep --help`.
 """
 
-from .rows import SweepError, read_rows  # noqa: F401
-from .sweep import Axis, Sweep, TomlSweep, best_row, run  # noqa: F401
+from .rows import SweepError, read_rows
+from .sweep import Axis, Sweep, TomlSweep, best_row, run
+
+__all__ = ["Axis", "Sweep", "SweepError", "TomlSweep", "best_row", "read_rows", "run"]

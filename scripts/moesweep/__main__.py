@@ -9,7 +9,7 @@ from . import rows as R
 from . import plot as P
 from . import slurm as S
 from .runner import default_moesim
-from .sweep import Sweep, TomlSweep, best_row, run
+from .sweep import Sweep, TomlSweep, run
 
 HELP = """python3 -m moesweep COMMAND ... (PYTHONPATH=scripts; see docs/sweeps.md)
 
@@ -21,7 +21,7 @@ commands:
   slurm SPEC    write a Slurm job-array script running SPEC in --tasks slices
   collect DIR   merge the slices of a Slurm sweep into DIR/results.jsonl and results.csv
   plot DIR      PNG figure: --metric M --x AXIS [--lines AXIS2]; --heatmap --metric M --x A
-                --y B; --pareto --x COL --y COL [--max-x] [--max-y]
+                --y B; --pareto --x COL --y COL [--max-x] [--max-y]; --logx, --logy
 
 exit codes: 0 success, 1 collect found points without a row, 2 bad input
 """
@@ -82,6 +82,8 @@ def main(argv=None):
         p.add_argument("--pareto", action="store_true")
         p.add_argument("--max-x", action="store_true")
         p.add_argument("--max-y", action="store_true")
+        p.add_argument("--logx", action="store_true", help="log scale on x (lines, pareto)")
+        p.add_argument("--logy", action="store_true", help="log scale on y (lines, pareto)")
         p.add_argument("--out", required=True)
     if cmd not in ("run", "points", "slurm", "collect", "plot"):
         raise R.SweepError("unknown command '%s' (see 'python3 -m moesweep --help')" % cmd)
@@ -137,7 +139,7 @@ def main(argv=None):
     if a.pareto:
         if not a.y:
             raise R.SweepError("--pareto needs --x and --y")
-        front = P.plot_pareto(data, a.x, a.y, a.out, a.max_x, a.max_y)
+        front = P.plot_pareto(data, a.x, a.y, a.out, a.max_x, a.max_y, a.logx, a.logy)
         print("%s (Pareto front: %s)" % (a.out, ", ".join(f[2] for f in front)))
         return 0
     if not a.metric:
@@ -147,7 +149,7 @@ def main(argv=None):
             raise R.SweepError("--heatmap needs --x and --y")
         P.plot_heatmap(data, a.metric, a.x, a.y, a.out)
     else:
-        P.plot_lines(data, a.metric, a.x, a.lines, a.out)
+        P.plot_lines(data, a.metric, a.x, a.lines, a.out, a.logx, a.logy)
     print(a.out)
     return 0
 

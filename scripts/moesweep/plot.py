@@ -157,7 +157,7 @@ def _numeric_column(data, rows, column):
     return vals
 
 
-def plot_lines(data, metric, x, lines, out):
+def plot_lines(data, metric, x, lines, out, logx=False, logy=False):
     """`metric` against axis `x`, one line per value of axis `lines` (or a single line)."""
     plt = _figure()
     rows = data.ok
@@ -176,6 +176,10 @@ def plot_lines(data, metric, x, lines, out):
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=key if lines else None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
     if lines:
         ax.legend(title=data.axis_title(lines), fontsize=8)
     ax.grid(True, alpha=0.3)
@@ -232,7 +236,7 @@ def pareto_front(points, max_x=False, max_y=False):
     return front
 
 
-def plot_pareto(data, x, y, out, max_x=False, max_y=False):
+def plot_pareto(data, x, y, out, max_x=False, max_y=False, logx=False, logy=False):
     """All ok points of columns `x` and `y`, with their Pareto front."""
     plt = _figure()
     rows = data.ok
@@ -249,6 +253,10 @@ def plot_pareto(data, x, y, out, max_x=False, max_y=False):
             label="Pareto front")
     for p in front:
         ax.annotate(p[2], (p[0], p[1]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel + (" (higher is better)" if max_x else ""))
     ax.set_ylabel(ylabel + (" (higher is better)" if max_y else ""))
     ax.legend(fontsize=8)

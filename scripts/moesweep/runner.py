@@ -106,12 +106,15 @@ def execute(tasks, jobs=1, scheduler=None, on_done=None):
             for f in as_completed(futures):
                 on_done(futures[f], f.result())
         return
+    import uuid
     from distributed import Client, as_completed
     client = Client(scheduler, timeout="30s")
+    run_tag = uuid.uuid4().hex[:12]  # keys unique per run: two sweeps may share a cluster
     try:
         futures = {}
         for t in tasks:
-            f = client.submit(run_point, t, pure=False, key="moesweep-%s-%s" % (t["hash"], t["id"]))
+            f = client.submit(run_point, t, pure=False,
+                              key="moesweep-%s-%s-%s" % (t["hash"], run_tag, t["id"]))
             futures[f.key] = (f, t)
         for f in as_completed([f for f, _ in futures.values()]):
             on_done(futures[f.key][1], f.result())

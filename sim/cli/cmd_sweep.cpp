@@ -21,16 +21,13 @@
 
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/sweep_plan.hpp"
 #include "sim/config/config.hpp"
 #include "sim/core/error.hpp"
-#include "sim/engine/run_spec.hpp"
-#include "sim/engine/simulation.hpp"
 #include "sim/sweep/enumerate.hpp"
-#include "sim/sweep/expr.hpp"
 #include "sim/sweep/results.hpp"
 #include "sim/sweep/runner.hpp"
 #include "sim/sweep/spec.hpp"
-#include "sim/sweep/vars.hpp"
 
 namespace moesim {
 
@@ -80,33 +77,6 @@ Spec (see docs/sweeps.md):
                  "linear" | "log"; zip = "group" advances axes of one group together
   [run]          timeout = "600s"
 )";
-
-/// Derived model quantities constraints may use.
-void add_model_values(const ModelSpec& m, VarTable* vars) {
-  const auto put = [vars](const char* name, double v) {
-    (*vars)[std::string("model.") + name] = ExprValue{false, v, ""};
-  };
-  put("expert_bytes", static_cast<double>(m.expert_bytes()));
-  put("shared_expert_bytes", static_cast<double>(m.shared_expert_bytes()));
-  put("dense_ffn_bytes", static_cast<double>(m.dense_ffn_bytes()));
-  put("attention_bytes", static_cast<double>(m.attention_bytes()));
-  put("router_bytes", static_cast<double>(m.router_bytes()));
-  put("total_weight_bytes", static_cast<double>(m.total_weight_bytes()));
-  put("moe_layers", static_cast<double>(m.moe_layers()));
-}
-
-/// The variables of a loaded, validated config.
-VarTable vars_of(Config& cfg, const RunSpec& rs) {
-  VarTable vars = flatten_toml(cfg.effective_toml());
-  add_model_values(rs.model, &vars);
-  return vars;
-}
-
-/// A location `offset` characters into a one-line string value that starts at `loc`.
-SourceLoc offset_loc(SourceLoc loc, size_t offset) {
-  if (loc.line > 0 && loc.column > 0) loc.column += static_cast<int>(offset) + 1;
-  return loc;
-}
 
 struct Options {
   std::string spec;
@@ -185,153 +155,13 @@ Options parse_options(const std::vector<std::string>& args) {
   return o;
 }
 
-/// The spec with its base config checked: keys, constraints, and the points.
-struct Plan {
-  SweepSpec spec;
-  std::string hash;
-  Columns cols;
-  std::vector<std::string> metric_stats;
-  std::vector<Expr> constraints;
-  std::vector<Point> points;
-  std::vector<std::string> skip;  ///< per point: why it is skipped ("" = runs)
-};
-
-/// Checks [set] and axis keys against the base config's keys, parses the constraints and
-/// checks their names and types on the first point. Returns the base's effective config.
-std::string check_against_base(Plan& plan) {
-  SweepSpec& spec = plan.spec;
-  std::error_code ec;
-  if (!fs::is_regular_file(spec.base, ec)) {
-    throw InputError(located_message(spec.base_loc, "sweep.base",
-                                     fmt::format("no such config file '{}'", spec.base)));
-  }
-  Config bare = Config::load(spec.base);
-  build_run_spec(bare);
-  const VarTable base_keys = flatten_toml(bare.effective_toml());
-  std::vector<std::string> key_names;
-  for (const auto& [k, v] : base_keys) key_names.push_back(k);
-  const auto check_key = [&](const std::string& key, const SourceLoc& loc, const std::string& at) {
-    if (base_keys.count(key) != 0) return;
-    throw InputError(located_message(
-        loc, at,
-        fmt::format("'{}' is not a key of {}{}", key, spec.base,
-                    did_you_mean(key, key_names).empty()
-                        ? std::string()
-                        : fmt::format(" (did you mean '{}'?)", did_you_mean(key, key_names)))));
-  };
-  for (size_t i = 0; i < spec.sets.size(); ++i) {
-    check_key(spec.sets[i].first, spec.set_locs[i], "set." + spec.sets[i].first);
-  }
-  for (const Axis& a : spec.axes) check_key(a.key, a.key_loc, "axis." + a.name + ".key");
-
-  std::vector<std::string> set_args;
-  for (const auto& [k, v] : spec.sets) set_args.push_back(k + "=" + v);
-  std::optional<Config> loaded;
-  std::optional<RunSpec> rs;
-  try {
-    loaded.emplace(Config::load(spec.base, set_args));
-    rs.emplace(build_run_spec(*loaded));
-  } catch (const InputError& e) {
-    // Point at the [set] value the message names ("--set key: what"), else at [set] itself.
-    const std::string msg = e.what();
-    for (size_t i = 0; i < spec.sets.size(); ++i) {
-      const std::string tag = "--set " + spec.sets[i].first + ": ";
-      if (msg.rfind(tag, 0) == 0) {
-        throw InputError(
-            located_message(spec.set_locs[i], "set." + spec.sets[i].first, msg.substr(tag.size())));
-      }
-    }
-    throw InputError(
-        located_message(spec.set_locs.empty() ? SourceLoc{spec.path, 0, 0} : spec.set_locs.front(),
-                        "set", fmt::format("makes the base config invalid ({})", msg)));
-  }
-  Config& cfg = *loaded;
-  VarTable vars = vars_of(cfg, *rs);
-  add_axis_values(spec, std::vector<size_t>(spec.axes.size(), 0), &vars);
-  std::vector<std::string> names;
-  for (const auto& [k, v] : vars) names.push_back(k);
-  for (const NamedText& c : spec.constraints) {
-    const std::string at = "constraints." + c.name;
-    try {
-      Expr e = Expr::parse(c.text);
-      for (const auto& [name, offset] : e.names()) {
-        if (vars.count(name) != 0) continue;
-        const std::string hint = did_you_mean(name, names);
-        throw ExprError{offset, fmt::format("unknown name '{}'{}", name,
-                                            hint.empty() ? "" : " (did you mean '" + hint + "'?)")};
-      }
-      e.holds(resolver_of(vars));
-      plan.constraints.push_back(std::move(e));
-    } catch (const ExprError& err) {
-      throw InputError(located_message(offset_loc(c.loc, err.offset), at, err.message));
-    }
-  }
-  return cfg.effective_toml();
-}
-
-Plan make_plan(const Options& o) {
-  Plan plan{load_sweep_spec(o.spec), "", {}, {}, {}, {}, {}};
-  SweepSpec& spec = plan.spec;
-  if (o.timeout_s) spec.timeout_s = *o.timeout_s;
-  const std::string base_effective = check_against_base(plan);
-  plan.hash = hash_text(spec.effective_points_text() + "\n" + base_effective);
-  for (const Axis& a : spec.axes) plan.cols.axes.push_back(a.name);
-  plan.cols.summary = summary_columns();
-  for (const NamedText& m : spec.metrics) {
-    plan.cols.metrics.push_back(m.name);
-    plan.metric_stats.push_back(m.text);
-  }
-  plan.points = enumerate_points(spec);
-  for (const Point& p : plan.points) {
-    std::string why;
-    try {
-      Config cfg = Config::load(spec.base, point_overrides(spec, p));
-      const RunSpec rs = build_run_spec(cfg);
-      VarTable vars = vars_of(cfg, rs);
-      add_axis_values(spec, p.choice, &vars);
-      for (size_t i = 0; i < plan.constraints.size() && why.empty(); ++i) {
-        try {
-          if (!plan.constraints[i].holds(resolver_of(vars))) {
-            why = fmt::format("constraint '{}' does not hold ({})", spec.constraints[i].name,
-                              spec.constraints[i].text);
-          }
-        } catch (const ExprError& e) {
-          why = fmt::format("constraint '{}': {}", spec.constraints[i].name, e.message);
-        }
-      }
-    } catch (const InputError& e) {
-      why = fmt::format("invalid config: {}", e.what());
-    }
-    plan.skip.push_back(why);
-  }
-  return plan;
-}
-
-std::vector<std::pair<std::string, JsonValue>> params_of(const SweepSpec& spec, const Point& p) {
-  std::vector<std::pair<std::string, JsonValue>> out;
-  for (size_t a = 0; a < spec.axes.size(); ++a) {
-    const AxisValue& v = spec.axes[a].values[p.choice[a]];
-    JsonValue j;
-    if (v.kind == AxisValue::Kind::kInt || v.kind == AxisValue::Kind::kFloat) {
-      j = JsonValue::number(v.text);
-    } else if (v.kind == AxisValue::Kind::kBool) {
-      j.kind = JsonValue::Kind::kBool;
-      j.text = v.text;
-    } else {
-      j = JsonValue::string(v.text);
-    }
-    out.emplace_back(spec.axes[a].name, j);
-  }
-  return out;
-}
-
 std::vector<std::pair<std::string, JsonValue>> nulls(const std::vector<std::string>& names) {
   std::vector<std::pair<std::string, JsonValue>> out;
   for (const std::string& n : names) out.emplace_back(n, JsonValue::null());
   return out;
 }
 
-int list_points(const Plan& plan) {
+int list_points(const SweepPlan& plan) {
   const SweepSpec& spec = plan.spec;
   const auto strings = [](const std::vector<std::string>& v) {
     JsonValue a;
@@ -401,6 +231,24 @@ std::string recorded_hash(const std::string& path) {
   return "";
 }
 
+/// Writes the effective copy through a temporary file of this process's own, so the array
+/// tasks of a sliced sweep, starting together on a shared file system, never rename one
+/// another's half-written file into place.
+void write_copy(const std::string& path, const std::string& text) {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  const std::string tmp = fmt::format("{}.{}.{}.tmp", path, host, ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) throw InputError(fmt::format("{}: cannot write", tmp));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot write ({})", path, ec.message()));
+}
+
 /// `moesim run` inside a forked child, reporting errors as main() does.
 int run_in_child(const std::vector<std::string>& args) {
   try {
@@ -429,7 +277,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     return 0;
   }
   const Options o = parse_options(args);
-  Plan plan = make_plan(o);
+  SweepPlan plan = make_sweep_plan(o.spec, o.timeout_s);
   const SweepSpec& spec = plan.spec;
   if (o.list) return list_points(plan);
 
@@ -456,7 +304,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   std::string note;
   ResultsLog log(rows_dir, plan.cols, o.resume, &note);
-  write_file_atomic(copy, spec.effective_text(plan.hash));
+  write_copy(copy, spec.effective_text(plan.hash));
   const bool tty = !o.quiet && ::isatty(2) != 0;
   if (!note.empty() && !o.quiet) std::fprintf(stderr, "moesim sweep: %s\n", note.c_str());
 

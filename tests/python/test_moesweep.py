@@ -20,7 +20,6 @@ os.environ["PYTHONPATH"] = os.path.join(REPO, "scripts")
 import moesweep  # noqa: E402
 from moesweep import plot as P  # noqa: E402
 from moesweep import rows as R  # noqa: E402
-from moesweep import slurm as S  # noqa: E402
 from moesweep.sweep import point_id  # noqa: E402
 
 BASE = os.path.join(REPO, "configs", "mixtral_decode.toml")
@@ -317,7 +316,9 @@ class Plots(Tmp):
         P.plot_heatmap(data, "time_s", "hbm_bw", "sram", os.path.join(self.tmp, "h.png"))
         front = P.plot_pareto(data, "sram", "time_s", os.path.join(self.tmp, "p.png"))
         self.assertEqual([f[2] for f in front], ["p0004"])  # more SRAM buys no time today
-        for name in ("f.png", "h.png", "p.png"):
+        P.plot_lines(data, "time_s", "hbm_bw", None, os.path.join(self.tmp, "l.png"), logx=True,
+                     logy=True)
+        for name in ("f.png", "h.png", "p.png", "l.png"):
             with open(os.path.join(self.tmp, name), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         data = P.SweepData(ref)
