@@ -175,6 +175,33 @@ TEST(TraceCli, ImportWritesATraceAndReportsWhatItDropped) {
             "token_idx 0 (request 0) has no row for layer 4\n");
 }
 
+TEST(TraceCli, ConvertAmongAllThreeFormsAndRunAJsonlTrace) {
+  const fs::path dir = fresh_dir("convert");
+  const std::string shipped = "workloads/traces/mixtral_decode_b16.csv";
+  const std::string a = (dir / "a.jsonl").string(), b = (dir / "b.moetrace").string(),
+                    c = (dir / "c.jsonl").string(), d = (dir / "d.csv").string();
+  for (const auto& [in, out] :
+       std::vector<std::pair<std::string, std::string>>{{shipped, a}, {a, b}, {b, c}, {c, d}}) {
+    const auto r = run_moesim("trace convert '" + in + "' '" + out + "'");
+    ASSERT_EQ(r.code, 0) << in << " -> " << out << ": " << r.err;
+  }
+  EXPECT_EQ(read_text(c), read_text(a));
+  EXPECT_EQ(read_text(d), read_text(kSource / shipped));
+  // The simulator streams the JSONL form like the others: same stats as from the CSV.
+  const auto from_jsonl =
+      run_moesim("run configs/mixtral_decode.toml --quiet --set workload.path='" + a + "' --out '" +
+                 (dir / "j").string() + "'");
+  ASSERT_EQ(from_jsonl.code, 0) << from_jsonl.err;
+  const auto from_csv =
+      run_moesim("run configs/mixtral_decode.toml --quiet --out '" + (dir / "c").string() + "'");
+  ASSERT_EQ(from_csv.code, 0) << from_csv.err;
+  for (const char* field : {"cycles", "assignments"}) {
+    EXPECT_EQ(json_summary(read_text(dir / "j" / "stats.json"), field),
+              json_summary(read_text(dir / "c" / "stats.json"), field))
+        << field;
+  }
+}
+
 TEST(TraceCli, HelpTextsDefineTheStatistics) {
   const auto r = run_moesim("trace stats --help");
   EXPECT_EQ(r.code, 0);
