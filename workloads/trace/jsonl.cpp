@@ -108,12 +108,12 @@ class Parser {
     } else if (c == '[' || c == '{') {
       if (depth > 0) return fail("nested arrays and objects are not supported here");
       ok = c == '[' ? array(v) : nested_object(v);
-    } else if (word("true")) {
+    } else if (c == 't' && word("true")) {
       v.kind = Kind::kBool;
       v.boolean = true;
-    } else if (word("false")) {
+    } else if (c == 'f' && word("false")) {
       v.kind = Kind::kBool;
-    } else if (word("null")) {
+    } else if (c == 'n' && word("null")) {
       v.kind = Kind::kNull;
     } else {
       v.kind = Kind::kNumber;
@@ -131,7 +131,11 @@ class Parser {
   }
 
   bool number() {
-    if (word("NaN") || word("Infinity") || word("-Infinity")) return true;
+    const char c = m_s[m_pos];
+    if ((c == 'N' && word("NaN")) || (c == 'I' && word("Infinity")) ||
+        (c == '-' && m_pos + 1 < m_s.size() && m_s[m_pos + 1] == 'I' && word("-Infinity"))) {
+      return true;
+    }
     const size_t start = m_pos;
     if (m_s[m_pos] == '-') ++m_pos;
     auto digits = [&] {
@@ -245,8 +249,14 @@ class Parser {
       }
       if (static_cast<unsigned char>(c) < 0x20) return fail("control character in a string");
       if (c != '\\') {
-        out += c;
-        ++m_pos;
+        // Copy the run of plain characters at once.
+        size_t end = m_pos + 1;
+        while (end < m_s.size() && m_s[end] != '"' && m_s[end] != '\\' &&
+               static_cast<unsigned char>(m_s[end]) >= 0x20) {
+          ++end;
+        }
+        out.append(m_s.data() + m_pos, end - m_pos);
+        m_pos = end;
         continue;
       }
       ++m_pos;
