@@ -202,6 +202,17 @@ TEST(TraceCli, ConvertAmongAllThreeFormsAndRunAJsonlTrace) {
   }
 }
 
+TEST(TraceCli, ImportChecksTheModelFile) {
+  const fs::path dir = fresh_dir("bad_model");
+  std::ofstream(dir / "m.toml") << "[model]\nname = \"x\"\nlayers = 2\nhidden = 8\nheads = 1\n"
+                                   "kv_heads = 1\nhead_dim = 8\nexperts = 4\ntop_k = 5\n"
+                                   "expert_ffn = 8\nweight_bytes = 2\nact_bytes = 2\n";
+  const auto r =
+      run_moesim("trace import --format olmoe-jsonl --model m.toml in.jsonl out.csv", dir.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "moesim: error: m.toml:9:9: model.top_k: 5 is more than experts = 4\n");
+}
+
 TEST(TraceCli, HelpTextsDefineTheStatistics) {
   const auto r = run_moesim("trace stats --help");
   EXPECT_EQ(r.code, 0);
