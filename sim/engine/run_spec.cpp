@@ -41,7 +41,7 @@ ParamSchema workload_schema(const std::string& type) {
       .at_least(0)
       .default_value(int64_t{0});
   if (type == "trace") {
-    s.add("path", ParamType::kPath, "routing trace (.csv or .moetrace)");
+    s.add("path", ParamType::kPath, "routing trace (.csv, .jsonl or .moetrace)");
   } else {
     s.add("phase", ParamType::kEnum,
           "decode: one token per request per step; prefill: "

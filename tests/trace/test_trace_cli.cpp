@@ -175,6 +175,44 @@ TEST(TraceCli, ImportWritesATraceAndReportsWhatItDropped) {
             "token_idx 0 (request 0) has no row for layer 4\n");
 }
 
+TEST(TraceCli, ConvertAmongAllThreeFormsAndRunAJsonlTrace) {
+  const fs::path dir = fresh_dir("convert");
+  const std::string shipped = "workloads/traces/mixtral_decode_b16.csv";
+  const std::string a = (dir / "a.jsonl").string(), b = (dir / "b.moetrace").string(),
+                    c = (dir / "c.jsonl").string(), d = (dir / "d.csv").string();
+  for (const auto& [in, out] :
+       std::vector<std::pair<std::string, std::string>>{{shipped, a}, {a, b}, {b, c}, {c, d}}) {
+    const auto r = run_moesim("trace convert '" + in + "' '" + out + "'");
+    ASSERT_EQ(r.code, 0) << in << " -> " << out << ": " << r.err;
+  }
+  EXPECT_EQ(read_text(c), read_text(a));
+  EXPECT_EQ(read_text(d), read_text(kSource / shipped));
+  // The simulator streams the JSONL form like the others: same stats as from the CSV.
+  const auto from_jsonl =
+      run_moesim("run configs/mixtral_decode.toml --quiet --set workload.path='" + a + "' --out '" +
+                 (dir / "j").string() + "'");
+  ASSERT_EQ(from_jsonl.code, 0) << from_jsonl.err;
+  const auto from_csv =
+      run_moesim("run configs/mixtral_decode.toml --quiet --out '" + (dir / "c").string() + "'");
+  ASSERT_EQ(from_csv.code, 0) << from_csv.err;
+  for (const char* field : {"cycles", "assignments"}) {
+    EXPECT_EQ(json_summary(read_text(dir / "j" / "stats.json"), field),
+              json_summary(read_text(dir / "c" / "stats.json"), field))
+        << field;
+  }
+}
+
+TEST(TraceCli, ImportChecksTheModelFile) {
+  const fs::path dir = fresh_dir("bad_model");
+  std::ofstream(dir / "m.toml") << "[model]\nname = \"x\"\nlayers = 2\nhidden = 8\nheads = 1\n"
+                                   "kv_heads = 1\nhead_dim = 8\nexperts = 4\ntop_k = 5\n"
+                                   "expert_ffn = 8\nweight_bytes = 2\nact_bytes = 2\n";
+  const auto r =
+      run_moesim("trace import --format olmoe-jsonl --model m.toml in.jsonl out.csv", dir.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "moesim: error: m.toml:9:9: model.top_k: 5 is more than experts = 4\n");
+}
+
 TEST(TraceCli, HelpTextsDefineTheStatistics) {
   const auto r = run_moesim("trace stats --help");
   EXPECT_EQ(r.code, 0);

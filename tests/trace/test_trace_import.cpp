@@ -218,6 +218,35 @@ TEST_F(ImportLog, MalformedRowsNameFileAndLine) {
             p + ":3: token 0 of problem 0: token_idx 0 (request 0) has no row for layer 2");
 }
 
+TEST_F(ImportLog, MoreTypeErrors) {
+  const auto E = ImportFormat::kEngineJsonl;
+  const std::string p = path("log.jsonl");
+  EXPECT_EQ(error("{\"type\":\"route\",\"req_id\":[1],\"token_idx\":0,\"layer\":0,"
+                  "\"topk_ids\":[1],\"topk_weights\":[1]}\n",
+                  E),
+            p + ":1: key 'req_id': expected a string or a number, got [1]");
+  EXPECT_EQ(error(eng("a", 0, 0, "1", "[1]"), E),
+            p + ":1: key 'topk_ids': expected an array, got 1");
+  EXPECT_EQ(error(eng("a", 0, 0, "[1]", "1"), E),
+            p + ":1: key 'topk_weights': expected an array, got 1");
+  EXPECT_EQ(error(eng("a", 0, 0, "[1]", "[1e39]"), E),
+            p + ":1: weight 1e39 is out of range for a 32-bit float");
+  EXPECT_EQ(error(eng("a", -1, 0), E),
+            p + ":1: key 'token_idx': expected an unsigned integer, got -1");
+  // A numeric req_id is a request like a string one.
+  const std::string q =
+      log("{\"type\":\"route\",\"req_id\":7,\"token_idx\":0,\"layer\":0,"
+          "\"topk_ids\":[1],\"topk_weights\":[1]}\n");
+  ImportOptions one = tiny(E);
+  one.is_moe = {true};
+  EXPECT_EQ(import(q, one).steps.size(), 1u);
+  // A model name the trace writers would refuse.
+  ImportOptions bad = tiny(E);
+  bad.model = " tiny";
+  EXPECT_EQ(input_error([&] { open_import(q, bad); }),
+            q + ": cannot import: metadata 'model' begins or ends with a blank");
+}
+
 TEST_F(ImportLog, SkipBadRowsCountsAndKeepsTheRest) {
   // Line 5 is bad JSON, line 6 an expert out of range; the pass of token 1 misses layer 3.
   const std::string text = olmoe_token(0, 0) + "{oops\n" + olmoe(0, 1, 0, "[9,1]") +

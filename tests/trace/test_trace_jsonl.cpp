@@ -106,6 +106,17 @@ TEST_F(JsonlTrace, HeaderErrors) {
   expect_error(
       "", "1: metadata 'extra.seed': expected a string, got 1",
       "{\"moesim_trace\":1,\"layers\":1,\"experts\":1,\"top_k\":1,\"extra\":{\"seed\":1}}\n");
+  expect_error("", "1: bad format version \"1\" (expected \"moesim_trace\": 1)",
+               "{\"moesim_trace\":\"1\",\"layers\":1,\"experts\":1,\"top_k\":1}\n");
+  expect_error("", "1: metadata 'experts' must be at least 1",
+               "{\"moesim_trace\":1,\"layers\":1,\"experts\":0,\"top_k\":1}\n");
+  expect_error("", "1: metadata 'model': expected a string, got 3",
+               "{\"moesim_trace\":1,\"layers\":1,\"experts\":1,\"top_k\":1,\"model\":3}\n");
+  expect_error("", "1: metadata 'extra': expected an object, got [1]",
+               "{\"moesim_trace\":1,\"layers\":1,\"experts\":1,\"top_k\":1,\"extra\":[1]}\n");
+  expect_error("", "1: metadata 'extra.a' given twice",
+               "{\"moesim_trace\":1,\"layers\":1,\"experts\":1,\"top_k\":1,"
+               "\"extra\":{\"a\":\"1\",\"a\":\"2\"}}\n");
   expect_error("", "1: metadata 'model' contains a line break",
                "{\"moesim_trace\":1,\"layers\":1,\"experts\":1,\"top_k\":1,\"model\":\"a\\nb\"}\n");
 }
@@ -133,6 +144,7 @@ TEST_F(JsonlTrace, RowErrors) {
   expect_error(row(0, "[1]", "[NaN]"), "2: weight NaN is not finite");
   expect_error(row(0, "[1]", "[1e39]"), "2: weight 1e39 is out of range for a 32-bit float");
   expect_error(row(0, "5", "[1]"), "2: key 'experts': expected an array, got 5");
+  expect_error(row(0, "[1]", "{}"), "2: key 'weights': expected an array, got {}");
   expect_error(row(0) + row(0),
                "3: step 0: duplicate row for token (request 0, position 0) at "
                "layer 0 (first at line 2)");
@@ -183,6 +195,12 @@ TEST(Jsonl, RejectsMalformedLinesWithTheColumn) {
   EXPECT_EQ(o.parse("{\"a\":}"), "bad JSON at column 6: expected a value");
   EXPECT_EQ(o.parse("{\"a\":[1 2]}"), "bad JSON at column 9: expected ',' or ']'");
   EXPECT_EQ(o.parse(""), "bad JSON at column 1: expected '{' (each line is one object)");
+  EXPECT_EQ(o.parse("{\"a\":1e}"),
+            "bad JSON at column 8: invalid number (digits expected in the exponent)");
+  EXPECT_EQ(o.parse("{\"a\":\"x\ty\"}"), "bad JSON at column 8: control character in a string");
+  EXPECT_EQ(o.parse("{\"a\":\"\\u12\"}"), "bad JSON at column 9: bad \\u escape");
+  EXPECT_EQ(o.parse("{\"a\":\"\\u12"), "bad JSON at column 9: incomplete \\u escape");
+  EXPECT_EQ(o.parse("{\"a\":tru}"), "bad JSON at column 6: expected a value");
 }
 
 }  // namespace

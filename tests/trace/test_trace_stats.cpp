@@ -152,7 +152,8 @@ TEST(TraceStats, JsonAndTextCarryValuesWithUnits) {
         "\"assignments\": {\"value\": 12, \"unit\": \"assignments\"}",
         "\"counts\": {\"0\": 1, \"1\": 2, \"2\": 5}", "\"null\": 1, \"zero\": 1",
         "\"shared_experts\": {\"value\": 1.5, \"unit\": \"experts\"}",
-        "\"affinity\": {\"value\": 1, \"unit\": \"probability\"}", "\"entropy\": \"bits\""}) {
+        "\"affinity\": {\"value\": 1, \"unit\": \"probability\"}", "\"entropy\": \"bits\"",
+        "{\"layer\": 1, \"routed_assignments\": 3, \"max_over_mean\": 2.66667"}) {
     EXPECT_NE(j.find(want), std::string::npos) << want << "\n" << j;
   }
   const std::string t = trace_stats_text(s, "t.csv");

@@ -11,16 +11,32 @@ namespace moesim::jsonl {
 
 namespace {
 
+/// The next reusable slot of `v` past `count` (grown when needed), with its value reset.
+template <typename T>
+T& slot(std::vector<T>& v, size_t& count) {
+  if (count == v.size()) v.emplace_back();
+  return v[count++];
+}
+
+void reset(Value& v) {
+  v.kind = Kind::kNull;
+  v.raw = {};
+  v.boolean = false;
+  v.first = 0;
+  v.count = 0;
+}
+
+}  // namespace
+
+/// The recursive-descent parser of one line into an Object's reused storage.
 class Parser {
  public:
-  Parser(std::string_view text, std::vector<Member>& members, std::vector<Value>& items,
-         std::vector<Member>& nested)
-      : m_s(text), m_members(members), m_items(items), m_nested(nested) {}
+  Parser(std::string_view text, Object& o) : m_s(text), m_o(o) {}
 
   std::string run() {
     skip_blanks();
     if (at_end() || m_s[m_pos] != '{') return error("expected '{' (each line is one object)");
-    if (!object(m_members, true)) return m_error;
+    if (!object(true)) return m_error;
     skip_blanks();
     if (!at_end()) return error("unexpected text after the object");
     return {};
@@ -39,8 +55,9 @@ class Parser {
     return false;
   }
 
-  /// Parses an object at m_pos into `out` (top level) or into m_nested.
-  bool object(std::vector<Member>& out, bool top) {
+  /// Parses an object at m_pos: the top level into m_members, a nested one into m_nested.
+  /// Returns false on error; a nested object's members are consecutive in m_nested.
+  bool object(bool top) {
     ++m_pos;  // '{'
     skip_blanks();
     if (!at_end() && m_s[m_pos] == '}') {
@@ -51,13 +68,14 @@ class Parser {
       skip_blanks();
       if (at_end() || m_s[m_pos] != '"') return fail("expected a key in double quotes");
       const size_t key_at = m_pos;
-      std::string key;
-      if (!string(key)) return false;
+      Member& m =
+          top ? slot(m_o.m_members, m_o.m_member_count) : slot(m_o.m_nested, m_o.m_nested_count);
+      if (!string(m.key)) return false;
       if (top) {
-        for (const Member& m : out) {
-          if (m.key == key) {
+        for (size_t i = 0; i + 1 < m_o.m_member_count; ++i) {
+          if (m_o.m_members[i].key == m.key) {
             m_pos = key_at;
-            return fail(fmt::format("duplicate key '{}'", key));
+            return fail(fmt::format("duplicate key '{}'", m.key));
           }
         }
       }
@@ -65,10 +83,8 @@ class Parser {
       if (at_end() || m_s[m_pos] != ':') return fail("expected ':' after a key");
       ++m_pos;
       skip_blanks();
-      Member m;
-      m.key = std::move(key);
+      reset(m.value);
       if (!value(m.value, top ? 0 : 1)) return false;
-      out.push_back(std::move(m));
       skip_blanks();
       if (at_end()) return fail("expected ',' or '}'");
       if (m_s[m_pos] == '}') {
@@ -92,12 +108,12 @@ class Parser {
     } else if (c == '[' || c == '{') {
       if (depth > 0) return fail("nested arrays and objects are not supported here");
       ok = c == '[' ? array(v) : nested_object(v);
-    } else if (word("true")) {
+    } else if (c == 't' && word("true")) {
       v.kind = Kind::kBool;
       v.boolean = true;
-    } else if (word("false")) {
+    } else if (c == 'f' && word("false")) {
       v.kind = Kind::kBool;
-    } else if (word("null")) {
+    } else if (c == 'n' && word("null")) {
       v.kind = Kind::kNull;
     } else {
       v.kind = Kind::kNumber;
@@ -115,7 +131,11 @@ class Parser {
   }
 
   bool number() {
-    if (word("NaN") || word("Infinity") || word("-Infinity")) return true;
+    const char c = m_s[m_pos];
+    if ((c == 'N' && word("NaN")) || (c == 'I' && word("Infinity")) ||
+        (c == '-' && m_pos + 1 < m_s.size() && m_s[m_pos + 1] == 'I' && word("-Infinity"))) {
+      return true;
+    }
     const size_t start = m_pos;
     if (m_s[m_pos] == '-') ++m_pos;
     auto digits = [&] {
@@ -148,7 +168,7 @@ class Parser {
   bool array(Value& v) {
     ++m_pos;  // '['
     v.kind = Kind::kArray;
-    v.first = static_cast<uint32_t>(m_items.size());
+    v.first = static_cast<uint32_t>(m_o.m_item_count);
     v.count = 0;
     skip_blanks();
     if (!at_end() && m_s[m_pos] == ']') {
@@ -157,9 +177,9 @@ class Parser {
     }
     for (;;) {
       skip_blanks();
-      Value item;
+      Value& item = slot(m_o.m_items, m_o.m_item_count);
+      reset(item);
       if (!value(item, 1)) return false;
-      m_items.push_back(std::move(item));
       ++v.count;
       skip_blanks();
       if (at_end()) return fail("expected ',' or ']'");
@@ -174,11 +194,9 @@ class Parser {
 
   bool nested_object(Value& v) {
     v.kind = Kind::kObject;
-    std::vector<Member> members;
-    if (!object(members, false)) return false;
-    v.first = static_cast<uint32_t>(m_nested.size());
-    v.count = static_cast<uint32_t>(members.size());
-    for (Member& m : members) m_nested.push_back(std::move(m));
+    v.first = static_cast<uint32_t>(m_o.m_nested_count);
+    if (!object(false)) return false;
+    v.count = static_cast<uint32_t>(m_o.m_nested_count - v.first);
     return true;
   }
 
@@ -231,8 +249,14 @@ class Parser {
       }
       if (static_cast<unsigned char>(c) < 0x20) return fail("control character in a string");
       if (c != '\\') {
-        out += c;
-        ++m_pos;
+        // Copy the run of plain characters at once.
+        size_t end = m_pos + 1;
+        while (end < m_s.size() && m_s[end] != '"' && m_s[end] != '\\' &&
+               static_cast<unsigned char>(m_s[end]) >= 0x20) {
+          ++end;
+        }
+        out.append(m_s.data() + m_pos, end - m_pos);
+        m_pos = end;
         continue;
       }
       ++m_pos;
@@ -288,23 +312,19 @@ class Parser {
 
   std::string_view m_s;
   size_t m_pos = 0;
-  std::vector<Member>& m_members;
-  std::vector<Value>& m_items;
-  std::vector<Member>& m_nested;
+  Object& m_o;
   std::string m_error;
 };
 
-}  // namespace
-
 std::string Object::parse(std::string_view line) {
-  m_members.clear();
-  m_items.clear();
-  m_nested.clear();
-  return Parser(line, m_members, m_items, m_nested).run();
+  m_member_count = 0;
+  m_item_count = 0;
+  m_nested_count = 0;
+  return Parser(line, *this).run();
 }
 
 const Value* Object::find(std::string_view key) const {
-  for (const Member& m : m_members) {
+  for (const Member& m : members()) {
     if (m.key == key) return &m.value;
   }
   return nullptr;

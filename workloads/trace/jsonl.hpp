@@ -33,7 +33,17 @@ struct Member {
   Value value;
 };
 
-/// A parsed line. parse() returns "" or what is wrong, with the 1-based column.
+/// A view of consecutive members.
+struct MemberRange {
+  const Member* first = nullptr;
+  const Member* last = nullptr;
+  const Member* begin() const { return first; }
+  const Member* end() const { return last; }
+  size_t size() const { return static_cast<size_t>(last - first); }
+};
+
+/// A parsed line. parse() returns "" or what is wrong, with the 1-based column. Storage is
+/// reused from line to line (keys and strings keep their capacity).
 class Object {
  public:
   /// Parses `line` (one JSON object, blanks around it allowed). Returns "" on success or a
@@ -42,7 +52,7 @@ class Object {
   std::string parse(std::string_view line);
 
   /// Top-level members in the order they appear.
-  const std::vector<Member>& members() const { return m_members; }
+  MemberRange members() const { return {m_members.data(), m_members.data() + m_member_count}; }
   /// The top-level value of `key`, or nullptr.
   const Value* find(std::string_view key) const;
   /// Items of an array value.
@@ -51,9 +61,13 @@ class Object {
   const Member& member(const Value& object, uint32_t i) const { return m_nested[object.first + i]; }
 
  private:
-  std::vector<Member> m_members;
+  std::vector<Member> m_members;  // the first m_member_count are this line's
   std::vector<Value> m_items;
   std::vector<Member> m_nested;
+  size_t m_member_count = 0;
+  size_t m_item_count = 0;
+  size_t m_nested_count = 0;
+  friend class Parser;
 };
 
 /// True when `v` is a number written as a plain non-negative integer (digits only).

@@ -19,6 +19,7 @@
 
 #include "sim/core/error.hpp"
 #include "workloads/trace/line_reader.hpp"
+#include "workloads/trace/step_assembler.hpp"
 #include "workloads/trace/trace.hpp"
 #include "workloads/trace/trace_io.hpp"
 
@@ -28,7 +29,6 @@ namespace {
 
 constexpr std::string_view kColumns = "step,request,position,layer,experts,weights";
 constexpr std::string_view kVersionPrefix = "# moesim-trace ";
-constexpr uint32_t kNoRow = std::numeric_limits<uint32_t>::max();
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -42,13 +42,6 @@ struct Row {
   uint32_t request = 0;
   uint32_t position = 0;
   uint32_t layer = 0;
-  uint64_t line = 0;
-};
-
-/// Where a consumed row's routes sit in the step's staging arrays.
-struct RowRef {
-  uint32_t begin = 0;
-  uint32_t count = 0;
   uint64_t line = 0;
 };
 
@@ -71,47 +64,20 @@ class CsvTraceReader final : public TraceReader {
                                    "step be contiguous)",
                                    index, m_prev_index));
     }
-    m_token_index.clear();
-    m_last_token = 0;
-    m_token_rows.clear();
-    m_rows.clear();
-    m_stage_experts.clear();
-    m_stage_weights.clear();
-    step.clear();
-    step.index = index;
-    step.layers = m_meta.layers;
+    m_asm.begin(m_meta.layers);
     do {
-      consume_row(step);
+      const std::string bad =
+          m_asm.add(m_row.request, m_row.position, m_row.layer, m_row_experts.data(),
+                    m_row_weights.data(), static_cast<uint32_t>(m_row_experts.size()), m_row.line);
+      if (!bad.empty()) fail(m_row.line, fmt::format("step {}: {}", index, bad));
       m_has_row = read_row();
     } while (m_has_row && m_row.step == index);
 
     // The step ends at the row read ahead (or at the last line of the file).
     const uint64_t end_line = m_has_row ? m_row.line : m_lines.line_number();
-    const uint32_t tokens = step.num_tokens();
-    const uint32_t layers = m_meta.layers;
-    for (uint32_t t = 0; t < tokens; ++t) {
-      for (uint32_t l = 0; l < layers; ++l) {
-        if (m_token_rows[static_cast<size_t>(t) * layers + l] == kNoRow) {
-          fail(end_line, fmt::format("step {}: token (request {}, position {}) has no row for "
-                                     "layer {}",
-                                     index, step.tokens[t].request, step.tokens[t].position, l));
-        }
-      }
-    }
-    step.offsets.reserve(static_cast<size_t>(layers) * tokens + 1);
-    step.experts.reserve(m_stage_experts.size());
-    step.weights.reserve(m_stage_weights.size());
-    step.offsets.push_back(0);
-    for (uint32_t l = 0; l < layers; ++l) {
-      for (uint32_t t = 0; t < tokens; ++t) {
-        const RowRef& r = m_rows[m_token_rows[static_cast<size_t>(t) * layers + l]];
-        step.experts.insert(step.experts.end(), m_stage_experts.begin() + r.begin,
-                            m_stage_experts.begin() + r.begin + r.count);
-        step.weights.insert(step.weights.end(), m_stage_weights.begin() + r.begin,
-                            m_stage_weights.begin() + r.begin + r.count);
-        step.offsets.push_back(static_cast<uint32_t>(step.experts.size()));
-      }
-    }
+    const std::string bad = m_asm.finish(step);
+    if (!bad.empty()) fail(end_line, fmt::format("step {}: {}", index, bad));
+    step.index = index;
     m_has_prev = true;
     m_prev_index = index;
     return true;
@@ -280,39 +246,6 @@ class CsvTraceReader final : public TraceReader {
     }
   }
 
-  void consume_row(TraceStep& step) {
-    const uint64_t key = (static_cast<uint64_t>(m_row.request) << 32) | m_row.position;
-    const uint32_t layers = m_meta.layers;
-    // Rows usually repeat the token order layer after layer: try the token after the last
-    // one before the hash lookup.
-    uint32_t t = m_last_token + 1 < step.num_tokens() ? m_last_token + 1 : 0;
-    if (t >= step.num_tokens() || step.tokens[t].request != m_row.request ||
-        step.tokens[t].position != m_row.position) {
-      auto [it, inserted] = m_token_index.try_emplace(key, step.num_tokens());
-      t = it->second;
-      if (inserted) {
-        step.tokens.push_back(TraceToken{m_row.request, m_row.position});
-        m_token_rows.resize(m_token_rows.size() + layers, kNoRow);
-      }
-    }
-    m_last_token = t;
-    uint32_t& slot = m_token_rows[static_cast<size_t>(t) * layers + m_row.layer];
-    if (slot != kNoRow) {
-      fail(m_row.line,
-           fmt::format("step {}: duplicate row for token (request {}, position {}) "
-                       "at layer {} (first at line {})",
-                       m_row.step, m_row.request, m_row.position, m_row.layer, m_rows[slot].line));
-    }
-    if (m_stage_experts.size() + m_row_experts.size() > std::numeric_limits<uint32_t>::max()) {
-      fail(m_row.line, fmt::format("step {} has too many routes", m_row.step));
-    }
-    slot = static_cast<uint32_t>(m_rows.size());
-    m_rows.push_back(RowRef{static_cast<uint32_t>(m_stage_experts.size()),
-                            static_cast<uint32_t>(m_row_experts.size()), m_row.line});
-    m_stage_experts.insert(m_stage_experts.end(), m_row_experts.begin(), m_row_experts.end());
-    m_stage_weights.insert(m_stage_weights.end(), m_row_weights.begin(), m_row_weights.end());
-  }
-
   std::string m_path;
   trace_io::LineReader m_lines;
   TraceMeta m_meta;
@@ -325,13 +258,7 @@ class CsvTraceReader final : public TraceReader {
 
   bool m_has_prev = false;
   uint64_t m_prev_index = 0;
-  // Staging of the current step: rows in arrival order, then scattered into CSR.
-  std::unordered_map<uint64_t, uint32_t> m_token_index;
-  uint32_t m_last_token = 0;
-  std::vector<uint32_t> m_token_rows;  // token * layers + layer -> index into m_rows
-  std::vector<RowRef> m_rows;
-  std::vector<int32_t> m_stage_experts;
-  std::vector<float> m_stage_weights;
+  StepAssembler m_asm;  // the current step
 };
 
 class CsvTraceWriter final : public TraceWriter {

@@ -165,8 +165,8 @@ class JsonlTraceReader final : public TraceReader {
     m_row_line = n;
     parse_line(line, n);
     const Value* v[6] = {};
-    static constexpr const char* kNames[6] = {"step",  "request", "position",
-                                              "layer", "experts", "weights"};
+    static constexpr std::string_view kNames[6] = {"step",  "request", "position",
+                                                   "layer", "experts", "weights"};
     for (const jsonl::Member& m : m_obj.members()) {
       int i = 0;
       while (i < 6 && m.key != kNames[i]) ++i;

@@ -273,7 +273,7 @@ std::string trace_stats_json(const TraceStats& s, const std::string& trace_path)
   o += fmt::format("    \"mean_over_layers\": {},\n", load(s.mean_over_layers));
   o += "    \"per_layer\": [";
   for (size_t l = 0; l < s.layers.size(); ++l) {
-    o += fmt::format("{}\n      {}", l ? "," : "", load(s.layers[l]));
+    o += fmt::format("{}\n      {{\"layer\": {}, {}", l ? "," : "", l, load(s.layers[l]).substr(1));
   }
   o += "\n    ]\n  },\n";
   o += fmt::format(
