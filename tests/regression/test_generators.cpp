@@ -103,6 +103,15 @@ TEST(Generators, BadCommandLinesAndConfigsExitTwoWithOneExactMessage) {
       {"trace generate " + d + "/typo.toml " + d + "/o.csv --sett x=1",
        "moesim: error: trace generate: unknown option '--sett' (did you mean '--set'?) (see "
        "'moesim trace generate --help')\n"},
+      {"trace generate " + d + "/typo.toml " + d + "/o.csv extra",
+       "moesim: error: trace generate: unexpected argument 'extra' (see 'moesim trace generate "
+       "--help')\n"},
+      {"trace generate " + d + "/typo.toml " + d + "/o.csv --seed x",
+       "moesim: error: trace generate: --seed expects a non-negative integer, got 'x' (see "
+       "'moesim trace generate --help')\n"},
+      {"trace generate " + d + "/typo.toml " + d + "/o.csv --set",
+       "moesim: error: trace generate: --set needs a value (see 'moesim trace generate "
+       "--help')\n"},
       {"trace generate " + d + "/typo.toml " + d + "/o.csv",
        "moesim: error: " + d +
            "/typo.toml:11:1: routing.top_group: unknown key for 'grouped' (did "

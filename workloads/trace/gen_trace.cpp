@@ -307,6 +307,13 @@ class GeneratedTrace final : public TraceReader {
     step.layers = m_s.layers;
     const uint32_t T = step.num_tokens();
     m_top1.assign(T, -1);
+    const size_t routes = static_cast<size_t>(T) * m_s.layers * m_max_sel;
+    step.offsets.reserve(static_cast<size_t>(T) * m_s.layers + 1);
+    step.experts.reserve(routes);
+    step.weights.reserve(routes);
+    m_sel.reserve(static_cast<size_t>(T) * m_max_sel);
+    m_sel_w.reserve(static_cast<size_t>(T) * m_max_sel);
+    m_sel_off.reserve(T + 1);
     step.offsets.push_back(0);
     for (uint32_t l = 0; l < m_s.layers; ++l) {
       m_sel_off.assign(1, 0);
@@ -507,7 +514,8 @@ class GeneratedTrace final : public TraceReader {
     for (uint32_t i = 0; i < n; ++i) total += weight_of(m_time[m_order[i]]);
     double cum = 0;
     for (uint32_t i = 0; i < n && i < m_max_sel; ++i) {
-      if (i >= m_s.min_k && cum >= m_s.top_p) break;
+      // Re-selected (forced) experts always stay; then stop at top_p (at least min_k).
+      if (i >= std::max<size_t>(m_s.min_k, m_forced.size()) && cum >= m_s.top_p) break;
       const double w = weight_of(m_time[m_order[i]]);
       cum += w / total;
       m_sel.push_back(static_cast<int32_t>(m_order[i]));
