@@ -110,7 +110,9 @@ std::vector<std::vector<double>> popularity(const G& s, Rng& rng) {
   return pop;
 }
 
-std::string num(double v) {
+/// Shortest text of a number (integers exactly).
+template <class T>
+std::string num(T v) {
   return fmt::format("{}", v);
 }
 
@@ -145,24 +147,24 @@ void describe_length(std::map<std::string, std::string>& x, const std::string& k
 std::map<std::string, std::string> describe(const G& s) {
   std::map<std::string, std::string> x;
   x["generator"] = "moesim-gen";
-  x["seed"] = num(static_cast<double>(s.seed));
+  x["seed"] = num(s.seed);
   switch (s.mode) {
     case G::Mode::kDecode:
       x["mode"] = "decode";
       x["decode.batch"] = num(s.batch);
-      x["decode.steps"] = num(static_cast<double>(s.steps));
+      x["decode.steps"] = num(s.steps);
       x["decode.context"] = num(s.context);
       break;
     case G::Mode::kPrefill:
       x["mode"] = "prefill";
       x["prefill.batch"] = num(s.batch);
-      x["prefill.steps"] = num(static_cast<double>(s.steps));
+      x["prefill.steps"] = num(s.steps);
       x["prefill.prompt_tokens"] = num(s.prompt_tokens);
       break;
     case G::Mode::kServing: {
       const ServingSpec& v = s.serving;
       x["mode"] = "serving";
-      x["serving.requests"] = num(static_cast<double>(v.requests));
+      x["serving.requests"] = num(v.requests);
       x["serving.arrival_rate"] = num(v.arrival_rate);
       x["serving.step_time_s"] = num(v.step_time_s);
       x["serving.max_tokens"] = num(v.max_tokens);
@@ -233,7 +235,7 @@ class GeneratedTrace final : public TraceReader {
     m_meta.source = "synthetic";
     m_meta.extra = describe(spec);
     if (spec.capacity_factor > 0)
-      m_meta.extra["dropped_routes"] = num(static_cast<double>(dropped_routes));
+      m_meta.extra["dropped_routes"] = num(dropped_routes);
 
     // Candidates: routed experts, null slots, then zero, copy, constant.
     const double special = spec.null_rate + spec.zero_rate + spec.copy_rate + spec.const_rate;
