@@ -234,8 +234,7 @@ class GeneratedTrace final : public TraceReader {
     m_meta.top_k = spec.top_k;
     m_meta.source = "synthetic";
     m_meta.extra = describe(spec);
-    if (spec.capacity_factor > 0)
-      m_meta.extra["dropped_routes"] = num(dropped_routes);
+    if (spec.capacity_factor > 0) m_meta.extra["dropped_routes"] = num(dropped_routes);
 
     // Candidates: routed experts, null slots, then zero, copy, constant.
     const double special = spec.null_rate + spec.zero_rate + spec.copy_rate + spec.const_rate;
