@@ -609,14 +609,12 @@ class GeneratedTrace final : public TraceReader {
     }
   }
 
- public:
   /// floor(capacity_factor * tokens * k / experts), at least 1, at most `tokens`.
   uint32_t expert_choice_capacity(uint32_t T) const {
     const double c = std::floor(m_s.ec_capacity_factor * T * m_s.top_k / m_s.experts);
     return static_cast<uint32_t>(std::clamp(c, 1.0, static_cast<double>(T)));
   }
 
- private:
   /// Drops the routes beyond each expert's capacity: routes are admitted by rank (every
   /// token's first choice, then every token's second choice, ...), tokens in step order.
   void apply_capacity(uint32_t T) {
