@@ -42,7 +42,8 @@ int cmd_trace_convert(const std::vector<std::string>& rest) {
 }  // namespace
 
 int cmd_trace(const std::vector<std::string>& args) {
-  if (args.empty() || wants_help(args)) {
+  // `trace generate --help` is the generate command's own help.
+  if (args.empty() || (wants_help(args) && args[0] != "generate")) {
     std::fputs(kTraceHelp, stdout);
     return args.empty() ? 2 : 0;
   }
