@@ -50,7 +50,8 @@ int cmd_trace_convert(const std::vector<std::string>& rest) {
 int cmd_trace(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "import") return cmd_trace_import({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "stats") return cmd_trace_stats({args.begin() + 1, args.end()});
-  if (args.empty() || wants_help(args)) {
+  // `trace generate --help` is the generate command's own help.
+  if (args.empty() || (wants_help(args) && args[0] != "generate")) {
     std::fputs(kTraceHelp, stdout);
     return args.empty() ? 2 : 0;
   }

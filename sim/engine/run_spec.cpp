@@ -8,6 +8,8 @@
 #include "sim/core/registry.hpp"
 #include "sim/engine/residency_config.hpp"
 #include "sim/engine/rtl_impl_check.hpp"
+#include "workloads/trace/gen_config.hpp"
+#include "workloads/trace/gen_trace.hpp"
 
 namespace moesim {
 
@@ -42,6 +44,8 @@ ParamSchema workload_schema(const std::string& type) {
       .default_value(int64_t{0});
   if (type == "trace") {
     s.add("path", ParamType::kPath, "routing trace (.csv, .jsonl or .moetrace)");
+  } else if (type == "generator") {
+    s.add("config", ParamType::kPath, "generator config (workloads/generators/*.toml)");
   } else {
     s.add("phase", ParamType::kEnum,
           "decode: one token per request per step; prefill: "
@@ -162,7 +166,7 @@ RunSpec build_run_spec(Config& cfg) {
   }
   spec.residency = read_residency(cfg, spec.model, spec.chip);
 
-  const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic"});
+  const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic", "generator"});
   const Params w = cfg.section("workload", workload_schema(wtype));
   spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
   if (wtype == "trace") {
@@ -170,6 +174,20 @@ RunSpec build_run_spec(Config& cfg) {
     // Shown relative to the working directory, so messages read as the user wrote them.
     spec.workload.trace_path = std::filesystem::proximate(w.get_string("path")).string();
     spec.workload.trace_path_loc = cfg.where("workload.path");
+  } else if (wtype == "generator") {
+    // The generator config is a file of its own (checked as strictly, its own locations in
+    // messages); its trace.seed applies.
+    spec.workload.source = WorkloadSpec::Source::kGenerator;
+    spec.workload.trace_path = std::filesystem::proximate(w.get_string("config")).string();
+    spec.workload.trace_path_loc = cfg.where("workload.config");
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(w.get_string("config"), ec)) {
+      fail(cfg, "workload.config",
+           fmt::format("cannot open generator config \"{}\" (No such file or directory)",
+                       spec.workload.trace_path));
+    }
+    Config gen = Config::load(spec.workload.trace_path);
+    spec.workload.generator = read_generator_config(gen);
   } else {
     spec.workload.source = WorkloadSpec::Source::kSynthetic;
     SyntheticSpec& s = spec.workload.synthetic;
@@ -197,6 +215,8 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
   std::unique_ptr<TraceReader> reader;
   if (spec.workload.source == WorkloadSpec::Source::kSynthetic) {
     reader = make_synthetic_trace(spec.workload.synthetic);
+  } else if (spec.workload.source == WorkloadSpec::Source::kGenerator) {
+    reader = make_generated_trace(spec.workload.generator);
   } else {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(spec.workload.trace_path, ec)) {

@@ -103,6 +103,15 @@ TEST(Generators, BadCommandLinesAndConfigsExitTwoWithOneExactMessage) {
       {"trace generate " + d + "/typo.toml " + d + "/o.csv --sett x=1",
        "moesim: error: trace generate: unknown option '--sett' (did you mean '--set'?) (see "
        "'moesim trace generate --help')\n"},
+      {"trace generate " + d + "/typo.toml " + d + "/o.csv extra",
+       "moesim: error: trace generate: unexpected argument 'extra' (see 'moesim trace generate "
+       "--help')\n"},
+      {"trace generate " + d + "/typo.toml " + d + "/o.csv --seed x",
+       "moesim: error: trace generate: --seed expects a non-negative integer, got 'x' (see "
+       "'moesim trace generate --help')\n"},
+      {"trace generate " + d + "/typo.toml " + d + "/o.csv --set",
+       "moesim: error: trace generate: --set needs a value (see 'moesim trace generate "
+       "--help')\n"},
       {"trace generate " + d + "/typo.toml " + d + "/o.csv",
        "moesim: error: " + d +
            "/typo.toml:11:1: routing.top_group: unknown key for 'grouped' (did "
@@ -125,7 +134,60 @@ TEST(Generators, BadCommandLinesAndConfigsExitTwoWithOneExactMessage) {
   EXPECT_FALSE(fs::exists(dir / "o.csv"));
   const auto h = run_moesim("trace generate --help");
   EXPECT_EQ(h.code, 0);
-  EXPECT_NE(h.out.find("usage: moesim trace generate CONFIG OUT"), std::string::npos);
+  EXPECT_EQ(h.out.rfind("usage: moesim trace generate CONFIG OUT", 0), 0u);
+  EXPECT_NE(h.out.find("CONFIG form"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Generators, RunConfigsUseAGeneratorConfigAsTheirWorkload) {
+  // [workload] type = "generator", config = "<generator config>": the simulator streams
+  // the generated trace; its layers and experts must match the model.
+  const fs::path dir = fresh_dir("generators_run");
+  const std::string src = MOESIM_SOURCE_DIR;
+  std::ofstream(dir / "run.toml") << "include = [\"" << src << "/configs/hw/sn40l_like.toml\", \""
+                                  << src << "/workloads/models/olmoe_1b_7b.toml\"]\n"
+                                  << "[workload]\ntype = \"generator\"\nconfig = \"gen.toml\"\n";
+  const std::string gen =
+      "[trace]\nlayers = 16\nexperts = 64\ntop_k = 8\nmode = \"serving\"\n[serving]\n"
+      "requests = 3\narrival_rate = 50.0\nmax_tokens = 48\n[serving.prompt]\ndist = \"fixed\"\n"
+      "tokens = 40\n[serving.output]\ndist = \"fixed\"\ntokens = 2\n[popularity]\n"
+      "type = \"calibrated\"\n[data]\nmodel = \"OLMoE-1B-7B\"\ndomain = \"c4\"\n";
+  std::ofstream(dir / "gen.toml") << gen;
+  std::ofstream(dir / "gen8.toml") << "[trace]\nlayers = 8\nexperts = 64\ntop_k = 8\n"
+                                      "[decode]\nbatch = 1\nsteps = 1\n";
+  std::ofstream(dir / "bad.toml")
+      << "[trace]\nlayers = 16\nexperts = 64\ntop_k = 8\n"
+         "[decode]\nbatch = 1\nsteps = 1\n[routing]\ntype = \"top_k\"\n";
+  const std::string d = dir.string();
+  auto r = run_moesim("validate run.toml", d);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "run.toml: ok\n");
+  r = run_moesim("run run.toml --out out --quiet", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string stats = read_text(dir / "out" / "stats.json");
+  // 3 requests x (40 prompt + 2 decode) tokens, in steps of at most 48 tokens.
+  EXPECT_EQ(testing_support::json_summary(stats, "tokens"), "126");
+  EXPECT_EQ(testing_support::json_summary(stats, "assignments"), "16128");  // x 16 layers x 8
+  EXPECT_NE(read_text(dir / "out" / "effective_config.toml").find("type = \"generator\""),
+            std::string::npos);
+  const struct {
+    std::string args, err;
+  } cases[] = {
+      {"validate run.toml --set workload.config=gen8.toml",
+       "moesim: error: gen8.toml: trace has 8 MoE layers but model 'olmoe-1b-7b' has 16 (set by "
+       "--set)\n"},
+      {"validate run.toml --set workload.config=none.toml",
+       "moesim: error: --set workload.config: cannot open generator config \"none.toml\" (No such "
+       "file or directory)\n"},
+      {"validate run.toml --set workload.config=bad.toml",
+       "moesim: error: bad.toml:9:8: routing.type: \"top_k\" is not one of 'topk', 'top_p', "
+       "'expert_choice', 'grouped' (did you mean 'topk'?)\n"},
+  };
+  for (const auto& c : cases) {
+    r = run_moesim(c.args, d);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err) << c.args;
+  }
   fs::remove_all(dir);
 }
 

@@ -2,6 +2,7 @@
 // exact one-line message (unknown keys, bad values, data lookups, inconsistent parameters).
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -252,6 +253,112 @@ TEST(GenConfig, BadInputsGiveOneExactMessage) {
   for (const Bad& b : cases) {
     EXPECT_EQ(config_error(b.toml), b.message) << b.toml;
   }
+}
+
+}  // namespace
+}  // namespace moesim::test
+
+namespace moesim::test {
+namespace {
+
+TEST(GenConfig, ApiChecksTheSpecToo) {
+  auto err = [](const std::function<void(G&)>& edit) {
+    G s;
+    s.layers = 2;
+    s.experts = 8;
+    s.top_k = 2;
+    edit(s);
+    return input_error([&] { make_generated_trace(s); });
+  };
+  EXPECT_EQ(err([](G& s) { s.layers = 0; }), "trace generator: trace.layers: must be at least 1");
+  EXPECT_EQ(err([](G& s) { s.experts = 0; }), "trace generator: trace.experts: must be at least 1");
+  EXPECT_EQ(err([](G& s) { s.experts = 40000; }),
+            "trace generator: trace.experts: 40000 is too large (at most 32767)");
+  EXPECT_EQ(err([](G& s) { s.top_k = 0; }), "trace generator: trace.top_k: must be at least 1");
+  EXPECT_EQ(err([](G& s) { s.context = 4294967295u, s.steps = 2; }),
+            "trace generator: decode.steps: context + steps exceeds the 32-bit position range");
+  EXPECT_EQ(err([](G& s) {
+              s.mode = G::Mode::kPrefill;
+              s.batch = 1u << 31;
+              s.steps = 3;
+            }),
+            "trace generator: prefill.steps: steps * batch exceeds the 32-bit request id range");
+  EXPECT_EQ(err([](G& s) {
+              s.mode = G::Mode::kServing;
+              s.serving.requests = 1ull << 33;
+            }),
+            "trace generator: serving.requests: exceeds the 32-bit request id range");
+  EXPECT_EQ(err([](G& s) {
+              s.mode = G::Mode::kServing;
+              s.serving.prompt.tokens = 4294967295u;
+              s.serving.max_tokens = 4294967295u;
+            }),
+            "trace generator: serving.prompt: prompt + output exceeds the 32-bit position range");
+  EXPECT_EQ(err([](G& s) {
+              s.mode = G::Mode::kServing;
+              s.serving.output = LengthDist{LengthDist::Kind::kUniform, 1, 9, 3, 1, 0};
+            }),
+            "trace generator: serving.output.max: 3 is below min = 9");
+  EXPECT_EQ(err([](G& s) { s.batch = 1u << 30; }),
+            "trace generator: trace: a step could hold 4294967296 routes (at most 4294967295)");
+}
+
+/// A routing-stats folder with the given files, for loader errors.
+class GenData : public TraceTest {
+ protected:
+  std::string config(const std::string& extra = "") {
+    return "[trace]\nlayers = 2\nexperts = 2\ntop_k = 1\n[decode]\nbatch = 1\nsteps = 1\n"
+           "[popularity]\ntype = \"calibrated\"\n" +
+           extra + "[data]\nstats_dir = \"" + m_dir.string() +
+           "\"\nmodel = \"M\"\ndomain = \"d\"\n";
+  }
+  void counts(const std::string& body) {
+    write_file(path("expert_counts.csv"),
+               "model,checkpoint,domain,selection,layer,expert,count\n" + body);
+  }
+  void cross(const std::string& body) {
+    write_file(path("crosslayer_counts.csv"),
+               "model,checkpoint,domain,selection,layer_from,layer_to,expert_from,expert_to,"
+               "count\n" +
+                   body);
+  }
+};
+
+TEST_F(GenData, MalformedFilesNameTheLine) {
+  const std::string good =
+      "M,base,d,topk,0,0,5\nM,base,d,topk,0,1,3\nM,base,d,topk,4,0,1\n"
+      "M,base,d,topk,4,1,1\n";
+  counts(good);
+  const G s = spec_from(config());
+  EXPECT_EQ(s.data.layers, (std::vector<uint32_t>{0, 4}));
+  EXPECT_EQ(s.data.model_layers, 5u);  // unknown model: last measured layer + 1
+  EXPECT_EQ(s.data.counts[0], (std::vector<double>{5, 3}));
+  const std::string f = path("expert_counts.csv");
+  write_file(f, "model,layer\n");
+  EXPECT_EQ(config_error(config()),
+            f + ":1: expected the header 'model,checkpoint,domain,selection,layer,expert,count'");
+  counts(good + "M,base,d,topk,4,1\n");
+  EXPECT_EQ(config_error(config()), f + ":6: expected 7 columns, got 6");
+  counts(good + "M,base,d,topk,4,1,-3\n");
+  EXPECT_EQ(config_error(config()),
+            f + ":6: column 'count': expected an unsigned integer, got '-3'");
+  counts("M,base,d,topk,0,9999999,1\n");
+  EXPECT_EQ(config_error(config()), f + ":2: expert 9999999 is too large");
+  counts("M,base,d,topk,9999999,0,1\n");
+  EXPECT_EQ(config_error(config()), f + ":2: layer 9999999 is too large");
+  // Cross-layer counts.
+  counts(good);
+  const std::string aff = "[affinity]\ntype = \"calibrated\"\n";
+  const std::string c = path("crosslayer_counts.csv");
+  cross("M,base,d,top1,0,4,0,1,7\nM,base,d,top1,0,4,1,1,2\n");
+  const G a = spec_from(config(aff));
+  ASSERT_EQ(a.data.transitions.size(), 1u);
+  EXPECT_EQ(a.data.transitions[0], (std::vector<double>{0, 7, 0, 2}));
+  cross("M,base,d,top1,0,4,0,2,7\n");
+  EXPECT_EQ(config_error(config(aff)), c + ":2: expert 2 out of range (the counts have 2)");
+  cross("M,base,d,top1,0,3,0,1,7\n");
+  EXPECT_EQ(config_error(config(aff)),
+            "gen.toml:10:1: affinity.selection: '" + c + "' has no 0 -> 4 counts for M/base/d");
 }
 
 }  // namespace

@@ -191,6 +191,15 @@ TEST(GenRouting, ReuseFractionMatchesTheProbability) {
   s.steps = 20;
   s.reuse = 0.6;
   EXPECT_NEAR(reuse_fraction(s), 0.6, 0.02);
+  // Top-p: re-selected experts always stay in the set.
+  G p = base();
+  p.routing = G::Routing::kTopP;
+  p.top_p = 0.6;
+  p.popularity = G::Popularity::kZipf;
+  p.reuse = 0.5;
+  p.batch = 200;
+  p.steps = 100;
+  EXPECT_NEAR(reuse_fraction(p), 0.5, 0.02);
 }
 
 /// Histogram of per-token k (index = k).

@@ -162,7 +162,9 @@ RoutingData load_routing_data(const RoutingDataQuery& q) {
              m[from * experts + to] += static_cast<double>(number(cross_file, n, "count", f[8]));
            });
   if (cross_selections.empty()) {
-    throw RoutingDataError("affinity.selection", fmt::format("'{}' has no cross-layer counts for {}", cross_file, d.source));
+    throw RoutingDataError(
+        "affinity.selection",
+        fmt::format("'{}' has no cross-layer counts for {}", cross_file, d.source));
   }
   require(cross_selections, q.transition_selection, "affinity.selection",
           "a cross-layer selection of " + d.source, cross_file, "selections");

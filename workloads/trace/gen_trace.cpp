@@ -110,7 +110,9 @@ std::vector<std::vector<double>> popularity(const G& s, Rng& rng) {
   return pop;
 }
 
-std::string num(double v) {
+/// Shortest text of a number (integers exactly).
+template <class T>
+std::string num(T v) {
   return fmt::format("{}", v);
 }
 
@@ -145,24 +147,24 @@ void describe_length(std::map<std::string, std::string>& x, const std::string& k
 std::map<std::string, std::string> describe(const G& s) {
   std::map<std::string, std::string> x;
   x["generator"] = "moesim-gen";
-  x["seed"] = num(static_cast<double>(s.seed));
+  x["seed"] = num(s.seed);
   switch (s.mode) {
     case G::Mode::kDecode:
       x["mode"] = "decode";
       x["decode.batch"] = num(s.batch);
-      x["decode.steps"] = num(static_cast<double>(s.steps));
+      x["decode.steps"] = num(s.steps);
       x["decode.context"] = num(s.context);
       break;
     case G::Mode::kPrefill:
       x["mode"] = "prefill";
       x["prefill.batch"] = num(s.batch);
-      x["prefill.steps"] = num(static_cast<double>(s.steps));
+      x["prefill.steps"] = num(s.steps);
       x["prefill.prompt_tokens"] = num(s.prompt_tokens);
       break;
     case G::Mode::kServing: {
       const ServingSpec& v = s.serving;
       x["mode"] = "serving";
-      x["serving.requests"] = num(static_cast<double>(v.requests));
+      x["serving.requests"] = num(v.requests);
       x["serving.arrival_rate"] = num(v.arrival_rate);
       x["serving.step_time_s"] = num(v.step_time_s);
       x["serving.max_tokens"] = num(v.max_tokens);
@@ -232,8 +234,7 @@ class GeneratedTrace final : public TraceReader {
     m_meta.top_k = spec.top_k;
     m_meta.source = "synthetic";
     m_meta.extra = describe(spec);
-    if (spec.capacity_factor > 0)
-      m_meta.extra["dropped_routes"] = num(static_cast<double>(dropped_routes));
+    if (spec.capacity_factor > 0) m_meta.extra["dropped_routes"] = num(dropped_routes);
 
     // Candidates: routed experts, null slots, then zero, copy, constant.
     const double special = spec.null_rate + spec.zero_rate + spec.copy_rate + spec.const_rate;
@@ -307,6 +308,13 @@ class GeneratedTrace final : public TraceReader {
     step.layers = m_s.layers;
     const uint32_t T = step.num_tokens();
     m_top1.assign(T, -1);
+    const size_t routes = static_cast<size_t>(T) * m_s.layers * m_max_sel;
+    step.offsets.reserve(static_cast<size_t>(T) * m_s.layers + 1);
+    step.experts.reserve(routes);
+    step.weights.reserve(routes);
+    m_sel.reserve(static_cast<size_t>(T) * m_max_sel);
+    m_sel_w.reserve(static_cast<size_t>(T) * m_max_sel);
+    m_sel_off.reserve(T + 1);
     step.offsets.push_back(0);
     for (uint32_t l = 0; l < m_s.layers; ++l) {
       m_sel_off.assign(1, 0);
@@ -507,7 +515,8 @@ class GeneratedTrace final : public TraceReader {
     for (uint32_t i = 0; i < n; ++i) total += weight_of(m_time[m_order[i]]);
     double cum = 0;
     for (uint32_t i = 0; i < n && i < m_max_sel; ++i) {
-      if (i >= m_s.min_k && cum >= m_s.top_p) break;
+      // Re-selected (forced) experts always stay; then stop at top_p (at least min_k).
+      if (i >= std::max<size_t>(m_s.min_k, m_forced.size()) && cum >= m_s.top_p) break;
       const double w = weight_of(m_time[m_order[i]]);
       cum += w / total;
       m_sel.push_back(static_cast<int32_t>(m_order[i]));
@@ -600,14 +609,12 @@ class GeneratedTrace final : public TraceReader {
     }
   }
 
- public:
   /// floor(capacity_factor * tokens * k / experts), at least 1, at most `tokens`.
   uint32_t expert_choice_capacity(uint32_t T) const {
     const double c = std::floor(m_s.ec_capacity_factor * T * m_s.top_k / m_s.experts);
     return static_cast<uint32_t>(std::clamp(c, 1.0, static_cast<double>(T)));
   }
 
- private:
   /// Drops the routes beyond each expert's capacity: routes are admitted by rank (every
   /// token's first choice, then every token's second choice, ...), tokens in step order.
   void apply_capacity(uint32_t T) {
