@@ -105,5 +105,31 @@ TEST(Sensitivity, PrefillIsComputeBoundAndDoublingTheArrayShortensIt) {
   EXPECT_LT(t1, 0.75 * t0);
 }
 
+TEST(Sensitivity, BankedSramMatchesFluidSramUntilItsPortsNarrow) {
+  // Full-width ports: the banked SRAM gives the fluid one's simulated time (the SRAM is not the
+  // bottleneck). Ports of 16 accesses (1.6 TB/s each at 1.6 GHz) make every weight tile's GEMM
+  // read as slow as its HBM load, so decode slows down.
+  const std::string fluid = run_config("mixtral_decode", "--set workload.max_steps=2", "_fluid");
+  const std::string banked =
+      run_config("mixtral_decode_banked_sram", "--set workload.max_steps=2", "_banked");
+  const std::string narrow =
+      run_config("mixtral_decode_banked_sram",
+                 "--set workload.max_steps=2 --set chip.sram.port_accesses=16", "_narrow");
+  const double t0 = std::stod(json_summary(fluid, "time_s"));
+  const double t1 = std::stod(json_summary(banked, "time_s"));
+  const double t2 = std::stod(json_summary(narrow, "time_s"));
+  EXPECT_NEAR(t1, t0, 1e-6 * t0);
+  EXPECT_GT(t2, 1.2 * t0);
+  EXPECT_GT(json_stat(banked, "chip0.sram.bank_conflicts"), 0);
+  // Every byte moved in 64-byte accesses; only a transfer's last access may be partial.
+  const double bytes =
+      json_stat(banked, "chip0.sram.read_bytes") + json_stat(banked, "chip0.sram.write_bytes");
+  const double transfers =
+      json_stat(banked, "chip0.sram.reads") + json_stat(banked, "chip0.sram.writes");
+  const double access_bytes = json_stat(banked, "chip0.sram.accesses") * 64;
+  EXPECT_GE(access_bytes, bytes);
+  EXPECT_LT(access_bytes, bytes + 64 * transfers);
+}
+
 }  // namespace
 }  // namespace moesim
