@@ -11,13 +11,12 @@
 /// 1.0 below the smallest of them for every other expert), so the trace's selection is the
 /// true top-k; the RTL's selected ids must equal the trace's. Tokens with another k or with
 /// special experts are counted as skipped.
-/// Softmax (sampled: a 1024-score vector costs the RTL 2050 cycles, far more than the whole
-/// model spends on a layer): in step s, the attention softmax op of layer s mod layers runs
-/// one score vector per scores-GEMM shape, so over `layers` steps every layer is covered. A
-/// vector's length is the keys of its shape; it runs on the smallest baked block with L >=
-/// keys (L = 256 or 1024; longer vectors run their first 1024 scores and are counted as
-/// truncated), random Q8.8 scores in [-8, 8) seeded by step, layer and shape, padded to L with
-/// the most negative score (whose exp underflows to exactly 0).
+/// Softmax (sampled: RTL cycles cost far more wall time than the event-driven model spends on a
+/// layer): in step s, the attention softmax op of layer s mod layers runs one score vector
+/// per scores-GEMM shape, so over `layers` steps every layer is covered. A vector's length is
+/// the keys of its shape, bounded by the block's L = 256 (longer vectors run their first 256
+/// scores and are counted as truncated); random Q8.8 scores in [-8, 8) seeded by step, layer
+/// and shape, padded to L with the most negative score (whose exp underflows to exactly 0).
 
 #include <cstdint>
 #include <memory>
@@ -98,7 +97,7 @@ class RtlSoftmaxCheck {
   void check(const StepPlan& plan, const Op& op, uint64_t step_index);
 
  private:
-  std::unique_ptr<rtl::SoftmaxRunner> m_short, m_long;  ///< L = 256, 1024
+  std::unique_ptr<rtl::SoftmaxRunner> m_runner;  ///< L = 256
   RtlSoftmaxStats m_stats;
   const StepPlan* m_counted_plan = nullptr;
   uint64_t m_counted_step = UINT64_MAX;
