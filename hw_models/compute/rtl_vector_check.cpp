@@ -13,7 +13,9 @@
 namespace moesim {
 
 namespace {
-constexpr int kSoftmaxL = 1024;  // the baked --cc softmax block
+// The --cc softmax block used here. The L = 1024 block is baked too, but its verilated model
+// runs ~20x slower per cycle (0.4-1.2 M vs 8.6 M cycles/s), which alone broke the 3x budget.
+constexpr int kSoftmaxL = 256;
 }  // namespace
 
 RtlTopkCheck::RtlTopkCheck(uint32_t experts, uint32_t top_k, const std::string& key,
@@ -101,20 +103,37 @@ void RtlSoftmaxCheck::check(const StepPlan& plan, const Op& op, uint64_t step_in
   if (op.dep_count == 0) return;
   const Op& scores = plan.ops[plan.deps[op.dep_begin]];
   if (scores.kind != OpKind::kGemm) return;
-  std::vector<int16_t> x(kSoftmaxL);
+  if (&plan != m_counted_plan || step_index != m_counted_step) {
+    m_counted_plan = &plan;
+    m_counted_step = step_index;
+    m_softmax_ops = 0;
+    for (const Op& o : plan.ops)
+      m_softmax_ops += o.kind == OpKind::kVector && o.vfn == VecFn::kSoftmax;
+    m_softmax_ops = std::max<uint32_t>(m_softmax_ops, 1);
+  }
+  if (op.layer % m_softmax_ops != step_index % m_softmax_ops) {
+    ++m_stats.ops_not_sampled;
+    return;
+  }
+  ++m_stats.ops_checked;
+  std::vector<int16_t> x;
   for (uint32_t i = 0; i < scores.gemm_count; ++i) {
     const GemmShape& g = plan.gemms[scores.gemm_begin + i];
     const uint32_t keys = g.n;
-    const uint32_t len = std::min<uint32_t>(keys, kSoftmaxL);
+    const int L = kSoftmaxL;
+    rtl::SoftmaxRunner& runner = *m_runner;
+    const uint32_t len = std::min<uint32_t>(keys, static_cast<uint32_t>(L));
     std::mt19937_64 rng((step_index * 1000003ULL + op.layer) * 1000003ULL + i);
-    for (uint32_t j = 0; j < kSoftmaxL; ++j)
-      x[j] = j < len ? static_cast<int16_t>(int(rng() % 4096) - 2048) : int16_t{-32768};
-    const uint64_t before = m_runner->cycles_simulated();
-    const auto res = m_runner->run(x);
-    m_stats.cycles_simulated += m_runner->cycles_simulated() - before;
+    x.assign(static_cast<size_t>(L), int16_t{-32768});
+    for (uint32_t j = 0; j < len; ++j) x[j] = static_cast<int16_t>(int(rng() % 4096) - 2048);
+    const uint64_t before = runner.cycles_simulated();
+    const auto res = runner.run(x);
+    m_stats.cycles_simulated += runner.cycles_simulated() - before;
+    m_stats.score_reads += res.reads;
     ++m_stats.vectors_run;
-    if (keys > kSoftmaxL) ++m_stats.vectors_truncated;
-    const bool cyc_ok = res.cycles == 2 * kSoftmaxL + 2 && res.reads == 2 * kSoftmaxL;
+    if (keys > static_cast<uint32_t>(L)) ++m_stats.vectors_truncated;
+    const uint64_t l = static_cast<uint64_t>(L);
+    const bool cyc_ok = res.cycles == 2 * l + 2 && res.reads == 2 * l;
     if (!res.values_match) ++m_stats.value_mismatches;
     if (!cyc_ok) ++m_stats.contract_mismatches;
     if ((!res.values_match || !cyc_ok) && !m_warned) {

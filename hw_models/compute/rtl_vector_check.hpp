@@ -11,10 +11,12 @@
 /// 1.0 below the smallest of them for every other expert), so the trace's selection is the
 /// true top-k; the RTL's selected ids must equal the trace's. Tokens with another k or with
 /// special experts are counted as skipped.
-/// Softmax: per attention softmax op, one score vector per scores-GEMM shape (length = keys
-/// of that shape, bounded by the block's L = 1024; longer vectors run their first 1024 scores
-/// and are counted as truncated), random Q8.8 scores in [-8, 8) seeded by step, layer and
-/// shape, padded to L with the most negative score (exp underflows to exactly 0).
+/// Softmax (sampled: RTL cycles cost far more wall time than the event-driven model spends on a
+/// layer): in step s, the attention softmax op of layer s mod layers runs one score vector
+/// per scores-GEMM shape, so over `layers` steps every layer is covered. A vector's length is
+/// the keys of its shape, bounded by the block's L = 256 (longer vectors run their first 256
+/// scores and are counted as truncated); random Q8.8 scores in [-8, 8) seeded by step, layer
+/// and shape, padded to L with the most negative score (whose exp underflows to exactly 0).
 
 #include <cstdint>
 #include <memory>
@@ -52,6 +54,8 @@ struct RtlTopkStats : StatGroup {
 /// Statistics of the softmax co-simulation.
 struct RtlSoftmaxStats : StatGroup {
   explicit RtlSoftmaxStats(StatGroup* parent) : StatGroup("rtl_softmax", parent) {}
+  Counter ops_checked{this, "ops_checked", "ops", "softmax ops sampled (layer = step mod layers)"};
+  Counter ops_not_sampled{this, "ops_not_sampled", "ops", "softmax ops of the other layers"};
   Counter vectors_run{this, "vectors_run", "vectors",
                       "score vectors run through the verilated softmax block"};
   Counter vectors_truncated{this, "vectors_truncated", "vectors",
@@ -60,6 +64,8 @@ struct RtlSoftmaxStats : StatGroup {
                            "RTL outputs that differ from the bit-exact reference"};
   Counter contract_mismatches{this, "contract_mismatches", "vectors",
                               "RTL runs whose cycles or score reads differ from 2L + 2, 2L"};
+  Counter score_reads{this, "score_reads", "reads",
+                      "score reads of the verilated block (stat_count)"};
   Counter cycles_simulated{this, "cycles_simulated", "cycles",
                            "clock cycles of the verilated softmax block"};
 };
@@ -91,8 +97,11 @@ class RtlSoftmaxCheck {
   void check(const StepPlan& plan, const Op& op, uint64_t step_index);
 
  private:
-  std::unique_ptr<rtl::SoftmaxRunner> m_runner;
+  std::unique_ptr<rtl::SoftmaxRunner> m_runner;  ///< L = 256
   RtlSoftmaxStats m_stats;
+  const StepPlan* m_counted_plan = nullptr;
+  uint64_t m_counted_step = UINT64_MAX;
+  uint32_t m_softmax_ops = 1;  ///< softmax ops (attention layers) in the current step
   bool m_warned = false;
 };
 

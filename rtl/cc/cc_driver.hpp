@@ -74,7 +74,7 @@ class CcDriver {
       }
       m_top->out_ready = 1;
       m_top->clk = 0;
-      m_top->eval();
+      m_top->eval();  // the inputs settle (in_ready may depend on out_ready)
       // Handshakes are sampled just before the rising edge, like the harness does at it.
       const bool in_fire = offer && m_top->in_ready;
       const bool out_fire = m_top->out_valid;
@@ -83,7 +83,8 @@ class CcDriver {
         cc_unpack(m_top->out_data, ob);
         ob.last = m_top->out_last;
       }
-      edge();
+      m_top->clk = 1;
+      m_top->eval();
       ++cycle;
       if (in_fire) {
         if (next == 0) first_in = cycle;

@@ -4,6 +4,7 @@
 #include <verilated.h>
 
 #include "Vcc_softmax_online_l1024.h"
+#include "Vcc_softmax_online_l256.h"
 #include "Vcc_systolic_tile_r16_c16_acc32.h"
 #include "Vcc_systolic_tile_r4_c4_acc32.h"
 #include "Vcc_topk_gate_n8_k2.h"
@@ -118,8 +119,9 @@ std::unique_ptr<TopkGateRunner> make_topk_gate_runner(const TopkGateParams& p) {
 }
 
 std::unique_ptr<SoftmaxRunner> make_softmax_runner(const SoftmaxParams& p) {
-  if (p.length == 1024 && !p.three_pass)
-    return std::make_unique<SmRunner<Vcc_softmax_online_l1024>>(p);
+  if (p.three_pass) return nullptr;
+  if (p.length == 256) return std::make_unique<SmRunner<Vcc_softmax_online_l256>>(p);
+  if (p.length == 1024) return std::make_unique<SmRunner<Vcc_softmax_online_l1024>>(p);
   return nullptr;
 }
 
@@ -138,7 +140,7 @@ std::string topk_gate_cc_shapes() {
   return "experts = 8, top_k = 2";
 }
 std::string softmax_cc_shapes() {
-  return "L = 1024 online";
+  return "L = 256, 1024 online";
 }
 
 }  // namespace moesim::rtl

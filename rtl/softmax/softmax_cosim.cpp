@@ -5,6 +5,7 @@
 #include "Vsoftmax_online_l1024.h"
 #include "Vsoftmax_online_l16.h"
 #include "Vsoftmax_online_l2.h"
+#include "Vsoftmax_online_l256.h"
 #include "Vsoftmax_three_pass_l1024.h"
 #include "Vsoftmax_three_pass_l16.h"
 
@@ -123,6 +124,7 @@ int rtl_verify_softmax(uint64_t cases, uint64_t seed, const ParamMap& params,
     r.finish("L, MODE, stall, bubble, waves, lanes, inject_fault");
     if (!p.three_pass && p.length == 2) return run<Vsoftmax_online_l2>(variant, cfg, p, report);
     if (!p.three_pass && p.length == 16) return run<Vsoftmax_online_l16>(variant, cfg, p, report);
+    if (!p.three_pass && p.length == 256) return run<Vsoftmax_online_l256>(variant, cfg, p, report);
     if (!p.three_pass && p.length == 1024)
       return run<Vsoftmax_online_l1024>(variant, cfg, p, report);
     if (p.three_pass && p.length == 16)

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include <systemc>
 
@@ -76,22 +77,24 @@ TEST(RtlCc, TopkGateN8K2MatchesReferenceAndContract) {
   report("topk_gate N=8 K=2", runner->cycles_simulated(), t0);
 }
 
-TEST(RtlCc, SoftmaxL1024MatchesReferenceAndContract) {
-  SoftmaxParams p;
-  p.length = 1024;
-  auto runner = make_softmax_runner(p);
-  ASSERT_TRUE(runner);
-  std::mt19937_64 rng(5);
-  std::vector<int16_t> s(1024);
-  const auto t0 = Clock::now();
-  for (int i = 0; i < 40; ++i) {
-    for (auto& x : s) x = static_cast<int16_t>(int(rng() % 4096) - 2048);
-    const auto r = runner->run(s);
-    ASSERT_TRUE(r.values_match);
-    ASSERT_EQ(r.cycles, 2u * 1024u + 2u);
-    ASSERT_EQ(r.reads, 2u * 1024u);
+TEST(RtlCc, SoftmaxL256AndL1024MatchReferenceAndContract) {
+  for (const uint32_t len : {256u, 1024u}) {
+    SoftmaxParams p;
+    p.length = static_cast<int>(len);
+    auto runner = make_softmax_runner(p);
+    ASSERT_TRUE(runner);
+    std::mt19937_64 rng(5);
+    std::vector<int16_t> s(len);
+    const auto t0 = Clock::now();
+    for (int i = 0; i < 40; ++i) {
+      for (auto& x : s) x = static_cast<int16_t>(int(rng() % 4096) - 2048);
+      const auto r = runner->run(s);
+      ASSERT_TRUE(r.values_match);
+      ASSERT_EQ(r.cycles, 2u * len + 2u);
+      ASSERT_EQ(r.reads, 2u * len);
+    }
+    report(("softmax online L=" + std::to_string(len)).c_str(), runner->cycles_simulated(), t0);
   }
-  report("softmax online L=1024", runner->cycles_simulated(), t0);
 }
 
 TEST(RtlCc, ShapesWithoutABakedVariantGiveNoRunner) {

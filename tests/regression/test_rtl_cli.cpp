@@ -31,6 +31,14 @@ struct CliCase {
 
 #if MOESIM_WITH_RTL
 
+TEST(RtlVerifyCli, HelpListsTheBakedVariants) {
+  const auto r = run_moesim("rtl-verify --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* s : {"usage: moesim rtl-verify BLOCK", "--inject-fault CASE", "{8,2,1,1}",
+                        "{256,online}", "{16,16,32}"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
 TEST(RtlVerifyCli, PassesAndReportsCountAndSpeed) {
   const fs::path dir = fresh_dir("rtl_verify_pass");
   const auto r =
