@@ -96,7 +96,7 @@ ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layer
       });
       for (uint32_t k : order) {
         if (k >= counts.size() || counts[k] == 0 || !lv.cache->pin(k)) break;
-        ++lv.stats->preloaded;
+        ++lv.stats->pinned;
       }
     }
     if (i == 0 && ls.prefetch) m_affinity = std::make_unique<AffinityPredictor>(moe_layers, experts);

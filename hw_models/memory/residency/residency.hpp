@@ -73,8 +73,10 @@ struct CacheLevelStats : StatGroup {
   Counter fills{this, "fills", "experts", "experts copied in on a demand miss"};
   Counter evictions{this, "evictions", "experts", "experts evicted to make room"};
   Counter bypasses{this, "bypasses", "experts",
-                   "misses a static tier does not admit (streamed from below instead)"};
-  Counter preloaded{this, "preloaded", "experts", "experts pinned before the run (static)"};
+                   "misses not copied in (static: not pinned; belady: used later than any "
+                   "cached expert), streamed from below instead"};
+  Counter pinned{this, "pinned", "experts",
+                 "experts a static tier admits (the most used ones; copied in on first use)"};
   Counter prefetch_predicted{this, "prefetch_predicted", "experts",
                              "experts predicted for the next layer"};
   Counter prefetch_predicted_used{this, "prefetch_predicted_used", "experts",
