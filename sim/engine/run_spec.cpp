@@ -41,6 +41,17 @@ ParamSchema workload_schema(const std::string& type) {
       .default_value(int64_t{0});
   if (type == "trace") {
     s.add("path", ParamType::kPath, "routing trace (.csv or .moetrace)");
+  } else if (type == "coe_requests") {
+    s.add("requests", ParamType::kInt, "requests, served one after another (batch 1)")
+        .range(1, 4e9);
+    s.add("output_tokens", ParamType::kInt, "decode steps per request").range(1, 1 << 24);
+    s.add("prompt_tokens", ParamType::kInt, "tokens in a request's KV cache at its first step")
+        .range(0, 1 << 24)
+        .default_value(int64_t{0});
+    s.add("zipf_s", ParamType::kFloat,
+          "router's choice of expert model: Zipf exponent over the models (0 = uniform)")
+        .range(0, 100)
+        .default_value(1.0);
   } else {
     s.add("phase", ParamType::kEnum,
           "decode: one token per request per step; prefill: "
@@ -161,7 +172,7 @@ RunSpec build_run_spec(Config& cfg) {
   }
   spec.residency = read_residency(cfg, spec.model, spec.chip);
 
-  const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic"});
+  const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic", "coe_requests"});
   const Params w = cfg.section("workload", workload_schema(wtype));
   spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
   if (wtype == "trace") {
@@ -169,6 +180,23 @@ RunSpec build_run_spec(Config& cfg) {
     // Shown relative to the working directory, so messages read as the user wrote them.
     spec.workload.trace_path = std::filesystem::proximate(w.get_string("path")).string();
     spec.workload.trace_path_loc = cfg.where("workload.path");
+  } else if (wtype == "coe_requests") {
+    // Composition of Experts: the routed experts of the one MoE layer are whole models.
+    if (spec.model.moe_layers() != 1 || spec.model.top_k != 1) {
+      fail(cfg, "workload.type",
+           fmt::format("coe_requests needs a model with one MoE layer and top_k = 1 (model '{}' "
+                       "has {} and {})",
+                       spec.model.name, spec.model.moe_layers(), spec.model.top_k));
+    }
+    spec.workload.source = WorkloadSpec::Source::kCoeRequests;
+    CoeRequestSpec& c = spec.workload.coe;
+    c.model = spec.model.name;
+    c.models = spec.model.experts;
+    c.requests = static_cast<uint64_t>(w.get_int("requests"));
+    c.output_tokens = static_cast<uint32_t>(w.get_int("output_tokens"));
+    c.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
+    c.zipf_s = w.get_float("zipf_s");
+    c.seed = spec.seed;
   } else {
     spec.workload.source = WorkloadSpec::Source::kSynthetic;
     SyntheticSpec& s = spec.workload.synthetic;
@@ -195,6 +223,8 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
   std::unique_ptr<TraceReader> reader;
   if (spec.workload.source == WorkloadSpec::Source::kSynthetic) {
     reader = make_synthetic_trace(spec.workload.synthetic);
+  } else if (spec.workload.source == WorkloadSpec::Source::kCoeRequests) {
+    reader = make_coe_request_trace(spec.workload.coe);
   } else {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(spec.workload.trace_path, ec)) {

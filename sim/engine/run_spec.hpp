@@ -10,6 +10,7 @@
 #include "sim/config/config.hpp"
 #include "sim/plan/model.hpp"
 #include "sim/plan/plan.hpp"
+#include "workloads/trace/coe_requests.hpp"
 #include "workloads/trace/synthetic.hpp"
 #include "workloads/trace/trace.hpp"
 
@@ -17,11 +18,12 @@ namespace moesim {
 
 /// Where the routing trace comes from.
 struct WorkloadSpec {
-  enum class Source { kTrace, kSynthetic };
+  enum class Source { kTrace, kSynthetic, kCoeRequests };
   Source source = Source::kTrace;
   std::string trace_path;    ///< kTrace: path relative to the working directory
   SourceLoc trace_path_loc;  ///< where the path was set, for messages
   SyntheticSpec synthetic;   ///< kSynthetic
+  CoeRequestSpec coe;        ///< kCoeRequests
   uint64_t max_steps = 0;    ///< 0 = the whole trace
 };
 

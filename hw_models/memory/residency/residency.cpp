@@ -23,6 +23,12 @@ TierStats::TierStats(StatGroup* parent, const std::vector<std::string>& tiers,
       weight_stall_cycles(this, "weight_stall_cycles", "cycles",
                           "weight_stall_time in chip clock cycles",
                           [this, clock_hz] { return weight_stall_time.get() * clock_hz; }),
+      mean_copy_time(this, "mean_copy_time", "s",
+                     "mean time from a copy between tiers being ready to its completion",
+                     [this] {
+                       return copies.get() ? copy_time.get() / static_cast<double>(copies.get())
+                                           : 0.0;
+                     }),
       m_n(tiers.size()),
       m_pair((tiers.size() + 1) * (tiers.size() + 1), nullptr) {
   auto declare = [&](size_t a, size_t b) {

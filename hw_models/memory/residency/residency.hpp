@@ -56,6 +56,10 @@ struct TierStats : StatGroup {
   Scalar weight_stall_time{this, "weight_stall_time", "s",
                            "compute idle before a GEMM whose last dependency was a weight load"};
   Formula weight_stall_cycles;
+  Counter copies{this, "copies", "ops", "expert copies between tiers (fills and prefetches)"};
+  Scalar copy_time{this, "copy_time", "s",
+                   "time from a copy being ready to its completion, summed over copies"};
+  Formula mean_copy_time;  ///< copy_time / copies: the switch time of a CoE expert model
 
  private:
   size_t slot(uint8_t i) const { return i == kSramIndex ? m_n : i; }
