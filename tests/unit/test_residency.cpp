@@ -262,8 +262,8 @@ TEST(Residency, StaticLevelPinsTheMostUsedAndBypassesTheRest) {
   StatGroup root("chip0");
   const uint64_t eb = 10;
   std::vector<uint64_t> counts{5, 0, 9, 1};  // pins 2 then 0
-  ResidencyManager r(chain({level("hbm", 1, CachePolicy::kStatic, 2, eb)}), 1, 4, eb, false,
-                     counts, &root);
+  ResidencyManager r(chain({level("hbm", 1, CachePolicy::kStatic, 2, eb)}), 1, 4, eb, false, counts,
+                     &root);
   EXPECT_EQ(r.dense_tier(), 0);
   EXPECT_EQ(r.level_cache(0).pinned(), 2u);
   EXPECT_EQ(r.level_stats(0).pinned.get(), 2u);
@@ -356,7 +356,8 @@ TEST(Lookahead, FeedsTheWindowAheadOfTheConsumer) {
   auto inner = std::make_unique<Vec>();
   for (uint64_t i = 0; i < 5; ++i) inner->steps.push_back(make_step(i, {{{0}}}));
   std::vector<uint64_t> entered;
-  LookaheadReader r(std::move(inner), 2, 4, [&](const TraceStep& s) { entered.push_back(s.index); });
+  LookaheadReader r(std::move(inner), 2, 4,
+                    [&](const TraceStep& s) { entered.push_back(s.index); });
   TraceStep s;
   ASSERT_TRUE(r.next(s));
   EXPECT_EQ(s.index, 0u);

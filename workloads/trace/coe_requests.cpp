@@ -75,8 +75,8 @@ class CoeRequestTrace final : public TraceReader {
     if (request >= m_spec.requests) return false;
     if (token == 0) {
       const double u = uniform(m_state);
-      m_current = static_cast<uint32_t>(std::upper_bound(m_cdf.begin(), m_cdf.end(), u) -
-                                        m_cdf.begin());
+      m_current =
+          static_cast<uint32_t>(std::upper_bound(m_cdf.begin(), m_cdf.end(), u) - m_cdf.begin());
       m_current = std::min(m_current, m_spec.models - 1);
     }
     step.clear();

@@ -34,9 +34,9 @@ TierStats::TierStats(StatGroup* parent, const std::vector<std::string>& tiers,
   auto declare = [&](size_t a, size_t b) {
     const std::string an = a < m_n ? tiers[a] : "sram";
     const std::string bn = b < m_n ? tiers[b] : "sram";
-    m_owned.push_back(std::make_unique<Counter>(
-        this, an + "_to_" + bn + "_bytes", "B",
-        fmt::format("bytes the DMA moved from {} to {}", an, bn)));
+    m_owned.push_back(
+        std::make_unique<Counter>(this, an + "_to_" + bn + "_bytes", "B",
+                                  fmt::format("bytes the DMA moved from {} to {}", an, bn)));
     m_pair[a * (m_n + 1) + b] = m_owned.back().get();
   };
   for (size_t i = 0; i < chain.size(); ++i) {
@@ -60,9 +60,9 @@ CacheLevelStats::CacheLevelStats(const std::string& tier, StatGroup* parent)
     : StatGroup(tier, parent),
       hit_rate(this, "hit_rate", "1", "hits / accesses",
                [this] {
-                 return accesses.get() ? static_cast<double>(hits.get()) /
-                                             static_cast<double>(accesses.get())
-                                       : 0.0;
+                 return accesses.get()
+                            ? static_cast<double>(hits.get()) / static_cast<double>(accesses.get())
+                            : 0.0;
                }),
       prefetch_accuracy(this, "prefetch_accuracy", "1",
                         "predicted experts the next layer used / predicted experts", [this] {
@@ -72,8 +72,8 @@ CacheLevelStats::CacheLevelStats(const std::string& tier, StatGroup* parent)
                                      : 0.0;
                         }) {}
 
-ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layers,
-                                   uint32_t experts, uint64_t expert_bytes, bool dense_in_top,
+ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layers, uint32_t experts,
+                                   uint64_t expert_bytes, bool dense_in_top,
                                    const std::vector<uint64_t>& counts, StatGroup* stats_parent)
     : m_spec(spec),
       m_layers(moe_layers),
@@ -89,8 +89,8 @@ ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layer
     lv.spec = ls;
     const uint64_t cap = std::min<uint64_t>(ls.capacity_bytes / expert_bytes, keys);
     if (cap == 0) throw InternalError("ResidencyManager: a level holds no expert");
-    lv.cache = std::make_unique<ExpertCache>(ls.policy, static_cast<uint32_t>(cap), keys,
-                                             m_oracle.get());
+    lv.cache =
+        std::make_unique<ExpertCache>(ls.policy, static_cast<uint32_t>(cap), keys, m_oracle.get());
     lv.stats = std::make_unique<CacheLevelStats>(ls.tier, stats_parent);
     lv.prefetched.assign(keys, 0);
     if (ls.policy == CachePolicy::kStatic) {
@@ -105,7 +105,8 @@ ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layer
         ++lv.stats->pinned;
       }
     }
-    if (i == 0 && ls.prefetch) m_affinity = std::make_unique<AffinityPredictor>(moe_layers, experts);
+    if (i == 0 && ls.prefetch)
+      m_affinity = std::make_unique<AffinityPredictor>(moe_layers, experts);
     m_levels.push_back(std::move(lv));
   }
 }
@@ -162,9 +163,10 @@ void ResidencyManager::fetch(uint32_t l, uint32_t e, WeightFetch& out) {
   const uint32_t key = l * m_experts + e;
   if (m_oracle) {
     if (!m_oracle->pop(key, m_pos)) {
-      throw InternalError(fmt::format("residency: access {} of expert {} at layer {} was not "
-                                      "the one the lookahead predicted",
-                                      m_pos, e, l));
+      throw InternalError(
+          fmt::format("residency: access {} of expert {} at layer {} was not "
+                      "the one the lookahead predicted",
+                      m_pos, e, l));
     }
     for (Level& lv : m_levels) lv.cache->reposition(key);
   }

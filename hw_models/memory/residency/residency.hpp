@@ -21,19 +21,20 @@ namespace moesim {
 
 /// One cache level, as configured (`[mapping.cache.<tier>]`).
 struct CacheLevelSpec {
-  std::string tier;                  ///< tier name (a chip.memory table)
-  uint8_t tier_index = 0;            ///< index into the chip's tiers
+  std::string tier;        ///< tier name (a chip.memory table)
+  uint8_t tier_index = 0;  ///< index into the chip's tiers
   CachePolicy policy = CachePolicy::kLru;
-  uint64_t capacity_bytes = 0;       ///< bytes for experts (resolved; never 0)
-  uint64_t lookahead_steps = 0;      ///< kBelady: future steps the oracle sees
-  bool prefetch = false;             ///< affinity prefetch of the next layer's experts
-  uint32_t prefetch_experts = 0;     ///< experts predicted per layer; 0 = as many as used
-  std::string counts_path;           ///< kStatic: counts file ("" = first pass over the trace)
+  uint64_t capacity_bytes = 0;    ///< bytes for experts (resolved; never 0)
+  uint64_t lookahead_steps = 0;   ///< kBelady: future steps the oracle sees
+  bool prefetch = false;          ///< affinity prefetch of the next layer's experts
+  uint32_t prefetch_experts = 0;  ///< experts predicted per layer; 0 = as many as used
+  std::string counts_path;        ///< kStatic: counts file ("" = first pass over the trace)
+  std::vector<uint64_t> counts;   ///< kStatic: the counts file's counts per key, if any
 };
 
 /// The residency configuration of a run.
 struct ResidencySpec {
-  std::string home;                  ///< tier holding every expert (mapping.weights)
+  std::string home;  ///< tier holding every expert (mapping.weights)
   uint8_t home_index = 0;
   std::vector<CacheLevelSpec> levels;  ///< nearest the compute first; each caches the next
   bool enabled() const { return !levels.empty(); }
@@ -141,7 +142,7 @@ class ResidencyManager final : public ExpertStore {
   uint64_t m_expert_bytes;
   uint8_t m_dense_tier;
   std::vector<Level> m_levels;
-  std::unique_ptr<NextUseOracle> m_oracle;  // when a level is kBelady
+  std::unique_ptr<NextUseOracle> m_oracle;        // when a level is kBelady
   std::unique_ptr<AffinityPredictor> m_affinity;  // when the top level prefetches
   uint64_t m_pos = 0;         // demand accesses so far (positions in the oracle)
   uint64_t m_future_pos = 0;  // demand accesses pushed into the oracle so far
