@@ -87,7 +87,10 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
   if (rs.enabled()) {
     std::vector<uint64_t> counts;
     for (const CacheLevelSpec& l : rs.levels) {
-      if (l.policy == CachePolicy::kStatic) counts = expert_use_counts(m_spec, l);
+      // A first pass over the trace, once, for static levels without a counts file.
+      if (l.policy == CachePolicy::kStatic && l.counts.empty() && counts.empty()) {
+        counts = expert_use_counts(m_spec, l);
+      }
     }
     m_residency = std::make_unique<ResidencyManager>(
         rs, m_spec.model.moe_layers(), m_spec.model.experts, m_spec.model.expert_bytes(), true,

@@ -99,6 +99,18 @@ TEST(Residency, StaticPinsFromACountsFile) {
   EXPECT_LE(json_stat(j, "chip0.tiers.hbm.fills"), 3);
 }
 
+TEST(Residency, StaticCountsAFirstPassOverATraceFile) {
+  // The shipped Mixtral trace (16 steps): the first pass reopens the file.
+  const std::string j = run("mixtral_decode",
+                            "--set mapping.weights=ddr --set mapping.cache.hbm.policy=static "
+                            "--set 'mapping.cache.hbm.capacity=\"20GB\"'",
+                            "mixtral_static");
+  const double pinned = json_stat(j, "chip0.tiers.hbm.pinned");
+  EXPECT_GT(pinned, 0);
+  EXPECT_EQ(json_stat(j, "chip0.tiers.hbm.fills"), pinned) << "every pinned expert is used";
+  EXPECT_GT(json_stat(j, "chip0.tiers.hbm.hits"), 0);
+}
+
 TEST(Residency, NoCacheMeansEverythingStreamsFromTheWeightsTier) {
   const std::string j = run("deepseek_v3_decode", "", "ds_plain");
   EXPECT_EQ(json_stat(j, "chip0.tiers.ddr_to_sram_bytes"), json_stat(j, "workload.weight_bytes"));

@@ -95,13 +95,14 @@ ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layer
     lv.prefetched.assign(keys, 0);
     if (ls.policy == CachePolicy::kStatic) {
       // Pin the most used experts (ties: lower key); never-used ones are not worth a slot.
+      const std::vector<uint64_t>& c = ls.counts.empty() ? counts : ls.counts;
       std::vector<uint32_t> order(keys);
       std::iota(order.begin(), order.end(), 0u);
       std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-        return (a < counts.size() ? counts[a] : 0) > (b < counts.size() ? counts[b] : 0);
+        return (a < c.size() ? c[a] : 0) > (b < c.size() ? c[b] : 0);
       });
       for (uint32_t k : order) {
-        if (k >= counts.size() || counts[k] == 0 || !lv.cache->pin(k)) break;
+        if (k >= c.size() || c[k] == 0 || !lv.cache->pin(k)) break;
         ++lv.stats->pinned;
       }
     }

@@ -101,7 +101,8 @@ struct CacheLevelStats : StatGroup {
 /// The chain of caches over the home tier (see the file comment).
 class ResidencyManager final : public ExpertStore {
  public:
-  /// `expert_bytes` per expert; `counts` (kStatic levels) per key, highest pinned first;
+  /// `expert_bytes` per expert; `counts`: use counts per key for kStatic levels without
+  /// their own CacheLevelSpec::counts (the most used are pinned);
   /// `dense_in_top`: non-expert weights stream from the top cache tier (else the home).
   ResidencyManager(const ResidencySpec& spec, uint32_t moe_layers, uint32_t experts,
                    uint64_t expert_bytes, bool dense_in_top, const std::vector<uint64_t>& counts,
