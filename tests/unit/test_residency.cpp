@@ -341,6 +341,70 @@ TEST(Residency, PrefetchAccuracyAndWasteOnACraftedSequence) {
   EXPECT_EQ(st.prefetch_unused_bytes.get(), 0u);
 }
 
+TEST(Residency, PlannerWaitsForFillsAndEvictionsWaitForTheVictimsReaders) {
+  ModelSpec m;
+  m.name = "tiny";
+  m.layers = 1;
+  m.hidden = 64;
+  m.heads = 4;
+  m.kv_heads = 2;
+  m.head_dim = 16;
+  m.kv_dim = 64;
+  m.attention_params = 64ull * 8 * 16 + 4ull * 16 * 64;
+  m.experts = 4;
+  m.top_k = 1;
+  m.expert_ffn = 128;
+  m.shared_ffn = 128;
+  m.dense_ffn = 128;
+  m.weight_bytes = 2;
+  m.act_bytes = 2;
+  StatGroup root("chip0");
+  // One expert fits in HBM (tier 1) over DDR (tier 0): expert 1 evicts expert 0.
+  ResidencyManager r(chain({level("hbm", 1, CachePolicy::kLru, 1, m.expert_bytes())}), 1, 4,
+                     m.expert_bytes(), true, {}, &root);
+  PlanOptions o;
+  o.weight_tile_bytes = m.expert_bytes() / 2;  // two tiles per expert
+  Planner planner(m, o);
+  planner.set_store(&r);
+  StepPlan plan;
+  planner.plan(make_step(0, {{{0}, {1}}}), plan);
+  std::vector<uint32_t> copies;
+  std::map<uint32_t, std::vector<uint32_t>> expert_loads;  // by copy order
+  for (uint32_t i = 0; i < plan.ops.size(); ++i) {
+    const Op& op = plan.ops[i];
+    if (op.kind == OpKind::kCopy) {
+      copies.push_back(i);
+      EXPECT_EQ(op.src_tier, 0);
+      EXPECT_EQ(op.dst_tier, 1);
+      EXPECT_EQ(op.bytes, m.expert_bytes());
+    }
+    if (op.kind == OpKind::kLoad && op.cls == OpClass::kExperts) {
+      EXPECT_EQ(op.src_tier, 1) << "experts stream from the cache tier";
+      expert_loads[static_cast<uint32_t>(copies.size())].push_back(i);
+    }
+    if (op.kind == OpKind::kLoad && op.cls == OpClass::kAttention) {
+      EXPECT_EQ(op.src_tier, 1) << "non-expert weights are pinned in the cache tier";
+    }
+  }
+  ASSERT_EQ(copies.size(), 2u);
+  auto deps_of = [&](uint32_t i) {
+    const Op& op = plan.ops[i];
+    return std::set<uint32_t>(plan.deps.begin() + op.dep_begin,
+                              plan.deps.begin() + op.dep_begin + op.dep_count);
+  };
+  ASSERT_EQ(expert_loads[1].size(), 2u);
+  ASSERT_EQ(expert_loads[2].size(), 2u);
+  for (uint32_t l : expert_loads[1]) EXPECT_TRUE(deps_of(l).count(copies[0]));
+  for (uint32_t l : expert_loads[2]) EXPECT_TRUE(deps_of(l).count(copies[1]));
+  // The second copy overwrites expert 0's slot: it waits for expert 0's tile loads.
+  for (uint32_t l : expert_loads[1]) EXPECT_TRUE(deps_of(copies[1]).count(l));
+  for (const Op& op : plan.ops) {
+    for (uint32_t d = 0; d < op.dep_count; ++d) {
+      EXPECT_LT(plan.deps[op.dep_begin + d], static_cast<uint32_t>(&op - plan.ops.data()));
+    }
+  }
+}
+
 TEST(Lookahead, FeedsTheWindowAheadOfTheConsumer) {
   struct Vec final : TraceReader {
     std::vector<TraceStep> steps;
