@@ -36,8 +36,10 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipSpec& spec)
 Chip::~Chip() = default;
 
 void Chip::bind(const StepPlan* plan, OpSink* sink) {
-  UnitMemories mem{m_sram.get(), m_tiers.at(m_spec.weights_tier).get(),
-                   m_tiers.at(m_spec.kv_cache_tier).get(), {}};
+  UnitMemories mem{m_sram.get(),
+                   m_tiers.at(m_spec.weights_tier).get(),
+                   m_tiers.at(m_spec.kv_cache_tier).get(),
+                   {}};
   for (const auto& [tier_name, c] : m_spec.tiers) mem.tiers.push_back(m_tiers.at(tier_name).get());
   m_compute->bind(plan, sink, mem);
   m_vector->bind(plan, sink, mem);

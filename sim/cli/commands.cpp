@@ -20,6 +20,7 @@
 #include "sim/config/config.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/engine/residency_config.hpp"
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/simulation.hpp"
 
@@ -245,10 +246,16 @@ int cmd_list(const std::vector<std::string>& args) {
   print_schema(chip, "    ");
   std::printf("  [mapping]\n");
   print_schema(mapping_schema(), "    ");
+  for (const char* p : {"lru", "lfu", "belady", "static"}) {
+    std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n", p);
+    print_schema(cache_schema(p), "    ");
+  }
   std::printf("  [workload] type = \"trace\"\n");
   print_schema(workload_schema("trace"), "    ");
   std::printf("  [workload] type = \"synthetic\"\n");
   print_schema(workload_schema("synthetic"), "    ");
+  std::printf("  [workload] type = \"coe_requests\"\n");
+  print_schema(workload_schema("coe_requests"), "    ");
   print_registry<ComputeUnit>("Compute units", "[chip.compute]");
   print_registry<VectorUnit>("Vector units", "[chip.vector]");
   print_registry<DmaEngine>("DMA engines", "[chip.dma]");

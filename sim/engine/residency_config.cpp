@@ -1,6 +1,7 @@
 #include "sim/engine/residency_config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -41,7 +42,7 @@ CachePolicy policy_of(const std::string& p) {
 }  // namespace
 
 ParamSchema cache_schema(const std::string& policy) {
-  ParamSchema s("cache");
+  ParamSchema s(policy + " cache");
   s.add("from", ParamType::kString,
         "tier this one caches: the home tier (mapping.weights, the default) or another cache "
         "tier")
@@ -121,13 +122,25 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
     r.level.prefetch = p.get_string("prefetch") == "affinity";
     r.level.prefetch_experts = static_cast<uint32_t>(p.get_int("prefetch_experts"));
     if (policy == "belady") r.level.lookahead_steps = static_cast<uint64_t>(p.get_int("lookahead"));
-    if (policy == "static") r.level.counts_path = p.get_string("counts");
+    if (policy == "static" && !p.get_string("counts").empty()) {
+      // Shown relative to the working directory, as the user wrote it.
+      r.level.counts_path = std::filesystem::proximate(p.get_string("counts")).string();
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(r.level.counts_path, ec)) {
+        fail(cfg, path + ".counts",
+             fmt::format("cannot open expert counts file \"{}\" ({})", r.level.counts_path,
+                         std::filesystem::exists(r.level.counts_path, ec)
+                             ? "not a regular file"
+                             : "No such file or directory"));
+      }
+      r.level.counts = load_expert_counts(r.level.counts_path, model.moe_layers(), model.experts);
+    }
     r.from = p.get_string("from").empty() ? spec.home : p.get_string("from");
     if (r.from == name) {
       fail(cfg, path + ".from", fmt::format("'{}' cannot cache itself", name));
     }
-    const bool known = r.from == spec.home ||
-                       std::find(names.begin(), names.end(), r.from) != names.end();
+    const bool known =
+        r.from == spec.home || std::find(names.begin(), names.end(), r.from) != names.end();
     if (!known) {
       fail(cfg, path + ".from",
            fmt::format("'{}' is neither the home tier '{}' nor a cache tier (cache tiers: {})",
@@ -147,7 +160,8 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
   std::vector<Read> chain;
   std::string below = spec.home;
   while (chain.size() < reads.size()) {
-    auto it = std::find_if(reads.begin(), reads.end(), [&](const Read& r) { return r.from == below; });
+    auto it =
+        std::find_if(reads.begin(), reads.end(), [&](const Read& r) { return r.from == below; });
     if (it == reads.end()) break;
     chain.push_back(*it);
     below = it->level.tier;
@@ -177,26 +191,32 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
         pinned ? fmt::format(" plus the {} of non-expert weights pinned there", human(pinned)) : "";
     if (r.explicit_capacity) {
       if (r.level.capacity_bytes + pinned > tier_cap) {
-        fail(cfg, path + ".capacity",
-             fmt::format("{}{} is more than chip.memory.{}.capacity = {}",
-                         human(r.level.capacity_bytes), pinned_text, r.level.tier,
-                         human(tier_cap)));
+        fail(
+            cfg, path + ".capacity",
+            fmt::format("{}{} is more than chip.memory.{}.capacity = {}",
+                        human(r.level.capacity_bytes), pinned_text, r.level.tier, human(tier_cap)));
       }
     } else {
       r.level.capacity_bytes = tier_cap > pinned ? tier_cap - pinned : 0;
     }
     if (r.level.capacity_bytes < expert_bytes) {
-      fail(cfg, r.explicit_capacity ? path + ".capacity" : path,
-           fmt::format("{} for experts{} holds no expert of {}",
-                       human(r.level.capacity_bytes),
-                       r.explicit_capacity ? "" : " (chip.memory." + r.level.tier + ".capacity" +
-                                                      (pinned ? " minus the non-expert weights)" : ")"),
+      if (r.explicit_capacity) {
+        fail(cfg, path + ".capacity",
+             fmt::format("{} holds no expert of {}", human(r.level.capacity_bytes),
+                         human(expert_bytes)));
+      }
+      fail(cfg, path,
+           fmt::format("chip.memory.{}.capacity = {}{} leaves no room for an expert of {}",
+                       r.level.tier, human(tier_cap),
+                       pinned ? fmt::format(" minus the {} of non-expert weights pinned there",
+                                            human(pinned))
+                              : "",
                        human(expert_bytes)));
     }
     if (r.level.prefetch && i != 0) {
-      fail(cfg, path + ".prefetch",
-           fmt::format("only the cache nearest the compute ('{}') prefetches",
-                       chain[0].level.tier));
+      fail(
+          cfg, path + ".prefetch",
+          fmt::format("only the cache nearest the compute ('{}') prefetches", chain[0].level.tier));
     }
     spec.levels.push_back(r.level);
   }
@@ -204,10 +224,10 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
 }
 
 std::vector<uint64_t> expert_use_counts(const RunSpec& spec, const CacheLevelSpec& level) {
-  const uint32_t layers = spec.model.moe_layers();
   const uint32_t experts = spec.model.experts;
-  std::vector<uint64_t> counts(static_cast<size_t>(layers) * experts, 0);
-  if (level.counts_path.empty()) {
+  if (!level.counts.empty()) return level.counts;
+  std::vector<uint64_t> counts(static_cast<size_t>(spec.model.moe_layers()) * experts, 0);
+  {
     // First pass: the same stream the simulation will see, counted and forgotten step by step.
     std::unique_ptr<TraceReader> reader = open_workload(spec);
     TraceStep step;
@@ -221,7 +241,11 @@ std::vector<uint64_t> expert_use_counts(const RunSpec& spec, const CacheLevelSpe
     }
     return counts;
   }
-  const std::string& path = level.counts_path;
+}
+
+std::vector<uint64_t> load_expert_counts(const std::string& path, uint32_t layers,
+                                         uint32_t experts) {
+  std::vector<uint64_t> counts(static_cast<size_t>(layers) * experts, 0);
   std::ifstream f(path);
   if (!f) throw InputError(fmt::format("{}: cannot open expert counts file", path));
   std::string line;
@@ -245,15 +269,18 @@ std::vector<uint64_t> expert_use_counts(const RunSpec& spec, const CacheLevelSpe
       bad(fmt::format("expected 'layer,expert,count', got \"{}\"", line));
     }
     const std::string* fields[3] = {&a, &b, &c};
+    const char* names[3] = {"layer", "expert", "count"};
     for (int i = 0; i < 3; ++i) {
       const std::string& x = *fields[i];
       if (x.empty() || x.size() > 18 || x.find_first_not_of("0123456789") != std::string::npos) {
-        bad(fmt::format("'{}' is not a non-negative integer", x));
+        bad(fmt::format("{}: '{}' is not a non-negative integer", names[i], x));
       }
       v[i] = std::stoull(x);
     }
-    if (v[0] >= layers) bad(fmt::format("layer {} is out of range (the model has {} MoE layers)", v[0], layers));
-    if (v[1] >= experts) bad(fmt::format("expert {} is out of range (the model has {} experts)", v[1], experts));
+    if (v[0] >= layers)
+      bad(fmt::format("layer {} is out of range (the model has {} MoE layers)", v[0], layers));
+    if (v[1] >= experts)
+      bad(fmt::format("expert {} is out of range (the model has {} experts)", v[1], experts));
     counts[v[0] * experts + v[1]] += v[2];
   }
   return counts;

@@ -22,9 +22,14 @@ ParamSchema cache_schema(const std::string& policy);
 /// (`chip.weights_tier`), nearest the compute first. Throws InputError (file:line:col, key).
 ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec& chip);
 
-/// Per (moe_layer * experts + expert) use counts for a static level: from its counts file
-/// (CSV `layer,expert,count`, layer = MoE layer index) or, when it names none, from a first
-/// streaming pass over the workload (steps in which the expert ran). Throws InputError.
+/// Per (moe_layer * experts + expert) use counts for a static level: its counts file's
+/// (read with the config) or, when it names none, a first streaming pass over the workload
+/// (steps in which the expert ran). Throws InputError.
 std::vector<uint64_t> expert_use_counts(const RunSpec& spec, const CacheLevelSpec& level);
+
+/// Reads a counts file: CSV with the header `layer,expert,count` (layer = MoE layer index),
+/// repeated (layer, expert) rows add up. Throws InputError "path:line: what".
+std::vector<uint64_t> load_expert_counts(const std::string& path, uint32_t layers,
+                                         uint32_t experts);
 
 }  // namespace moesim

@@ -46,6 +46,17 @@ ParamSchema workload_schema(const std::string& type) {
     s.add("path", ParamType::kPath, "routing trace (.csv, .jsonl or .moetrace)");
   } else if (type == "generator") {
     s.add("config", ParamType::kPath, "generator config (workloads/generators/*.toml)");
+  } else if (type == "coe_requests") {
+    s.add("requests", ParamType::kInt, "requests, served one after another (batch 1)")
+        .range(1, 4e9);
+    s.add("output_tokens", ParamType::kInt, "decode steps per request").range(1, 1 << 24);
+    s.add("prompt_tokens", ParamType::kInt, "tokens in a request's KV cache at its first step")
+        .range(0, 1 << 24)
+        .default_value(int64_t{0});
+    s.add("zipf_s", ParamType::kFloat,
+          "router's choice of expert model: Zipf exponent over the models (0 = uniform)")
+        .range(0, 100)
+        .default_value(1.0);
   } else {
     s.add("phase", ParamType::kEnum,
           "decode: one token per request per step; prefill: "
@@ -166,7 +177,8 @@ RunSpec build_run_spec(Config& cfg) {
   }
   spec.residency = read_residency(cfg, spec.model, spec.chip);
 
-  const std::string wtype = cfg.choose("workload.type", {"trace", "synthetic", "generator"});
+  const std::string wtype =
+      cfg.choose("workload.type", {"trace", "synthetic", "generator", "coe_requests"});
   const Params w = cfg.section("workload", workload_schema(wtype));
   spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
   if (wtype == "trace") {
@@ -188,6 +200,23 @@ RunSpec build_run_spec(Config& cfg) {
     }
     Config gen = Config::load(spec.workload.trace_path);
     spec.workload.generator = read_generator_config(gen);
+  } else if (wtype == "coe_requests") {
+    // Composition of Experts: the routed experts of the one MoE layer are whole models.
+    if (spec.model.moe_layers() != 1 || spec.model.top_k != 1) {
+      fail(cfg, "workload.type",
+           fmt::format("coe_requests needs a model with one MoE layer and top_k = 1 (model '{}' "
+                       "has {} and {})",
+                       spec.model.name, spec.model.moe_layers(), spec.model.top_k));
+    }
+    spec.workload.source = WorkloadSpec::Source::kCoeRequests;
+    CoeRequestSpec& c = spec.workload.coe;
+    c.model = spec.model.name;
+    c.models = spec.model.experts;
+    c.requests = static_cast<uint64_t>(w.get_int("requests"));
+    c.output_tokens = static_cast<uint32_t>(w.get_int("output_tokens"));
+    c.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
+    c.zipf_s = w.get_float("zipf_s");
+    c.seed = spec.seed;
   } else {
     spec.workload.source = WorkloadSpec::Source::kSynthetic;
     SyntheticSpec& s = spec.workload.synthetic;
@@ -217,6 +246,8 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
     reader = make_synthetic_trace(spec.workload.synthetic);
   } else if (spec.workload.source == WorkloadSpec::Source::kGenerator) {
     reader = make_generated_trace(spec.workload.generator);
+  } else if (spec.workload.source == WorkloadSpec::Source::kCoeRequests) {
+    reader = make_coe_request_trace(spec.workload.coe);
   } else {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(spec.workload.trace_path, ec)) {

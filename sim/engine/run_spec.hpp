@@ -10,6 +10,7 @@
 #include "sim/config/config.hpp"
 #include "sim/plan/model.hpp"
 #include "sim/plan/plan.hpp"
+#include "workloads/trace/coe_requests.hpp"
 #include "workloads/trace/gen_spec.hpp"
 #include "workloads/trace/synthetic.hpp"
 #include "workloads/trace/trace.hpp"
@@ -18,12 +19,13 @@ namespace moesim {
 
 /// Where the routing trace comes from.
 struct WorkloadSpec {
-  enum class Source { kTrace, kSynthetic, kGenerator };
+  enum class Source { kTrace, kSynthetic, kGenerator, kCoeRequests };
   Source source = Source::kTrace;
   std::string trace_path;    ///< kTrace, kGenerator: path relative to the working directory
   SourceLoc trace_path_loc;  ///< where the path was set, for messages
   SyntheticSpec synthetic;   ///< kSynthetic
   GeneratorSpec generator;   ///< kGenerator: read from the generator config at trace_path
+  CoeRequestSpec coe;        ///< kCoeRequests
   uint64_t max_steps = 0;    ///< 0 = the whole trace
 };
 

@@ -88,6 +88,8 @@ void Sequencer::issue(uint32_t op) {
         const uint8_t sram = TierStats::kSramIndex;
         if (o.kind == OpKind::kCopy) {
           m_tier_stats->moved(o.src_tier, o.dst_tier, o.bytes);
+          if (m_copy_ready.size() < m_plan.ops.size()) m_copy_ready.resize(m_plan.ops.size());
+          m_copy_ready[op] = sc_core::sc_time_stamp();
         } else {
           m_tier_stats->moved(o.kind == OpKind::kLoad ? tier : sram,
                               o.kind == OpKind::kLoad ? sram : tier, o.bytes);
@@ -115,6 +117,10 @@ void Sequencer::op_done(uint32_t op) {
   const Op& o = m_plan.ops[op];
   const bool is_load = o.kind == OpKind::kLoad || o.kind == OpKind::kCopy;
   const uint8_t mark = is_load ? (o.mem == MemRole::kWeights ? 2 : 1) : 0;
+  if (o.kind == OpKind::kCopy && m_tier_stats) {
+    ++m_tier_stats->copies;
+    m_tier_stats->copy_time += (sc_core::sc_time_stamp() - m_copy_ready[op]).to_seconds();
+  }
   for (uint32_t i = m_dep_offsets[op]; i < m_dep_offsets[op + 1]; ++i) {
     const uint32_t d = m_dependents[i];
     if (--m_remaining[d] == 0) {

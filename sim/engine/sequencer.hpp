@@ -69,6 +69,7 @@ class Sequencer : public sc_core::sc_module, public OpSink {
   std::vector<uint32_t> m_dependents;  // CSR of dependents
   std::vector<uint32_t> m_dep_offsets;
   std::vector<uint8_t> m_last_dep_load;
+  std::vector<sc_core::sc_time> m_copy_ready;  // when each kCopy op was issued
   uint32_t m_ops_left = 0;
   sc_core::sc_time m_step_start;
   WorkloadStats m_stats;

@@ -87,16 +87,19 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
   if (rs.enabled()) {
     std::vector<uint64_t> counts;
     for (const CacheLevelSpec& l : rs.levels) {
-      if (l.policy == CachePolicy::kStatic) counts = expert_use_counts(m_spec, l);
+      // A first pass over the trace, once, for static levels without a counts file.
+      if (l.policy == CachePolicy::kStatic && l.counts.empty() && counts.empty()) {
+        counts = expert_use_counts(m_spec, l);
+      }
     }
     m_residency = std::make_unique<ResidencyManager>(
         rs, m_spec.model.moe_layers(), m_spec.model.experts, m_spec.model.expert_bytes(), true,
         counts, m_tier_stats.get());
     if (rs.lookahead_steps() > 0) {
       ResidencyManager* r = m_residency.get();
-      m_trace = std::make_unique<LookaheadReader>(std::move(m_trace), rs.lookahead_steps(),
-                                                  m_spec.workload.max_steps,
-                                                  [r](const TraceStep& st) { r->step_entered(st); });
+      m_trace = std::make_unique<LookaheadReader>(
+          std::move(m_trace), rs.lookahead_steps(), m_spec.workload.max_steps,
+          [r](const TraceStep& st) { r->step_entered(st); });
     }
     planner.set_store(m_residency.get());
   }
@@ -192,10 +195,11 @@ std::string Simulation::stats_json() const {
   out += fmt::format("    \"tokens\": {},\n", s.tokens);
   out += fmt::format("    \"assignments\": {},\n", s.assignments);
   out += fmt::format("    \"tokens_per_s\": {},\n", format_stat_number(s.tokens_per_s, false));
-  out += fmt::format("    \"weight_stall_time\": {},\n", format_stat_number(s.weight_stall_s, false));
+  out +=
+      fmt::format("    \"weight_stall_time\": {},\n", format_stat_number(s.weight_stall_s, false));
   if (s.expert_hit_rate >= 0) {
-    out += fmt::format("    \"expert_hit_rate\": {},\n",
-                       format_stat_number(s.expert_hit_rate, false));
+    out +=
+        fmt::format("    \"expert_hit_rate\": {},\n", format_stat_number(s.expert_hit_rate, false));
   }
   out += fmt::format("    \"bottleneck\": \"{}\",\n", json_escape(s.bottleneck));
   out += fmt::format("    \"bottleneck_kind\": \"{}\",\n", json_escape(s.bottleneck_kind));
@@ -232,9 +236,11 @@ std::string Simulation::stats_csv() const {
   out += fmt::format("summary.assignments,{},assignments\n", s.assignments);
   out +=
       fmt::format("summary.tokens_per_s,{},tokens/s\n", format_stat_number(s.tokens_per_s, false));
-  out += fmt::format("summary.weight_stall_time,{},s\n", format_stat_number(s.weight_stall_s, false));
+  out +=
+      fmt::format("summary.weight_stall_time,{},s\n", format_stat_number(s.weight_stall_s, false));
   if (s.expert_hit_rate >= 0) {
-    out += fmt::format("summary.expert_hit_rate,{},1\n", format_stat_number(s.expert_hit_rate, false));
+    out +=
+        fmt::format("summary.expert_hit_rate,{},1\n", format_stat_number(s.expert_hit_rate, false));
   }
   out += fmt::format("summary.bottleneck_utilisation,{},1\n",
                      format_stat_number(s.bottleneck_utilisation, false));
@@ -292,9 +298,9 @@ std::string Simulation::summary_table() const {
                          m_residency->level_cache(i).capacity(), 100 * c.hit_rate.value(),
                          c.hits.get(), c.accesses.get(), c.evictions.get());
       if (l.prefetch) {
-        out += fmt::format(", prefetch accuracy {:.1f}%, {} wasted",
-                           100 * c.prefetch_accuracy.value(),
-                           si(static_cast<double>(c.prefetch_wasted_bytes.get()), "B"));
+        out +=
+            fmt::format(", prefetch accuracy {:.1f}%, {} wasted", 100 * c.prefetch_accuracy.value(),
+                        si(static_cast<double>(c.prefetch_wasted_bytes.get()), "B"));
       }
       out += "\n";
     }

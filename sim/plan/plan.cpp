@@ -402,9 +402,9 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
       std::vector<uint32_t>& held = touching(m_fetch.stream_tier, key);
       const std::vector<uint32_t> wait = held;
       std::vector<uint32_t> loads;
-      std::vector<uint32_t> downs = add_ffn(OpClass::kExperts, layer, m_expert_tokens[e],
-                                            md.expert_ffn, {topk}, m_fetch.stream_tier, wait,
-                                            &loads);
+      std::vector<uint32_t> downs =
+          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {topk},
+                  m_fetch.stream_tier, wait, &loads);
       held.insert(held.end(), loads.begin(), loads.end());
       ends.insert(ends.end(), downs.begin(), downs.end());
     }

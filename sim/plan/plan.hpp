@@ -84,9 +84,9 @@ struct StepPlan {
 
 /// One move of an expert's weights between tiers, decided by an ExpertStore.
 struct TierCopy {
-  uint8_t src_tier = 0;        ///< tier read (index into the chip's tiers)
-  uint8_t dst_tier = 0;        ///< tier written
-  uint32_t key = 0;            ///< the expert: moe_layer * experts + expert
+  uint8_t src_tier = 0;          ///< tier read (index into the chip's tiers)
+  uint8_t dst_tier = 0;          ///< tier written
+  uint32_t key = 0;              ///< the expert: moe_layer * experts + expert
   uint32_t victim = UINT32_MAX;  ///< expert evicted from dst_tier to make room, if any
 };
 

@@ -31,6 +31,7 @@ ExpertCache::ExpertCache(CachePolicy policy, uint32_t capacity, uint32_t num_key
       m_capacity(capacity),
       m_oracle(oracle),
       m_present(num_keys, 0),
+      m_pinned(policy == CachePolicy::kStatic ? num_keys : 0, 0),
       m_last(num_keys, 0),
       m_count(policy == CachePolicy::kLfu ? num_keys : 0, 0),
       m_rank(num_keys) {
@@ -51,6 +52,19 @@ ExpertCache::Rank ExpertCache::rank_of(uint32_t key) const {
       return {kNever - m_oracle->next(key), m_last[key], key};
   }
   return {0, 0, key};
+}
+
+bool ExpertCache::admits(uint32_t key) const {
+  switch (m_policy) {
+    case CachePolicy::kStatic:
+      return m_pinned[key] != 0;
+    case CachePolicy::kBelady:
+      // Keeping the furthest-used of the cached keys and the newcomer is optimal (MIN).
+      return m_order.size() < m_capacity ||
+             m_oracle->next(key) < m_oracle->next(m_order.begin()->key);
+    default:
+      return true;
+  }
 }
 
 void ExpertCache::rerank(uint32_t key) {
@@ -87,11 +101,10 @@ void ExpertCache::reposition(uint32_t key) {
 }
 
 bool ExpertCache::pin(uint32_t key) {
-  if (m_present[key]) return true;
-  if (m_order.size() >= m_capacity) return false;
-  m_present[key] = 1;
-  m_rank[key] = rank_of(key);
-  m_order.insert(m_rank[key]);
+  if (m_pinned[key]) return true;
+  if (m_pinned_count >= m_capacity) return false;
+  m_pinned[key] = 1;
+  ++m_pinned_count;
   return true;
 }
 

@@ -17,8 +17,8 @@ namespace moesim {
 enum class CachePolicy : uint8_t {
   kLru,     ///< least recently used
   kLfu,     ///< least frequently used over the whole run (ties: least recently used)
-  kBelady,  ///< used furthest in the future (Belady's MIN; needs a NextUseOracle)
-  kStatic,  ///< a fixed pinned set; never admits or evicts
+  kBelady,  ///< used furthest in the future, with bypass (Belady's MIN; needs a NextUseOracle)
+  kStatic,  ///< a fixed pinned set, each copied in on first use and never evicted; others bypass
 };
 
 /// Name of a policy as written in configs ("lru", ...).
@@ -58,8 +58,10 @@ class ExpertCache {
   uint32_t capacity() const { return m_capacity; }
   uint32_t size() const { return static_cast<uint32_t>(m_order.size()); }
   bool contains(uint32_t key) const { return m_present[key] != 0; }
-  /// False for keys a kStatic level does not pin (they bypass it); true otherwise.
-  bool admits(uint32_t key) const { return m_policy != CachePolicy::kStatic || contains(key); }
+  /// Whether a miss on `key` is copied in. kStatic: only pinned keys. kBelady (MIN with
+  /// bypass): when full, only if `key` is used again before the expert it would evict;
+  /// otherwise it streams from below and the cache is left as it is. Others: always.
+  bool admits(uint32_t key) const;
 
   /// Records an access to `key` at time `stamp` (increasing): counts it for kLfu and, if
   /// cached, refreshes its rank. Call for every access, hit or miss, before insert().
@@ -68,9 +70,11 @@ class ExpertCache {
   uint32_t insert(uint32_t key, uint64_t stamp);
   /// kBelady: the oracle's next use of `key` changed; re-rank it if cached.
   void reposition(uint32_t key);
-  /// kStatic: pins `key` (at most capacity keys; extra ones are ignored). Returns whether
-  /// it was pinned.
+  /// kStatic: pins `key`, the only keys admitted (at most capacity keys; extra ones are
+  /// refused). Returns whether it is pinned. A pinned key is copied in on its first miss.
   bool pin(uint32_t key);
+  /// Keys pinned so far (kStatic).
+  uint32_t pinned() const { return m_pinned_count; }
   /// The keys held, in ascending order (for tests and end-of-run accounting).
   std::vector<uint32_t> keys() const;
 
@@ -90,6 +94,8 @@ class ExpertCache {
   uint32_t m_capacity;
   const NextUseOracle* m_oracle;
   std::vector<uint8_t> m_present;
+  std::vector<uint8_t> m_pinned;  // kStatic
+  uint32_t m_pinned_count = 0;
   std::vector<uint64_t> m_last;   // stamp of the last access
   std::vector<uint64_t> m_count;  // accesses so far (kLfu)
   std::vector<Rank> m_rank;       // current rank of each cached key

@@ -23,14 +23,20 @@ TierStats::TierStats(StatGroup* parent, const std::vector<std::string>& tiers,
       weight_stall_cycles(this, "weight_stall_cycles", "cycles",
                           "weight_stall_time in chip clock cycles",
                           [this, clock_hz] { return weight_stall_time.get() * clock_hz; }),
+      mean_copy_time(this, "mean_copy_time", "s",
+                     "mean time from a copy between tiers being ready to its completion",
+                     [this] {
+                       return copies.get() ? copy_time.get() / static_cast<double>(copies.get())
+                                           : 0.0;
+                     }),
       m_n(tiers.size()),
       m_pair((tiers.size() + 1) * (tiers.size() + 1), nullptr) {
   auto declare = [&](size_t a, size_t b) {
     const std::string an = a < m_n ? tiers[a] : "sram";
     const std::string bn = b < m_n ? tiers[b] : "sram";
-    m_owned.push_back(std::make_unique<Counter>(
-        this, an + "_to_" + bn + "_bytes", "B",
-        fmt::format("bytes the DMA moved from {} to {}", an, bn)));
+    m_owned.push_back(
+        std::make_unique<Counter>(this, an + "_to_" + bn + "_bytes", "B",
+                                  fmt::format("bytes the DMA moved from {} to {}", an, bn)));
     m_pair[a * (m_n + 1) + b] = m_owned.back().get();
   };
   for (size_t i = 0; i < chain.size(); ++i) {
@@ -54,9 +60,9 @@ CacheLevelStats::CacheLevelStats(const std::string& tier, StatGroup* parent)
     : StatGroup(tier, parent),
       hit_rate(this, "hit_rate", "1", "hits / accesses",
                [this] {
-                 return accesses.get() ? static_cast<double>(hits.get()) /
-                                             static_cast<double>(accesses.get())
-                                       : 0.0;
+                 return accesses.get()
+                            ? static_cast<double>(hits.get()) / static_cast<double>(accesses.get())
+                            : 0.0;
                }),
       prefetch_accuracy(this, "prefetch_accuracy", "1",
                         "predicted experts the next layer used / predicted experts", [this] {
@@ -66,8 +72,8 @@ CacheLevelStats::CacheLevelStats(const std::string& tier, StatGroup* parent)
                                      : 0.0;
                         }) {}
 
-ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layers,
-                                   uint32_t experts, uint64_t expert_bytes, bool dense_in_top,
+ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layers, uint32_t experts,
+                                   uint64_t expert_bytes, bool dense_in_top,
                                    const std::vector<uint64_t>& counts, StatGroup* stats_parent)
     : m_spec(spec),
       m_layers(moe_layers),
@@ -83,23 +89,25 @@ ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layer
     lv.spec = ls;
     const uint64_t cap = std::min<uint64_t>(ls.capacity_bytes / expert_bytes, keys);
     if (cap == 0) throw InternalError("ResidencyManager: a level holds no expert");
-    lv.cache = std::make_unique<ExpertCache>(ls.policy, static_cast<uint32_t>(cap), keys,
-                                             m_oracle.get());
+    lv.cache =
+        std::make_unique<ExpertCache>(ls.policy, static_cast<uint32_t>(cap), keys, m_oracle.get());
     lv.stats = std::make_unique<CacheLevelStats>(ls.tier, stats_parent);
     lv.prefetched.assign(keys, 0);
     if (ls.policy == CachePolicy::kStatic) {
       // Pin the most used experts (ties: lower key); never-used ones are not worth a slot.
+      const std::vector<uint64_t>& c = ls.counts.empty() ? counts : ls.counts;
       std::vector<uint32_t> order(keys);
       std::iota(order.begin(), order.end(), 0u);
       std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-        return (a < counts.size() ? counts[a] : 0) > (b < counts.size() ? counts[b] : 0);
+        return (a < c.size() ? c[a] : 0) > (b < c.size() ? c[b] : 0);
       });
       for (uint32_t k : order) {
-        if (k >= counts.size() || counts[k] == 0 || !lv.cache->pin(k)) break;
-        ++lv.stats->preloaded;
+        if (k >= c.size() || c[k] == 0 || !lv.cache->pin(k)) break;
+        ++lv.stats->pinned;
       }
     }
-    if (i == 0 && ls.prefetch) m_affinity = std::make_unique<AffinityPredictor>(moe_layers, experts);
+    if (i == 0 && ls.prefetch)
+      m_affinity = std::make_unique<AffinityPredictor>(moe_layers, experts);
     m_levels.push_back(std::move(lv));
   }
 }
@@ -156,9 +164,10 @@ void ResidencyManager::fetch(uint32_t l, uint32_t e, WeightFetch& out) {
   const uint32_t key = l * m_experts + e;
   if (m_oracle) {
     if (!m_oracle->pop(key, m_pos)) {
-      throw InternalError(fmt::format("residency: access {} of expert {} at layer {} was not "
-                                      "the one the lookahead predicted",
-                                      m_pos, e, l));
+      throw InternalError(
+          fmt::format("residency: access {} of expert {} at layer {} was not "
+                      "the one the lookahead predicted",
+                      m_pos, e, l));
     }
     for (Level& lv : m_levels) lv.cache->reposition(key);
   }

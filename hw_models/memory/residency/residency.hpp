@@ -21,19 +21,20 @@ namespace moesim {
 
 /// One cache level, as configured (`[mapping.cache.<tier>]`).
 struct CacheLevelSpec {
-  std::string tier;                  ///< tier name (a chip.memory table)
-  uint8_t tier_index = 0;            ///< index into the chip's tiers
+  std::string tier;        ///< tier name (a chip.memory table)
+  uint8_t tier_index = 0;  ///< index into the chip's tiers
   CachePolicy policy = CachePolicy::kLru;
-  uint64_t capacity_bytes = 0;       ///< bytes for experts (resolved; never 0)
-  uint64_t lookahead_steps = 0;      ///< kBelady: future steps the oracle sees
-  bool prefetch = false;             ///< affinity prefetch of the next layer's experts
-  uint32_t prefetch_experts = 0;     ///< experts predicted per layer; 0 = as many as used
-  std::string counts_path;           ///< kStatic: counts file ("" = first pass over the trace)
+  uint64_t capacity_bytes = 0;    ///< bytes for experts (resolved; never 0)
+  uint64_t lookahead_steps = 0;   ///< kBelady: future steps the oracle sees
+  bool prefetch = false;          ///< affinity prefetch of the next layer's experts
+  uint32_t prefetch_experts = 0;  ///< experts predicted per layer; 0 = as many as used
+  std::string counts_path;        ///< kStatic: counts file ("" = first pass over the trace)
+  std::vector<uint64_t> counts;   ///< kStatic: the counts file's counts per key, if any
 };
 
 /// The residency configuration of a run.
 struct ResidencySpec {
-  std::string home;                  ///< tier holding every expert (mapping.weights)
+  std::string home;  ///< tier holding every expert (mapping.weights)
   uint8_t home_index = 0;
   std::vector<CacheLevelSpec> levels;  ///< nearest the compute first; each caches the next
   bool enabled() const { return !levels.empty(); }
@@ -56,6 +57,10 @@ struct TierStats : StatGroup {
   Scalar weight_stall_time{this, "weight_stall_time", "s",
                            "compute idle before a GEMM whose last dependency was a weight load"};
   Formula weight_stall_cycles;
+  Counter copies{this, "copies", "ops", "expert copies between tiers (fills and prefetches)"};
+  Scalar copy_time{this, "copy_time", "s",
+                   "time from a copy being ready to its completion, summed over copies"};
+  Formula mean_copy_time;  ///< copy_time / copies: the switch time of a CoE expert model
 
  private:
   size_t slot(uint8_t i) const { return i == kSramIndex ? m_n : i; }
@@ -73,8 +78,10 @@ struct CacheLevelStats : StatGroup {
   Counter fills{this, "fills", "experts", "experts copied in on a demand miss"};
   Counter evictions{this, "evictions", "experts", "experts evicted to make room"};
   Counter bypasses{this, "bypasses", "experts",
-                   "misses a static tier does not admit (streamed from below instead)"};
-  Counter preloaded{this, "preloaded", "experts", "experts pinned before the run (static)"};
+                   "misses not copied in (static: not pinned; belady: used later than any "
+                   "cached expert), streamed from below instead"};
+  Counter pinned{this, "pinned", "experts",
+                 "experts a static tier admits (the most used ones; copied in on first use)"};
   Counter prefetch_predicted{this, "prefetch_predicted", "experts",
                              "experts predicted for the next layer"};
   Counter prefetch_predicted_used{this, "prefetch_predicted_used", "experts",
@@ -94,7 +101,8 @@ struct CacheLevelStats : StatGroup {
 /// The chain of caches over the home tier (see the file comment).
 class ResidencyManager final : public ExpertStore {
  public:
-  /// `expert_bytes` per expert; `counts` (kStatic levels) per key, highest pinned first;
+  /// `expert_bytes` per expert; `counts`: use counts per key for kStatic levels without
+  /// their own CacheLevelSpec::counts (the most used are pinned);
   /// `dense_in_top`: non-expert weights stream from the top cache tier (else the home).
   ResidencyManager(const ResidencySpec& spec, uint32_t moe_layers, uint32_t experts,
                    uint64_t expert_bytes, bool dense_in_top, const std::vector<uint64_t>& counts,
@@ -135,7 +143,7 @@ class ResidencyManager final : public ExpertStore {
   uint64_t m_expert_bytes;
   uint8_t m_dense_tier;
   std::vector<Level> m_levels;
-  std::unique_ptr<NextUseOracle> m_oracle;  // when a level is kBelady
+  std::unique_ptr<NextUseOracle> m_oracle;        // when a level is kBelady
   std::unique_ptr<AffinityPredictor> m_affinity;  // when the top level prefetches
   uint64_t m_pos = 0;         // demand accesses so far (positions in the oracle)
   uint64_t m_future_pos = 0;  // demand accesses pushed into the oracle so far
