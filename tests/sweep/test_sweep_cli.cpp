@@ -124,7 +124,7 @@ TEST(SweepCli, ErrorsNeedingTheBaseConfig) {
   EXPECT_EQ(error_of("sweep " + s),
             "moesim: error: " + s + ":4:22: set: makes the base config invalid (" +
                 std::string(MOESIM_SOURCE_DIR) +
-                "/configs/hw/sn40l_like.toml:44:17: mapping.weight_buffer: 268435456 B (256.0 MiB) "
+                "/configs/hw/sn40l_like.toml:55:17: mapping.weight_buffer: 268435456 B (256.0 MiB) "
                 "does not fit in chip.sram.capacity = 67108864 B (64.0 MiB))\n");
   EXPECT_EQ(error_of("sweep " + (d / "absent.toml").string()),
             "moesim: error: " + (d / "absent.toml").string() +
