@@ -250,12 +250,10 @@ int cmd_list(const std::vector<std::string>& args) {
     std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n", p);
     print_schema(cache_schema(p), "    ");
   }
-  std::printf("  [workload] type = \"trace\"\n");
-  print_schema(workload_schema("trace"), "    ");
-  std::printf("  [workload] type = \"synthetic\"\n");
-  print_schema(workload_schema("synthetic"), "    ");
-  std::printf("  [workload] type = \"coe_requests\"\n");
-  print_schema(workload_schema("coe_requests"), "    ");
+  for (const char* w : {"trace", "synthetic", "generator", "coe_requests"}) {
+    std::printf("  [workload] type = \"%s\"\n", w);
+    print_schema(workload_schema(w), "    ");
+  }
   print_registry<ComputeUnit>("Compute units", "[chip.compute]");
   print_registry<VectorUnit>("Vector units", "[chip.vector]");
   print_registry<DmaEngine>("DMA engines", "[chip.dma]");
