@@ -1,5 +1,6 @@
 // `moesim sweep` end to end: errors in specs that need the base config, failing and timed-out
-// points, kill + resume, a torn last line, the directory lock, --list-points.
+// points, kill + resume, a torn last line, the directory lock, --list-points, and the example
+// specs in configs/sweeps/.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,7 +13,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -348,6 +351,76 @@ TEST(SweepCli, ListPoints) {
             "{\"id\":\"p0001\",\"index\":1,\"params\":{\"bw\":\"2TB/s\"},\"overrides\":["
             "\"workload.max_steps=1\",\"chip.memory.hbm.bandwidth=\\\"2TB/s\\\"\"],\"status\":"
             "\"pending\",\"error\":\"\"}");
+}
+
+/// The number after `"name":` in a JSON row (a metric or summary value).
+double number_in(const std::string& row, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const size_t at = row.find(key);
+  if (at == std::string::npos) throw std::runtime_error("no " + name + " in " + row);
+  return std::stod(row.substr(at + key.size()));
+}
+
+// Every example spec in configs/sweeps/ loads and lists its points; the points skipped (an
+// invalid config or a false constraint) are exactly as many as the example means to skip.
+TEST(SweepExamples, EveryShippedSpecListsItsPoints) {
+  struct Expected {
+    size_t points;
+    size_t skipped;  // mixtral_hbm_x_sram: its 128 MiB and 256 MiB SRAM points, by design
+  };
+  const std::map<std::string, Expected> expected = {
+      {"mixtral_hbm_x_sram.toml", {20, 8}},
+      {"mixtral_prefill_arrays_x_hbm.toml", {24, 0}},
+      {"olmoe_cache_policy_x_size.toml", {36, 0}},
+  };
+  std::set<std::string> seen;
+  for (const auto& e : fs::directory_iterator(fs::path(MOESIM_SOURCE_DIR) / "configs/sweeps")) {
+    if (e.path().extension() != ".toml") continue;
+    const std::string name = e.path().filename().string();
+    seen.insert(name);
+    ASSERT_EQ(expected.count(name), 1u) << name << " has no expected point count here";
+    const auto r = run_moesim("sweep " + e.path().string() + " --list-points");
+    ASSERT_EQ(r.code, 0) << name << ": " << r.err;
+    const auto lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), expected.at(name).points + 1) << name;
+    EXPECT_NE(lines[0].find(",\"points\":" + std::to_string(expected.at(name).points) + ","),
+              std::string::npos)
+        << lines[0];
+    size_t skipped = 0;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      if (lines[i].find("\"status\":\"pending\"") != std::string::npos) continue;
+      ++skipped;
+      EXPECT_NE(lines[i].find("\"status\":\"skipped\""), std::string::npos)
+          << name << ": " << lines[i];
+    }
+    EXPECT_EQ(skipped, expected.at(name).skipped) << name;
+  }
+  EXPECT_EQ(seen.size(), expected.size());
+}
+
+// The expert-cache example runs: one slice of it (the four policies at 6 GiB = 512 of the
+// 1,024 experts) gives ok points where Belady's MIN, the optimum, hits at least as often as
+// every other policy, and every policy hits.
+TEST(SweepExamples, CachePolicyExampleRunsAndBeladyBoundsTheOthers) {
+  const fs::path d = fresh_dir("sweep_cache_example");
+  const auto r = run_moesim(
+      "sweep configs/sweeps/olmoe_cache_policy_x_size.toml --slice 7/9 -j 2 "
+      "--quiet --out " +
+      (d / "out").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, double> hit_rate;
+  for (const std::string& row : lines_of(read_text(d / "out/slices/7-of-9/results.jsonl"))) {
+    ASSERT_NE(row.find("\"status\":\"ok\""), std::string::npos) << row;
+    ASSERT_NE(row.find("\"capacity\":\"6GiB\""), std::string::npos) << row;
+    const size_t at = row.find("\"policy\":\"") + 10;
+    hit_rate[row.substr(at, row.find('"', at) - at)] = number_in(row, "hit_rate");
+  }
+  ASSERT_EQ(hit_rate.size(), 4u);
+  for (const auto& [policy, rate] : hit_rate) {
+    EXPECT_GT(rate, 0.0) << policy;
+    EXPECT_GE(hit_rate.at("belady"), rate) << policy;
+  }
+  EXPECT_GT(hit_rate.at("belady"), hit_rate.at("lru"));
 }
 
 }  // namespace
