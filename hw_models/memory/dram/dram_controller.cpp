@@ -10,7 +10,7 @@ constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 constexpr int kFloorBackoff = 16;
 }  // namespace
 
-DramController::DramController(DramSystem& sys, int unit)
+DramController::DramController(DramSystem& sys, int unit, uint64_t* next)
     : m_sys(sys),
       m_s(sys.spec()),
       m_closed(sys.config().page_policy == PagePolicy::kClosed),
@@ -21,7 +21,8 @@ DramController::DramController(DramSystem& sys, int unit)
       m_banks(m_s.banks()),
       m_queued(2 * m_s.banks(), 0),
       m_starved(m_s.banks(), kNever),
-      m_groups(m_s.bank_groups) {
+      m_groups(m_s.bank_groups),
+      m_next(*next) {
   const int slots = sys.config().read_queue_depth + sys.config().write_queue_depth;
   m_pool.resize(static_cast<size_t>(slots));
   m_requests.resize(m_pool.size());
@@ -55,7 +56,8 @@ void DramController::enqueue(const DramRequest& r, const DramLocation& loc) {
   e.enqueued = m_sys.cycle();
   Bank& b = m_banks[e.bank];
   if (b.open_row == e.row) ++b.pending_hits[r.is_write];
-  ++m_queued[r.is_write * m_banks.size() + e.bank];
+  if (m_queued[r.is_write * m_banks.size() + e.bank]++ == 0 && e.bank < 64)
+    m_bank_mask[r.is_write] |= uint64_t{1} << e.bank;
   const bool drain_before = draining_next();
   (r.is_write ? m_writes : m_reads).push_back(slot);
   // The queues changed, so the scheduling decision may change from this cycle on.
@@ -158,26 +160,38 @@ uint64_t DramController::ready_time(const Entry& e, Want k, bool is_write,
   return kNever;
 }
 
-uint64_t DramController::scan_floor(bool w, const UnitReady& u) const {
+uint64_t DramController::scan_floor(bool w, const UnitReady& u, uint64_t oldest) const {
   uint64_t f = kNever;
   const int* queued = &m_queued[w * m_banks.size()];
-  for (size_t i = 0; i < m_banks.size(); ++i) {
+  auto bank_floor = [&](size_t i) {
     const int n = queued[i];
     const Bank& b = m_banks[i];
     if (m_closed && b.open_row >= 0 && b.accessed) f = std::min(f, b.pre_ready);
-    if (n == 0) continue;
+    if (n == 0) return;
     const Group& g = m_groups[i / m_s.banks_per_group];
     if (b.open_row < 0) {
       f = std::min(f, std::max(std::max(b.act_ready, g.act_ready), u.act));
-      continue;
+      return;
     }
     const int hits = b.pending_hits[w];
-    // A miss wants PRE, or waits for a starving miss's PRE; so may a hit under the
-    // closed-page policy or behind a starving miss (which then also counts here).
-    if (n > hits || m_closed) f = std::min(f, b.pre_ready);
+    // A miss wants PRE (after pre_ready); behind queued hits it waits until it starves,
+    // which is no sooner than the oldest queued request starves. So does a hit behind a
+    // starving miss. Under the closed-page policy an accessed row takes PRE (above).
+    if (n > hits) {
+      if (hits == 0 || (m_closed && b.accessed))
+        f = std::min(f, b.pre_ready);
+      else if (m_starvation_limit > 0)
+        f = std::min(f, std::max(b.pre_ready, oldest + m_starvation_limit));
+    }
     if (hits > 0)
       f = std::min(f, w ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
                         : std::max(std::max(b.rd_ready, g.rd_ready), u.col));
+  };
+  if (m_closed || m_banks.size() > 64) {
+    for (size_t i = 0; i < m_banks.size(); ++i) bank_floor(i);
+  } else {
+    // Open page: only banks with queued requests matter.
+    for (uint64_t m = m_bank_mask[w]; m; m &= m - 1) bank_floor(__builtin_ctzll(m));
   }
   return f;
 }
@@ -206,8 +220,10 @@ uint64_t DramController::compute_next(uint64_t from) const {
   // result is the same.
   const bool use_floor = m_floor_skip == 0;
   if (!use_floor) --m_floor_skip;
-  const uint64_t floor = use_floor ? std::max(from, scan_floor(w, u)) : from;
-  for (const uint32_t i : w ? m_writes : m_reads) {
+  const Queue& q = w ? m_writes : m_reads;
+  const uint64_t floor =
+      use_floor && !q.empty() ? std::max(from, scan_floor(w, u, m_pool[q.front()].enqueued)) : from;
+  for (const uint32_t i : q) {
     const Entry& e = m_pool[i];
     best = std::min(best, ready_time(e, want(e, w, from), w, u));
     if (best <= floor) return std::max(from, best);  // cannot get earlier
@@ -377,7 +393,8 @@ void DramController::issue_column(uint64_t t, Queue& q, size_t pos, bool w) {
     const uint64_t done = t + (w ? m_s.tCWL : m_s.tCL) + m_s.tBURST;
     m_sys.complete_later(m_requests[slot], done);
     --b.pending_hits[w];
-    --m_queued[w * m_banks.size() + e.bank];
+    if (--m_queued[w * m_banks.size() + e.bank] == 0 && e.bank < 64)
+      m_bank_mask[w] &= ~(uint64_t{1} << e.bank);
     if (m_closed) b.accessed = true;
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
     m_free.push_back(slot);

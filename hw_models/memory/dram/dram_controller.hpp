@@ -13,8 +13,9 @@ namespace moesim {
 /// Schedules the commands of one pseudo-channel, at most one per cycle.
 class DramController {
  public:
-  /// Controller of unit `unit` (= channel * pseudo_channels + pseudo_channel) of `sys`.
-  DramController(DramSystem& sys, int unit);
+  /// Controller of unit `unit` (= channel * pseudo_channels + pseudo_channel) of `sys`; it
+  /// keeps next_event() in `*next` (DramSystem holds every unit's in one array to scan).
+  DramController(DramSystem& sys, int unit, uint64_t* next);
 
   /// True if the read (or write) queue has room.
   bool has_room(bool is_write) const;
@@ -70,9 +71,11 @@ class DramController {
   UnitReady unit_ready(bool is_write) const;
   // Earliest cycle the command `k` that `e` needs can issue (never for kWait).
   uint64_t ready_time(const Entry& e, Want k, bool is_write, const UnitReady& u) const;
-  // No request of queue `is_write` can issue before this (per bank: the column time of its
-  // row hits, the ACT time if it is closed, its PRE time if a request misses its open row).
-  uint64_t scan_floor(bool is_write, const UnitReady& u) const;
+  // No request of queue `is_write`, whose oldest entry was queued at `oldest`, can issue
+  // before this (per bank: the column time of its row hits, the ACT time if it is closed, the
+  // PRE time or starvation time of requests missing its open row). Only max(now, floor) is
+  // meaningful: a request past its starvation time may go as soon as its PRE is legal.
+  uint64_t scan_floor(bool is_write, const UnitReady& u, uint64_t oldest) const;
   uint64_t compute_next(uint64_t from) const;
 
   void issue_act(uint64_t t, Entry& e);
@@ -94,7 +97,8 @@ class DramController {
   Queue m_reads;                        // arrival order
   Queue m_writes;                       // arrival order
   std::vector<Bank> m_banks;
-  std::vector<int> m_queued;  // [is_write * banks + bank]: requests queued for the bank
+  std::array<uint64_t, 2> m_bank_mask{};  // [is_write]: bit b set if m_queued[..b] > 0
+  std::vector<int> m_queued;              // [is_write * banks + bank]: requests queued for the bank
   mutable std::vector<uint64_t> m_starved;  // per bank: oldest starving request's enqueue
   mutable bool m_any_starved = false;
   std::vector<Group> m_groups;
@@ -107,7 +111,7 @@ class DramController {
   int m_faw_head = 0;
   uint64_t m_refresh_due;
   bool m_draining = false;
-  uint64_t m_next = 0;
+  uint64_t& m_next;              // slot in DramSystem's array
   mutable int m_floor_skip = 0;  // compute_next() scans left without scan_floor()
   int m_open_banks = 0;
 };
