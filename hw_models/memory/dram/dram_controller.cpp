@@ -26,6 +26,8 @@ DramController::DramController(DramSystem& sys, int unit, uint64_t* next)
   const int slots = sys.config().read_queue_depth + sys.config().write_queue_depth;
   m_pool.resize(static_cast<size_t>(slots));
   m_requests.resize(m_pool.size());
+  for (size_t i = 0; i < m_banks.size(); ++i)
+    m_banks[i].group = static_cast<int>(i) / m_s.banks_per_group;
   m_free.reserve(m_pool.size());
   for (int i = slots - 1; i >= 0; --i) m_free.push_back(static_cast<uint32_t>(i));
   m_reads.reserve(sys.config().read_queue_depth);
@@ -160,15 +162,21 @@ uint64_t DramController::ready_time(const Entry& e, Want k, bool is_write,
   return kNever;
 }
 
-uint64_t DramController::scan_floor(bool w, const UnitReady& u, uint64_t oldest) const {
+uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) const {
+  const Queue& q = w ? m_writes : m_reads;
+  const uint64_t oldest = q.empty() ? 0 : m_pool[q.front()].enqueued;
+  // Closed page, or more banks than a mask has bits: visit every bank, bound loosely.
+  const bool wide = m_closed || m_banks.size() > 64;
+  uint64_t mixed = 0;  // banks holding both hits and misses of q
   uint64_t f = kNever;
+  exact = !m_closed;
   const int* queued = &m_queued[w * m_banks.size()];
   auto bank_floor = [&](size_t i) {
     const int n = queued[i];
     const Bank& b = m_banks[i];
     if (m_closed && b.open_row >= 0 && b.accessed) f = std::min(f, b.pre_ready);
     if (n == 0) return;
-    const Group& g = m_groups[i / m_s.banks_per_group];
+    const Group& g = m_groups[b.group];
     if (b.open_row < 0) {
       f = std::min(f, std::max(std::max(b.act_ready, g.act_ready), u.act));
       return;
@@ -180,18 +188,31 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, uint64_t oldest)
     if (n > hits) {
       if (hits == 0 || (m_closed && b.accessed))
         f = std::min(f, b.pre_ready);
+      else if (m_starvation_limit > 0 && wide)
+        f = std::min(f, std::max(b.pre_ready, oldest + m_starvation_limit)), exact = false;
       else if (m_starvation_limit > 0)
-        f = std::min(f, std::max(b.pre_ready, oldest + m_starvation_limit));
+        mixed |= uint64_t{1} << i;
     }
     if (hits > 0)
       f = std::min(f, w ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
                         : std::max(std::max(b.rd_ready, g.rd_ready), u.col));
   };
-  if (m_closed || m_banks.size() > 64) {
+  if (wide) {
     for (size_t i = 0; i < m_banks.size(); ++i) bank_floor(i);
-  } else {
-    // Open page: only banks with queued requests matter.
-    for (uint64_t m = m_bank_mask[w]; m; m &= m - 1) bank_floor(__builtin_ctzll(m));
+    return f;
+  }
+  // Only banks with queued requests matter.
+  for (uint64_t m = m_bank_mask[w]; m; m &= m - 1) bank_floor(__builtin_ctzll(m));
+  // In a bank with both, the oldest miss is the first to starve: find it (the queue is in
+  // arrival order).
+  for (size_t k = 0; mixed && k < q.size(); ++k) {
+    const Entry& e = m_pool[q[k]];
+    const uint64_t bit = uint64_t{1} << e.bank;
+    const Bank& b = m_banks[e.bank];
+    if ((mixed & bit) && b.open_row != e.row) {
+      f = std::min(f, std::max(b.pre_ready, e.enqueued + m_starvation_limit));
+      mixed &= ~bit;
+    }
   }
   return f;
 }
@@ -221,8 +242,18 @@ uint64_t DramController::compute_next(uint64_t from) const {
   const bool use_floor = m_floor_skip == 0;
   if (!use_floor) --m_floor_skip;
   const Queue& q = w ? m_writes : m_reads;
-  const uint64_t floor =
-      use_floor && !q.empty() ? std::max(from, scan_floor(w, u, m_pool[q.front()].enqueued)) : from;
+  uint64_t floor = from;
+  if (use_floor && !q.empty()) {
+    bool exact = false;
+    const uint64_t f = scan_floor(w, u, exact);
+    if (exact && !m_any_starved) {
+      // Open page, nothing starving, no bank with both hits and misses: every request's
+      // command time is its bank's class time, so the floor is the minimum itself.
+      best = std::min(best, f);
+      return best == kNever ? kNever : std::max(from, best);
+    }
+    floor = std::max(from, f);
+  }
   for (const uint32_t i : q) {
     const Entry& e = m_pool[i];
     best = std::min(best, ready_time(e, want(e, w, from), w, u));

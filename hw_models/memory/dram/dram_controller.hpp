@@ -43,6 +43,7 @@ class DramController {
   };
   struct Bank {
     int64_t open_row = -1;
+    int group = 0;          // its bank group
     bool accessed = false;  // a request completed on the open row (closed-page policy)
     uint64_t act_ready = 0, pre_ready = 0, rd_ready = 0, wr_ready = 0;
     std::array<int, 2> pending_hits{};  // queued [read, write] requests to open_row
@@ -71,11 +72,12 @@ class DramController {
   UnitReady unit_ready(bool is_write) const;
   // Earliest cycle the command `k` that `e` needs can issue (never for kWait).
   uint64_t ready_time(const Entry& e, Want k, bool is_write, const UnitReady& u) const;
-  // No request of queue `is_write`, whose oldest entry was queued at `oldest`, can issue
-  // before this (per bank: the column time of its row hits, the ACT time if it is closed, the
-  // PRE time or starvation time of requests missing its open row). Only max(now, floor) is
-  // meaningful: a request past its starvation time may go as soon as its PRE is legal.
-  uint64_t scan_floor(bool is_write, const UnitReady& u, uint64_t oldest) const;
+  // No request of queue `is_write` can issue before this (per bank: the column time of its
+  // row hits, the ACT time if it is closed, the PRE time or starvation time of requests
+  // missing its open row). Only max(now, floor) is meaningful: a request past its starvation
+  // time may go as soon as its PRE is legal. `exact` tells whether it is the minimum itself,
+  // given that no request is starving (open page and at most 64 banks).
+  uint64_t scan_floor(bool is_write, const UnitReady& u, bool& exact) const;
   uint64_t compute_next(uint64_t from) const;
 
   void issue_act(uint64_t t, Entry& e);
