@@ -57,7 +57,10 @@ void DramController::enqueue(const DramRequest& r, const DramLocation& loc) {
   e.column = static_cast<int>(loc.atom) * m_s.bursts_per_atom();
   e.enqueued = m_sys.cycle();
   Bank& b = m_banks[e.bank];
-  if (b.open_row == e.row) ++b.pending_hits[r.is_write];
+  if (b.open_row == e.row) {
+    ++b.pending_hits[r.is_write];
+    m_col_floor = 0;
+  }
   if (m_queued[r.is_write * m_banks.size() + e.bank]++ == 0 && e.bank < 64)
     m_bank_mask[r.is_write] |= uint64_t{1} << e.bank;
   const bool drain_before = draining_next();
@@ -169,6 +172,8 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) con
   const bool wide = m_closed || m_banks.size() > 64;
   uint64_t mixed = 0;  // banks holding both hits and misses of q
   uint64_t f = kNever;
+  uint64_t col_floor = kNever;  // no column command of q before this
+  m_col_floor_queue = w;
   exact = !m_closed;
   const int* queued = &m_queued[w * m_banks.size()];
   auto bank_floor = [&](size_t i) {
@@ -193,12 +198,16 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) con
       else if (m_starvation_limit > 0)
         mixed |= uint64_t{1} << i;
     }
-    if (hits > 0)
-      f = std::min(f, w ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
-                        : std::max(std::max(b.rd_ready, g.rd_ready), u.col));
+    if (hits > 0) {
+      const uint64_t col = w ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
+                             : std::max(std::max(b.rd_ready, g.rd_ready), u.col);
+      f = std::min(f, col);
+      col_floor = std::min(col_floor, col);
+    }
   };
   if (wide) {
     for (size_t i = 0; i < m_banks.size(); ++i) bank_floor(i);
+    m_col_floor = col_floor;
     return f;
   }
   // Only banks with queued requests matter.
@@ -214,11 +223,13 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) con
       mixed &= ~bit;
     }
   }
+  m_col_floor = col_floor;
   return f;
 }
 
 uint64_t DramController::compute_next(uint64_t from) const {
   uint64_t best = kNever;
+  m_col_floor = 0;  // unknown unless scan_floor() runs
   if (m_sys.config().refresh) {
     if (from >= m_refresh_due) {
       if (m_open_banks == 0) {
@@ -294,7 +305,9 @@ void DramController::tick(uint64_t t) {
   Want row_want = Want::kWait;
   const UnitReady u = unit_ready(w);
   // No column command can issue before u.col: then the first ready ACT or PRE is the pick.
-  const bool column_possible = u.col <= t;
+  // The last scan_floor() bounds every row hit's column time; only an enqueued hit (which
+  // resets the bound) can be earlier.
+  const bool column_possible = u.col <= t && (m_col_floor_queue != w || m_col_floor <= t);
   for (size_t i = 0; i < q.size(); ++i) {
     const Entry& e = m_pool[q[i]];
     const Want k = want(e, w, t);

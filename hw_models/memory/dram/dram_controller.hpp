@@ -113,8 +113,11 @@ class DramController {
   int m_faw_head = 0;
   uint64_t m_refresh_due;
   bool m_draining = false;
-  uint64_t& m_next;              // slot in DramSystem's array
-  mutable int m_floor_skip = 0;  // compute_next() scans left without scan_floor()
+  uint64_t& m_next;  // slot in DramSystem's array
+  mutable int m_floor_skip = 0;
+  // No row hit of queue m_col_floor_queue can take a column command before m_col_floor.
+  mutable uint64_t m_col_floor = 0;
+  mutable bool m_col_floor_queue = false;  // compute_next() scans left without scan_floor()
   int m_open_banks = 0;
 };
 
