@@ -170,7 +170,8 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) con
   const uint64_t oldest = q.empty() ? 0 : m_pool[q.front()].enqueued;
   // Closed page, or more banks than a mask has bits: visit every bank, bound loosely.
   const bool wide = m_closed || m_banks.size() > 64;
-  uint64_t mixed = 0;  // banks holding both hits and misses of q
+  uint64_t mixed = 0;             // banks holding both hits and misses of q
+  uint64_t mixed_floor = kNever;  // no miss in those before this
   uint64_t f = kNever;
   uint64_t col_floor = kNever;  // no column command of q before this
   m_col_floor_queue = w;
@@ -196,7 +197,8 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) con
       else if (m_starvation_limit > 0 && wide)
         f = std::min(f, std::max(b.pre_ready, oldest + m_starvation_limit)), exact = false;
       else if (m_starvation_limit > 0)
-        mixed |= uint64_t{1} << i;
+        mixed |= uint64_t{1} << i,
+            mixed_floor = std::min(mixed_floor, std::max(b.pre_ready, oldest + m_starvation_limit));
     }
     if (hits > 0) {
       const uint64_t col = w ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
@@ -213,7 +215,8 @@ uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) con
   // Only banks with queued requests matter.
   for (uint64_t m = m_bank_mask[w]; m; m &= m - 1) bank_floor(__builtin_ctzll(m));
   // In a bank with both, the oldest miss is the first to starve: find it (the queue is in
-  // arrival order).
+  // arrival order), unless none of them can beat the floor anyway.
+  if (mixed_floor >= f) mixed = 0;
   for (size_t k = 0; mixed && k < q.size(); ++k) {
     const Entry& e = m_pool[q[k]];
     const uint64_t bit = uint64_t{1} << e.bank;
