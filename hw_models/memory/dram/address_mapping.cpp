@@ -59,42 +59,26 @@ AddressMapping::AddressMapping(const DramSpec& spec, const std::string& order) :
     int b = bits[*it];
     if (*it == kChannel && m_pc_joined) b += m_pc_bits;
     m_slices.push_back({*it, shift, b});
+    m_pos[*it] = {shift, (uint64_t{1} << b) - 1};
     shift += b;
+  }
+  if (m_pc_joined) {
+    // The ch slice holds the channel above the pseudo-channel.
+    const Pos ch = m_pos[kChannel];
+    m_pos[kPseudo] = {ch.shift, (uint64_t{1} << m_pc_bits) - 1};
+    m_pos[kChannel] = {ch.shift + m_pc_bits, ch.mask >> m_pc_bits};
   }
 }
 
 DramLocation AddressMapping::decode(uint64_t addr) const {
+  auto field = [&](Field f) { return (addr >> m_pos[f].shift) & m_pos[f].mask; };
   DramLocation loc;
-  for (const Slice& s : m_slices) {
-    const uint64_t v = (addr >> s.shift) & ((uint64_t{1} << s.bits) - 1);
-    switch (s.field) {
-      case kRow:
-        loc.row = static_cast<int64_t>(v);
-        break;
-      case kBank:
-        loc.bank = static_cast<int>(v);
-        break;
-      case kGroup:
-        loc.bank_group = static_cast<int>(v);
-        break;
-      case kChannel:
-        if (m_pc_joined) {
-          loc.pseudo_channel = static_cast<int>(v & ((uint64_t{1} << m_pc_bits) - 1));
-          loc.channel = static_cast<int>(v >> m_pc_bits);
-        } else {
-          loc.channel = static_cast<int>(v);
-        }
-        break;
-      case kPseudo:
-        loc.pseudo_channel = static_cast<int>(v);
-        break;
-      case kColumn:
-        loc.atom = static_cast<int64_t>(v);
-        break;
-      default:
-        break;
-    }
-  }
+  loc.row = static_cast<int64_t>(field(kRow));
+  loc.bank = static_cast<int>(field(kBank));
+  loc.bank_group = static_cast<int>(field(kGroup));
+  loc.channel = static_cast<int>(field(kChannel));
+  loc.pseudo_channel = static_cast<int>(field(kPseudo));
+  loc.atom = static_cast<int64_t>(field(kColumn));
   return loc;
 }
 

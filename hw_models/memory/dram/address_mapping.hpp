@@ -11,6 +11,7 @@
 /// "ro_ba_bg_ch_co" keeps a row's atoms contiguous in one bank; "ch_ro_ba_bg_co" gives each
 /// channel a contiguous slice of the address space.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,11 +51,17 @@ class AddressMapping {
     int shift;
     int bits;
   };
+  // Where decode() finds each field: (addr >> shift) & mask.
+  struct Pos {
+    int shift = 0;
+    uint64_t mask = 0;
+  };
   std::string m_order;
   int m_offset_bits = 0;
   std::vector<Slice> m_slices;  // least significant first
   int m_pc_bits = 0;
-  bool m_pc_joined = false;  // pc bits live below the ch field
+  bool m_pc_joined = false;              // pc bits live below the ch field
+  std::array<Pos, kFieldCount> m_pos{};  // per field, from m_slices
 };
 
 }  // namespace moesim

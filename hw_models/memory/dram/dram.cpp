@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <numeric>
 
@@ -51,8 +52,9 @@ DramSystem::DramSystem(const DramSpec& spec, const DramConfig& config)
       m_mapping(m_spec, m_config.mapping) {
   m_stats.refresh_cycles_per_bank.assign(static_cast<size_t>(m_spec.units()) * m_spec.banks(), 0);
   m_units.reserve(m_spec.units());
+  m_unit_next.assign(m_spec.units(), 0);  // never resized: the controllers point into it
   for (int u = 0; u < m_spec.units(); ++u)
-    m_units.push_back(std::make_unique<DramController>(*this, u));
+    m_units.push_back(std::make_unique<DramController>(*this, u, &m_unit_next[u]));
 }
 
 DramSystem::~DramSystem() = default;
@@ -71,14 +73,27 @@ void DramSystem::enqueue(const DramRequest& r) {
 }
 
 void DramSystem::complete_later(const DramRequest& r, uint64_t done_cycle) {
-  m_done.push(Done{done_cycle, m_done_seq++, r});
+  std::deque<Done>& q = m_done[r.is_write];
+  const Done d{done_cycle, m_done_seq++, r};
+  if (q.empty() || !(d < q.back()))
+    q.push_back(d);
+  else  // not expected (see m_done), but keep the order exact whatever the timings
+    q.insert(std::upper_bound(q.begin(), q.end(), d), d);
+}
+
+const DramSystem::Done* DramSystem::first_done() const {
+  const Done* r = m_done[0].empty() ? nullptr : &m_done[0].front();
+  const Done* w = m_done[1].empty() ? nullptr : &m_done[1].front();
+  if (!r) return w;
+  if (!w) return r;
+  return *w < *r ? w : r;
 }
 
 void DramSystem::tick() {
   const uint64_t c = m_cycle;
-  while (!m_done.empty() && m_done.top().cycle <= c) {
-    const Done d = m_done.top();
-    m_done.pop();
+  for (const Done* first = first_done(); first && first->cycle <= c; first = first_done()) {
+    const Done d = *first;
+    m_done[d.req.is_write].pop_front();
     --m_outstanding;
     const uint64_t lat = d.cycle > d.req.arrival ? d.cycle - d.req.arrival : 0;
     if (d.req.is_write) {
@@ -95,14 +110,15 @@ void DramSystem::tick() {
     else
       m_completed.emplace_back(d.req, d.cycle);
   }
-  for (auto& u : m_units)
-    if (u->next_event() <= c) u->tick(c);
+  for (size_t u = 0; u < m_unit_next.size(); ++u)
+    if (m_unit_next[u] <= c) m_units[u]->tick(c);
   ++m_cycle;
 }
 
 uint64_t DramSystem::next_event_cycle() const {
-  uint64_t best = m_done.empty() ? std::numeric_limits<uint64_t>::max() : m_done.top().cycle;
-  for (const auto& u : m_units) best = std::min(best, u->next_event());
+  const Done* first = first_done();
+  uint64_t best = first ? first->cycle : std::numeric_limits<uint64_t>::max();
+  for (const uint64_t n : m_unit_next) best = std::min(best, n);
   return best == std::numeric_limits<uint64_t>::max() ? best : std::max(best, m_cycle);
 }
 

@@ -6,10 +6,11 @@
 /// cycles in which no command can issue and no request completes, so an idle memory costs
 /// nothing (refresh deadlines are events too).
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -134,9 +135,11 @@ class DramSystem {
     uint64_t cycle;
     uint64_t seq;
     DramRequest req;
-    bool operator>(const Done& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
+    bool operator<(const Done& o) const { return cycle != o.cycle ? cycle < o.cycle : seq < o.seq; }
   };
   void complete_later(const DramRequest& r, uint64_t done_cycle);
+  // The in-flight request that completes first, or nullptr.
+  const Done* first_done() const;
   void emit(const DramCommand& c) {
     if (m_observer) m_observer(c);
   }
@@ -146,7 +149,11 @@ class DramSystem {
   AddressMapping m_mapping;
   DramStats m_stats;
   std::vector<std::unique_ptr<DramController>> m_units;
-  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> m_done;
+  std::vector<uint64_t> m_unit_next;  // each unit's next_event(), contiguous for the scans
+  // Requests in flight by completion (cycle, then issue order). Every read completes a fixed
+  // tCL + tBURST after its last burst, every write tCWL + tBURST, and bursts issue in cycle
+  // order, so each kind arrives already sorted: two FIFOs merged on pop replace a heap.
+  std::array<std::deque<Done>, 2> m_done;  // [is_write]
   std::vector<std::pair<DramRequest, uint64_t>> m_completed;
   CompletionCallback m_on_complete;
   CommandObserver m_observer;

@@ -6,9 +6,11 @@
 namespace moesim {
 namespace {
 constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+// compute_next() scans without scan_floor() this many times after it did not help.
+constexpr int kFloorBackoff = 16;
 }  // namespace
 
-DramController::DramController(DramSystem& sys, int unit)
+DramController::DramController(DramSystem& sys, int unit, uint64_t* next)
     : m_sys(sys),
       m_s(sys.spec()),
       m_closed(sys.config().page_policy == PagePolicy::kClosed),
@@ -17,8 +19,17 @@ DramController::DramController(DramSystem& sys, int unit)
       m_channel(unit / sys.spec().pseudo_channels),
       m_pseudo(unit % sys.spec().pseudo_channels),
       m_banks(m_s.banks()),
+      m_queued(2 * m_s.banks(), 0),
       m_starved(m_s.banks(), kNever),
-      m_groups(m_s.bank_groups) {
+      m_groups(m_s.bank_groups),
+      m_next(*next) {
+  const int slots = sys.config().read_queue_depth + sys.config().write_queue_depth;
+  m_pool.resize(static_cast<size_t>(slots));
+  m_requests.resize(m_pool.size());
+  for (size_t i = 0; i < m_banks.size(); ++i)
+    m_banks[i].group = static_cast<int>(i) / m_s.banks_per_group;
+  m_free.reserve(m_pool.size());
+  for (int i = slots - 1; i >= 0; --i) m_free.push_back(static_cast<uint32_t>(i));
   m_reads.reserve(sys.config().read_queue_depth);
   m_writes.reserve(sys.config().write_queue_depth);
   // All pseudo-channels refresh on the same deadlines. Staggering them would let one of the
@@ -35,18 +46,52 @@ bool DramController::has_room(bool is_write) const {
 }
 
 void DramController::enqueue(const DramRequest& r, const DramLocation& loc) {
-  Entry e;
-  e.req = r;
-  e.group = loc.bank_group;
+  const uint32_t slot = m_free.back();
+  m_free.pop_back();
+  Entry& e = m_pool[slot];
+  e = Entry{};
+  m_requests[slot] = r;
+  e.group = static_cast<int16_t>(loc.bank_group);
   e.bank = loc.bank_group * m_s.banks_per_group + loc.bank;
   e.row = loc.row;
   e.column = static_cast<int>(loc.atom) * m_s.bursts_per_atom();
   e.enqueued = m_sys.cycle();
   Bank& b = m_banks[e.bank];
-  if (b.open_row == e.row) ++b.pending_hits[r.is_write];
-  (r.is_write ? m_writes : m_reads).push_back(e);
+  if (b.open_row == e.row) {
+    ++b.pending_hits[r.is_write];
+    m_col_floor = 0;
+  }
+  if (m_queued[r.is_write * m_banks.size() + e.bank]++ == 0 && e.bank < 64)
+    m_bank_mask[r.is_write] |= uint64_t{1} << e.bank;
+  const bool drain_before = draining_next();
+  (r.is_write ? m_writes : m_reads).push_back(slot);
   // The queues changed, so the scheduling decision may change from this cycle on.
-  m_next = std::min(m_next, m_sys.cycle());
+  const uint64_t now = m_sys.cycle();
+  if (m_next <= now) return;
+  if (m_sys.config().refresh && now >= m_refresh_due) return;  // requests wait for the REF
+  if (drain_before != m_draining || draining_next() != m_draining) {
+    // A tick now would switch between the read and write queues, or m_next was computed for
+    // the other queue.
+    m_next = now;
+  } else if (r.is_write == m_draining) {
+    m_next = std::min(m_next, std::max(now, new_entry_bound(e, r.is_write, now)));
+  }
+  // Otherwise the request joined the queue not being served: it cannot issue before the next
+  // tick, which is when the controller may switch queues.
+}
+
+uint64_t DramController::new_entry_bound(const Entry& e, bool w, uint64_t now) const {
+  // Until the next tick, nothing but this entry (and the clock) changes. The entry may make
+  // other requests wait (one more pending row hit; it starves later than they do), never go
+  // earlier, so its own earliest command bounds the change. want() is used only where it does
+  // not read the starvation marks, which may be stale between ticks.
+  const Bank& b = m_banks[e.bank];
+  const UnitReady u = unit_ready(w);
+  if (b.open_row == e.row && (!m_closed || !b.accessed)) {
+    const uint64_t col = ready_time(e, Want::kColumn, w, u);
+    return m_starvation_limit > 0 ? std::min(col, ready_time(e, Want::kWait, w, u)) : col;
+  }
+  return ready_time(e, want(e, w, now), w, u);
 }
 
 bool DramController::draining_next() const {
@@ -57,12 +102,14 @@ bool DramController::draining_next() const {
   return !(w == 0 || (w <= static_cast<size_t>(cfg.write_low_watermark) && !m_reads.empty()));
 }
 
-void DramController::find_starved(const std::vector<Entry>& q, uint64_t now) const {
+void DramController::find_starved(const Queue& q, uint64_t now) const {
   m_any_starved = false;
   // The queue is in arrival order: if its oldest request is not starving, none is.
-  if (m_starvation_limit == 0 || q.empty() || now < q.front().enqueued + m_starvation_limit) return;
+  if (m_starvation_limit == 0 || q.empty() || now < m_pool[q.front()].enqueued + m_starvation_limit)
+    return;
   std::fill(m_starved.begin(), m_starved.end(), kNever);
-  for (const Entry& e : q) {
+  for (const uint32_t i : q) {
+    const Entry& e = m_pool[i];
     const Bank& b = m_banks[e.bank];
     if (b.open_row >= 0 && b.open_row != e.row && now >= e.enqueued + m_starvation_limit) {
       m_starved[e.bank] = std::min(m_starved[e.bank], e.enqueued);
@@ -118,8 +165,74 @@ uint64_t DramController::ready_time(const Entry& e, Want k, bool is_write,
   return kNever;
 }
 
+uint64_t DramController::scan_floor(bool w, const UnitReady& u, bool& exact) const {
+  const Queue& q = w ? m_writes : m_reads;
+  const uint64_t oldest = q.empty() ? 0 : m_pool[q.front()].enqueued;
+  // Closed page, or more banks than a mask has bits: visit every bank, bound loosely.
+  const bool wide = m_closed || m_banks.size() > 64;
+  uint64_t mixed = 0;             // banks holding both hits and misses of q
+  uint64_t mixed_floor = kNever;  // no miss in those before this
+  uint64_t f = kNever;
+  uint64_t col_floor = kNever;  // no column command of q before this
+  m_col_floor_queue = w;
+  exact = !m_closed;
+  const int* queued = &m_queued[w * m_banks.size()];
+  auto bank_floor = [&](size_t i) {
+    const int n = queued[i];
+    const Bank& b = m_banks[i];
+    if (m_closed && b.open_row >= 0 && b.accessed) f = std::min(f, b.pre_ready);
+    if (n == 0) return;
+    const Group& g = m_groups[b.group];
+    if (b.open_row < 0) {
+      f = std::min(f, std::max(std::max(b.act_ready, g.act_ready), u.act));
+      return;
+    }
+    const int hits = b.pending_hits[w];
+    // A miss wants PRE (after pre_ready); behind queued hits it waits until it starves,
+    // which is no sooner than the oldest queued request starves. So does a hit behind a
+    // starving miss. Under the closed-page policy an accessed row takes PRE (above).
+    if (n > hits) {
+      if (hits == 0 || (m_closed && b.accessed))
+        f = std::min(f, b.pre_ready);
+      else if (m_starvation_limit > 0 && wide)
+        f = std::min(f, std::max(b.pre_ready, oldest + m_starvation_limit)), exact = false;
+      else if (m_starvation_limit > 0)
+        mixed |= uint64_t{1} << i,
+            mixed_floor = std::min(mixed_floor, std::max(b.pre_ready, oldest + m_starvation_limit));
+    }
+    if (hits > 0) {
+      const uint64_t col = w ? std::max(std::max(b.wr_ready, g.wr_ready), u.col)
+                             : std::max(std::max(b.rd_ready, g.rd_ready), u.col);
+      f = std::min(f, col);
+      col_floor = std::min(col_floor, col);
+    }
+  };
+  if (wide) {
+    for (size_t i = 0; i < m_banks.size(); ++i) bank_floor(i);
+    m_col_floor = col_floor;
+    return f;
+  }
+  // Only banks with queued requests matter.
+  for (uint64_t m = m_bank_mask[w]; m; m &= m - 1) bank_floor(__builtin_ctzll(m));
+  // In a bank with both, the oldest miss is the first to starve: find it (the queue is in
+  // arrival order), unless none of them can beat the floor anyway.
+  if (mixed_floor >= f) mixed = 0;
+  for (size_t k = 0; mixed && k < q.size(); ++k) {
+    const Entry& e = m_pool[q[k]];
+    const uint64_t bit = uint64_t{1} << e.bank;
+    const Bank& b = m_banks[e.bank];
+    if ((mixed & bit) && b.open_row != e.row) {
+      f = std::min(f, std::max(b.pre_ready, e.enqueued + m_starvation_limit));
+      mixed &= ~bit;
+    }
+  }
+  m_col_floor = col_floor;
+  return f;
+}
+
 uint64_t DramController::compute_next(uint64_t from) const {
   uint64_t best = kNever;
+  m_col_floor = 0;  // unknown unless scan_floor() runs
   if (m_sys.config().refresh) {
     if (from >= m_refresh_due) {
       if (m_open_banks == 0) {
@@ -135,10 +248,32 @@ uint64_t DramController::compute_next(uint64_t from) const {
   const bool w = draining_next();
   const UnitReady u = unit_ready(w);
   find_starved(w ? m_writes : m_reads, from);
-  for (const Entry& e : w ? m_writes : m_reads) {
-    best = std::min(best, ready_time(e, want(e, w, from), w, u));
-    if (best <= from) return from;  // cannot get earlier
+  // Every remaining candidate (including the closed-page PREs below) is >= floor, so the
+  // scan stops as soon as it reaches it.
+  // Computing the floor costs a pass over the banks; when it did not cut the last scan short
+  // (requests spread over many banks, say), the next few scans go without it. Either way the
+  // result is the same.
+  const bool use_floor = m_floor_skip == 0;
+  if (!use_floor) --m_floor_skip;
+  const Queue& q = w ? m_writes : m_reads;
+  uint64_t floor = from;
+  if (use_floor && !q.empty()) {
+    bool exact = false;
+    const uint64_t f = scan_floor(w, u, exact);
+    if (exact && !m_any_starved) {
+      // Open page, nothing starving, no bank with both hits and misses: every request's
+      // command time is its bank's class time, so the floor is the minimum itself.
+      best = std::min(best, f);
+      return best == kNever ? kNever : std::max(from, best);
+    }
+    floor = std::max(from, f);
   }
+  for (const uint32_t i : q) {
+    const Entry& e = m_pool[i];
+    best = std::min(best, ready_time(e, want(e, w, from), w, u));
+    if (best <= floor) return std::max(from, best);  // cannot get earlier
+  }
+  if (use_floor) m_floor_skip = kFloorBackoff;
   if (m_closed)
     for (const Bank& b : m_banks)
       if (b.open_row >= 0 && b.accessed) best = std::min(best, b.pre_ready);
@@ -164,7 +299,7 @@ void DramController::tick(uint64_t t) {
 
   m_draining = draining_next();
   const bool w = m_draining;
-  std::vector<Entry>& q = w ? m_writes : m_reads;
+  Queue& q = w ? m_writes : m_reads;
   find_starved(q, t);
   bool issued = false;
   // One pass, oldest first: the first ready row hit wins; failing that, the oldest request
@@ -172,8 +307,12 @@ void DramController::tick(uint64_t t) {
   size_t row_cmd = q.size();
   Want row_want = Want::kWait;
   const UnitReady u = unit_ready(w);
+  // No column command can issue before u.col: then the first ready ACT or PRE is the pick.
+  // The last scan_floor() bounds every row hit's column time; only an enqueued hit (which
+  // resets the bound) can be earlier.
+  const bool column_possible = u.col <= t && (m_col_floor_queue != w || m_col_floor <= t);
   for (size_t i = 0; i < q.size(); ++i) {
-    const Entry& e = q[i];
+    const Entry& e = m_pool[q[i]];
     const Want k = want(e, w, t);
     if (k == Want::kColumn) {
       if (ready_time(e, k, w, u) <= t) {
@@ -184,10 +323,11 @@ void DramController::tick(uint64_t t) {
     } else if (row_cmd == q.size() && k != Want::kWait && ready_time(e, k, w, u) <= t) {
       row_cmd = i;
       row_want = k;
+      if (!column_possible) break;
     }
   }
   if (!issued && row_cmd < q.size()) {
-    Entry& e = q[row_cmd];
+    Entry& e = m_pool[q[row_cmd]];
     if (row_want == Want::kAct) {
       issue_act(t, e);
     } else {
@@ -241,8 +381,10 @@ void DramController::issue_act(uint64_t t, Entry& e) {
   m_faw_count = std::min(4, m_faw_count + 1);
   b.pending_hits = {0, 0};
   for (int w = 0; w < 2; ++w)
-    for (const Entry& o : w ? m_writes : m_reads)
+    for (const uint32_t i : w ? m_writes : m_reads) {
+      const Entry& o = m_pool[i];
       if (o.bank == e.bank && o.row == e.row) ++b.pending_hits[w];
+    }
   ++m_sys.m_stats.activates;
   emit(t, DramCommandType::kAct, e.bank, e.row, 0);
 }
@@ -260,8 +402,9 @@ void DramController::issue_pre(uint64_t t, int bank) {
   emit(t, DramCommandType::kPre, bank, row, 0);
 }
 
-void DramController::issue_column(uint64_t t, std::vector<Entry>& q, size_t idx, bool w) {
-  Entry& e = q[idx];
+void DramController::issue_column(uint64_t t, Queue& q, size_t pos, bool w) {
+  const uint32_t slot = q[pos];
+  Entry& e = m_pool[slot];
   Bank& b = m_banks[e.bank];
   Group& g = m_groups[e.group];
   DramStats& st = m_sys.m_stats;
@@ -295,10 +438,13 @@ void DramController::issue_column(uint64_t t, std::vector<Entry>& q, size_t idx,
   emit(t, w ? DramCommandType::kWr : DramCommandType::kRd, e.bank, e.row, e.column + e.bursts_done);
   if (++e.bursts_done == m_s.bursts_per_atom()) {
     const uint64_t done = t + (w ? m_s.tCWL : m_s.tCL) + m_s.tBURST;
-    m_sys.complete_later(e.req, done);
+    m_sys.complete_later(m_requests[slot], done);
     --b.pending_hits[w];
+    if (--m_queued[w * m_banks.size() + e.bank] == 0 && e.bank < 64)
+      m_bank_mask[w] &= ~(uint64_t{1} << e.bank);
     if (m_closed) b.accessed = true;
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(idx));
+    q.erase(q.begin() + static_cast<std::ptrdiff_t>(pos));
+    m_free.push_back(slot);
   }
 }
 

@@ -13,8 +13,9 @@ namespace moesim {
 /// Schedules the commands of one pseudo-channel, at most one per cycle.
 class DramController {
  public:
-  /// Controller of unit `unit` (= channel * pseudo_channels + pseudo_channel) of `sys`.
-  DramController(DramSystem& sys, int unit);
+  /// Controller of unit `unit` (= channel * pseudo_channels + pseudo_channel) of `sys`; it
+  /// keeps next_event() in `*next` (DramSystem holds every unit's in one array to scan).
+  DramController(DramSystem& sys, int unit, uint64_t* next);
 
   /// True if the read (or write) queue has room.
   bool has_room(bool is_write) const;
@@ -28,19 +29,21 @@ class DramController {
   size_t queued() const { return m_reads.size() + m_writes.size(); }
 
  private:
+  // The fields the scheduler scans, kept small so a queue scan stays in few cache lines; the
+  // host's request sits in m_requests under the same slot.
   struct Entry {
-    int64_t row;
-    int group;
-    int bank;    // flat bank index inside the pseudo-channel
-    int column;  // first column of the atom
-    int bursts_done = 0;
+    int64_t row = 0;
+    uint64_t enqueued = 0;  // cycle it entered the queue (starvation guard)
+    int32_t bank = 0;       // flat bank index inside the pseudo-channel
+    int32_t column = 0;     // first column of the atom
+    int16_t group = 0;
+    int16_t bursts_done = 0;
     bool did_act = false;
     bool did_pre = false;
-    uint64_t enqueued = 0;  // cycle it entered the queue (starvation guard)
-    DramRequest req;
   };
   struct Bank {
     int64_t open_row = -1;
+    int group = 0;          // its bank group
     bool accessed = false;  // a request completed on the open row (closed-page policy)
     uint64_t act_ready = 0, pre_ready = 0, rd_ready = 0, wr_ready = 0;
     std::array<int, 2> pending_hits{};  // queued [read, write] requests to open_row
@@ -50,9 +53,16 @@ class DramController {
   };
   enum class Want { kColumn, kAct, kPre, kWait };
 
+  // A queue holds slot indices into m_pool in arrival order: removing a served request moves
+  // 4-byte indices, not whole entries.
+  using Queue = std::vector<uint32_t>;
+
   bool draining_next() const;
   // Marks banks whose open row blocks a request of `q` older than the starvation limit.
-  void find_starved(const std::vector<Entry>& q, uint64_t now) const;
+  void find_starved(const Queue& q, uint64_t now) const;
+  // A lower bound of the cycle at which the just-queued `e` (in queue `is_write`) lets this
+  // controller issue, valid until its next tick.
+  uint64_t new_entry_bound(const Entry& e, bool is_write, uint64_t now) const;
   Want want(const Entry& e, bool writes, uint64_t now) const;
   // Pseudo-channel-wide lower bounds, computed once per scan of a queue.
   struct UnitReady {
@@ -62,11 +72,17 @@ class DramController {
   UnitReady unit_ready(bool is_write) const;
   // Earliest cycle the command `k` that `e` needs can issue (never for kWait).
   uint64_t ready_time(const Entry& e, Want k, bool is_write, const UnitReady& u) const;
+  // No request of queue `is_write` can issue before this (per bank: the column time of its
+  // row hits, the ACT time if it is closed, the PRE time or starvation time of requests
+  // missing its open row). Only max(now, floor) is meaningful: a request past its starvation
+  // time may go as soon as its PRE is legal. `exact` tells whether it is the minimum itself,
+  // given that no request is starving (open page and at most 64 banks).
+  uint64_t scan_floor(bool is_write, const UnitReady& u, bool& exact) const;
   uint64_t compute_next(uint64_t from) const;
 
   void issue_act(uint64_t t, Entry& e);
   void issue_pre(uint64_t t, int bank);
-  void issue_column(uint64_t t, std::vector<Entry>& q, size_t idx, bool is_write);
+  void issue_column(uint64_t t, Queue& q, size_t pos, bool is_write);
   void issue_ref(uint64_t t);
   void emit(uint64_t t, DramCommandType type, int bank, int64_t row, int column);
 
@@ -77,9 +93,14 @@ class DramController {
   const int m_unit;
   const int m_channel;
   const int m_pseudo;
-  std::vector<Entry> m_reads;   // arrival order
-  std::vector<Entry> m_writes;  // arrival order
+  std::vector<Entry> m_pool;            // entry slots of both queues
+  std::vector<DramRequest> m_requests;  // the request of each slot
+  std::vector<uint32_t> m_free;         // unused slots of m_pool
+  Queue m_reads;                        // arrival order
+  Queue m_writes;                       // arrival order
   std::vector<Bank> m_banks;
+  std::array<uint64_t, 2> m_bank_mask{};  // [is_write]: bit b set if m_queued[..b] > 0
+  std::vector<int> m_queued;              // [is_write * banks + bank]: requests queued for the bank
   mutable std::vector<uint64_t> m_starved;  // per bank: oldest starving request's enqueue
   mutable bool m_any_starved = false;
   std::vector<Group> m_groups;
@@ -92,7 +113,11 @@ class DramController {
   int m_faw_head = 0;
   uint64_t m_refresh_due;
   bool m_draining = false;
-  uint64_t m_next = 0;
+  uint64_t& m_next;  // slot in DramSystem's array
+  mutable int m_floor_skip = 0;
+  // No row hit of queue m_col_floor_queue can take a column command before m_col_floor.
+  mutable uint64_t m_col_floor = 0;
+  mutable bool m_col_floor_queue = false;  // compute_next() scans left without scan_floor()
   int m_open_banks = 0;
 };
 
