@@ -8,7 +8,9 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
+#include "hw_models/memory/fluid_memory.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 
@@ -42,6 +44,16 @@ DramConfig dram_config(const Params& p) {
 }  // namespace
 
 void DetailedDram::declare(ParamSchema& s) {
+  s.add("fidelity", ParamType::kEnum,
+        "detailed: cycle-level (this model); fast: stacks x the preset's peak x the calibrated "
+        "efficiency of fast_calibration, plus its latency, bandwidth shared between transfers")
+      .one_of({"detailed", "fast"})
+      .default_value(std::string("detailed"));
+  s.add("fast_calibration", ParamType::kEnum,
+        "fidelity = \"fast\": the calibration-table pattern whose efficiency and latency it uses "
+        "(hw_models/memory/README.md)")
+      .one_of({"sequential", "strided", "random", "streaming"})
+      .default_value(std::string("sequential"));
   s.add("preset", ParamType::kEnum, "DRAM device (organisation and JEDEC timings of one stack)")
       .one_of(dram_preset_names());
   s.add("stacks", ParamType::kInt,
@@ -317,8 +329,50 @@ double DetailedDram::refresh_overhead() const {
   return sum / static_cast<double>(m_sys.size());
 }
 
-MOESIM_REGISTER(Memory, DetailedDram, "dram",
-                "off-chip DRAM tier (HBM, DDR), cycle-level: banks, rows, refresh and an FR-FCFS "
-                "controller per pseudo-channel; transfers split into 64-byte requests");
+const std::vector<DramCalibration>& dram_calibration_table() {
+  static const std::vector<DramCalibration> table = {
+#include "hw_models/memory/dram/mem_calibration_table.inc"
+  };
+  return table;
+}
+
+const DramCalibration* find_dram_calibration(const std::string& preset,
+                                             const std::string& pattern) {
+  for (const DramCalibration& c : dram_calibration_table()) {
+    if (preset == c.preset && pattern == c.pattern) return &c;
+  }
+  return nullptr;
+}
+
+namespace {
+
+/// The fast fidelity of a "dram" tier: the fluid model set from the preset and the
+/// calibration table, so one tier description runs at either fidelity.
+std::unique_ptr<Memory> make_fast_dram_tier(const Memory::Args& a) {
+  const std::string preset = a.params.get_string("preset");
+  const std::string pattern = a.params.get_string("fast_calibration");
+  const DramCalibration* cal = find_dram_calibration(preset, pattern);
+  // Every preset has every pattern (test MemCalibration.EveryPresetHasEveryPattern).
+  if (cal == nullptr) throw std::logic_error("no calibration row for " + preset + " " + pattern);
+  const double peak =
+      dram_preset(preset).peak_bytes_per_s() * static_cast<double>(a.params.get_int("stacks"));
+  const auto latency = sc_core::sc_time::from_value(
+      static_cast<sc_dt::uint64>(std::llround(cal->latency_ns * 1e3)));  // ps
+  return std::make_unique<FluidMemory>(a.name, a.stats_parent, peak * cal->efficiency, latency,
+                                       a.params.get_bytes("capacity"));
+}
+
+// Registered by hand rather than with MOESIM_REGISTER: `fidelity` picks the class.
+const bool kRegisteredDram = Registry<Memory>::instance().add(
+    {"dram",
+     "off-chip DRAM tier (HBM, DDR) from a JEDEC preset; fidelity = \"detailed\": banks, rows, "
+     "refresh and an FR-FCFS controller per pseudo-channel, transfers split into 64-byte "
+     "requests; fidelity = \"fast\": the calibrated bandwidth and latency of the same device",
+     declared_schema<DetailedDram>("dram"), [](const Memory::Args& a) -> std::unique_ptr<Memory> {
+       if (a.params.get_string("fidelity") == "fast") return make_fast_dram_tier(a);
+       return std::make_unique<DetailedDram>(a);
+     }});
+
+}  // namespace
 
 }  // namespace moesim

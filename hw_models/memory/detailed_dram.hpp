@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,22 @@
 #include "hw_models/memory/memory.hpp"
 
 namespace moesim {
+
+/// One row of the fast-fidelity calibration table (hw_models/memory/dram/
+/// mem_calibration_table.inc, measured by tests/dram/test_mem_calibration.cpp): what the
+/// detailed model achieves on a pattern class, as a fraction of the preset's peak, and its
+/// unloaded mean latency.
+struct DramCalibration {
+  const char* preset;   ///< dram_preset name
+  const char* pattern;  ///< sequential, strided (256 B), random, streaming (1 MiB DMA x 4)
+  double efficiency;    ///< achieved / peak bandwidth, request queues kept full
+  double latency_ns;    ///< unloaded mean latency
+};
+
+/// Every row of the calibration table.
+const std::vector<DramCalibration>& dram_calibration_table();
+/// The row for `preset` and `pattern`; nullptr if there is none.
+const DramCalibration* find_dram_calibration(const std::string& preset, const std::string& pattern);
 
 /// MemoryStats plus the DRAM's own counters (sums over every stack and pseudo-channel).
 struct DetailedDramStats : MemoryStats {

@@ -2,10 +2,12 @@
 //
 // SystemC elaborates once per process, so sc_main builds every (preset, pattern, model) pair
 // up front, simulates them all side by side in one sc_start(), and then runs the tests on the
-// measurements. Each detailed run is matched by a fast run whose `efficiency` and `latency`
-// come from kTable (the table in hw_models/memory/README.md); the tests check the detailed
-// model still achieves the table's efficiency and that the calibrated fast model agrees with
-// it within the stated tolerances. MOESIM_PRINT_CALIBRATION=1 prints the measured table.
+// measurements. Each detailed run (`type = "dram"`, the default `fidelity = "detailed"`) is
+// matched by the same tier at `fidelity = "fast"`, whose efficiency and latency come from the
+// calibration table (dram_calibration_table(), mirrored in hw_models/memory/README.md); the
+// tests check the detailed model still achieves the table's efficiency and that the fast
+// fidelity agrees with it within the stated tolerances. MOESIM_PRINT_CALIBRATION=1 prints the
+// measured table.
 
 #include <gtest/gtest.h>
 
@@ -37,18 +39,9 @@ constexpr uint64_t kBulkChannels = 4;         // ... four in flight, as the chip
 constexpr uint64_t kStrideBytes = 256;
 constexpr double kLoadedSeconds = 60e-6;
 
-/// One row of the calibration table: what the fast model is set to for a pattern class.
-struct Calibration {
-  const char* preset;
-  const char* pattern;  // sequential, strided (256 B), random, streaming
-  double efficiency;    // achieved / peak of the detailed model, queues kept full
-  double latency_ns;    // unloaded mean latency minus one request's transfer time
-};
-
-// Measured with this test (MOESIM_PRINT_CALIBRATION=1); mirrored in hw_models/memory/README.md.
-const Calibration kTable[] = {
-#include "tests/dram/mem_calibration_table.inc"
-};
+// The calibration table (hw_models/memory/dram/mem_calibration_table.inc, measured with this
+// test: MOESIM_PRINT_CALIBRATION=1; mirrored in hw_models/memory/README.md).
+using Calibration = DramCalibration;
 
 struct ModelRun {
   std::unique_ptr<Memory> mem;
@@ -121,7 +114,7 @@ ModelRun make_run(const Calibration& c, const char* what, const std::string& tom
 }
 
 void build() {
-  for (const Calibration& c : kTable) {
+  for (const Calibration& c : dram_calibration_table()) {
     auto p = std::make_unique<Pair>();
     p->cal = &c;
     const DramSpec& spec = dram_preset(c.preset);
@@ -129,10 +122,11 @@ void build() {
     const std::string dram_toml =
         fmt::format("[memory]\ntype = \"dram\"\npreset = \"{}\"\ncapacity = \"{}B\"\n", c.preset,
                     spec.capacity_bytes());
+    // The same tier at fast fidelity: the table's row for this pattern sets it.
     const std::string fast_toml = fmt::format(
-        "[memory]\ntype = \"fast\"\ncapacity = \"{}B\"\nbandwidth = \"{}B/s\"\n"
-        "efficiency = {}\nlatency = \"{}ns\"\n",
-        spec.capacity_bytes(), p->peak, c.efficiency, c.latency_ns);
+        "[memory]\ntype = \"dram\"\nfidelity = \"fast\"\nfast_calibration = \"{}\"\n"
+        "preset = \"{}\"\ncapacity = \"{}B\"\n",
+        c.pattern, c.preset, spec.capacity_bytes());
     const bool streaming = std::string(c.pattern) == "streaming";
     // Both models run the same stream: the pattern's 64-byte requests with every read-queue
     // slot busy (the fast model ignores addresses; its pipelined latency lets a full window
@@ -240,6 +234,24 @@ void print_table() {
     std::printf("    {\"%s\", \"%s\", %.3f, %.1f},  // %.1f GB/s (fast: %+.2f %%)\n",
                 p->cal->preset, p->cal->pattern, d.bytes_per_s / p->peak, lat, d.bytes_per_s / 1e9,
                 100 * (f - d.bytes_per_s) / d.bytes_per_s);
+  }
+}
+
+TEST(MemCalibration, EveryPresetHasEveryPattern) {
+  // fidelity = "fast" looks its row up by preset and fast_calibration.
+  for (const std::string& preset : dram_preset_names()) {
+    for (const char* pattern : {"sequential", "strided", "random", "streaming"}) {
+      EXPECT_NE(find_dram_calibration(preset, pattern), nullptr) << preset << " " << pattern;
+    }
+  }
+  EXPECT_EQ(find_dram_calibration("HBM3", "diagonal"), nullptr);
+}
+
+TEST(MemCalibration, FastFidelityIsTheFluidModelAtTheCalibratedBandwidth) {
+  for (const auto& p : g_pairs) {
+    EXPECT_EQ(dynamic_cast<DetailedDram*>(p->fast_loaded.mem.get()), nullptr);
+    EXPECT_DOUBLE_EQ(p->fast_loaded.mem->peak_bytes_per_s(), p->peak * p->cal->efficiency)
+        << p->cal->preset << " " << p->cal->pattern;
   }
 }
 
