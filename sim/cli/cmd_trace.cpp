@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include "sim/cli/cli_util.hpp"
+#include "sim/cli/cmd_trace_generate.hpp"
 #include "sim/cli/cmd_trace_import.hpp"
 #include "sim/cli/cmd_trace_stats.hpp"
-#include "sim/cli/cmd_trace_generate.hpp"
 #include "workloads/trace/trace.hpp"
 
 namespace moesim {
