@@ -16,6 +16,7 @@
 #include "hw_models/memory/mem_driver.hpp"
 #include "sim/config/config.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/engine/simulation.hpp"
@@ -73,16 +74,9 @@ double parse_ratio(const std::string& opt, const std::string& v) {
 }
 
 std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
+  // Every control character, '\n' and '\t' included, as \u00xx.
+  constexpr EscapeStyle kMemEscape{false, false};
+  return json_quote(s, kMemEscape);
 }
 
 std::string num(double v) {

@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "sim/core/error.hpp"
+#include "sim/core/json_text.hpp"
 
 namespace moesim {
 
@@ -315,34 +316,9 @@ std::string resolve_path(const std::string& value, const std::string& base_dir) 
 }
 
 std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
+  // TOML basic string: \n \t \r short, other control characters and DEL as \u00XX.
+  constexpr EscapeStyle kTomlEscape{true, true, true, true};
+  return json_quote(s, kTomlEscape);
 }
 
 std::string toml_key(const std::string& k) {

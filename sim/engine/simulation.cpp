@@ -12,6 +12,7 @@
 
 #include "hw_models/memory/residency/lookahead.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/json_text.hpp"
 #include "sim/engine/residency_config.hpp"
 
 namespace moesim {
@@ -20,31 +21,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
+/// stats.json has always written '\r' as \u000d (plain JSON otherwise).
+constexpr EscapeStyle kStatsEscape{true, false};
+
+std::string stats_escape(const std::string& s) {
+  return moesim::json_escape(s, kStatsEscape);
 }
 
 std::string si(double v, const char* unit) {
@@ -184,8 +165,8 @@ std::string Simulation::stats_json() const {
   const Summary s = summary();
   std::string out = "{\n  \"schema_version\": 1,\n";
   out += fmt::format("  \"moesim_version\": \"{}\",\n", MOESIM_VERSION);
-  out += fmt::format("  \"config\": \"{}\",\n", json_escape(m_spec.name));
-  out += fmt::format("  \"model\": \"{}\",\n", json_escape(m_spec.model.name));
+  out += fmt::format("  \"config\": \"{}\",\n", stats_escape(m_spec.name));
+  out += fmt::format("  \"model\": \"{}\",\n", stats_escape(m_spec.model.name));
   out += fmt::format("  \"seed\": {},\n", m_spec.seed);
   out += "  \"summary\": {\n";
   out += fmt::format("    \"cycles\": {},\n", s.cycles);
@@ -201,8 +182,8 @@ std::string Simulation::stats_json() const {
     out +=
         fmt::format("    \"expert_hit_rate\": {},\n", format_stat_number(s.expert_hit_rate, false));
   }
-  out += fmt::format("    \"bottleneck\": \"{}\",\n", json_escape(s.bottleneck));
-  out += fmt::format("    \"bottleneck_kind\": \"{}\",\n", json_escape(s.bottleneck_kind));
+  out += fmt::format("    \"bottleneck\": \"{}\",\n", stats_escape(s.bottleneck));
+  out += fmt::format("    \"bottleneck_kind\": \"{}\",\n", stats_escape(s.bottleneck_kind));
   out += fmt::format("    \"bottleneck_utilisation\": {}\n",
                      format_stat_number(s.bottleneck_utilisation, false));
   out += "  },\n";
@@ -217,8 +198,8 @@ std::string Simulation::stats_json() const {
     out += first ? "\n" : ",\n";
     first = false;
     out += fmt::format("    \"{}\": {{\"value\": {}, \"unit\": \"{}\", \"description\": \"{}\"}}",
-                       json_escape(name), format_stat_number(st.value(), st.is_integer()),
-                       json_escape(st.unit()), json_escape(st.description()));
+                       stats_escape(name), format_stat_number(st.value(), st.is_integer()),
+                       stats_escape(st.unit()), stats_escape(st.description()));
   };
   m_seq->stats().visit(emit);
   m_chip->stats().visit(emit);

@@ -246,29 +246,6 @@ JsonValue parse_json(const std::string& text) {
   return JsonParser(text).parse();
 }
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (ch == '"') {
-      out += "\\\"";
-    } else if (ch == '\\') {
-      out += "\\\\";
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\r') {
-      out += "\\r";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 std::string json_text(const JsonValue& v) {
   switch (v.kind) {
     case JsonValue::Kind::kNull:

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/core/json_text.hpp"  // json_quote: strings in the form json_text writes
+
 namespace moesim::sweep {
 
 /// A parsed JSON value; numbers keep their text exactly as written.
@@ -34,8 +36,6 @@ JsonValue parse_json(const std::string& text);
 /// A JSON scalar or object in the sweep's compact form (no spaces; strings escaped with
 /// \" \\ \n \r \t and \u00XX for other control characters; other bytes as they are).
 std::string json_text(const JsonValue& v);
-/// `s` as a JSON string in that form.
-std::string json_quote(const std::string& s);
 
 /// The columns of a sweep's results: fixed, axes, summary, metrics, then wall_s, error, out.
 struct Columns {

@@ -18,6 +18,7 @@
 #include "sim/config/schema.hpp"
 #include "sim/config/units.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/json_text.hpp"
 
 namespace moesim::sweep {
 
@@ -403,24 +404,9 @@ std::string hash_text(const std::string& text) {
 }
 
 std::string toml_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (ch == '"') {
-      out += "\\\"";
-    } else if (ch == '\\') {
-      out += "\\\\";
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
+  // \n \t short; '\r', other control characters and DEL as \u00XX (upper-case hex).
+  constexpr EscapeStyle kSweepTomlEscape{true, false, true, true};
+  return json_quote(s, kSweepTomlEscape);
 }
 
 std::string float_text(double d) {

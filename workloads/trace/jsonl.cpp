@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/core/json_text.hpp"
+
 namespace moesim::jsonl {
 
 namespace {
@@ -337,31 +339,7 @@ bool is_unsigned(const Value& v) {
 
 void append_string(std::string& out, std::string_view s) {
   out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
+  append_escaped(out, s);
   out += '"';
 }
 
