@@ -12,6 +12,10 @@
 
 namespace moesim::testing_support {
 
+/// The source tree (configs/, tests/regression/golden/), where run_moesim runs by default.
+inline const std::filesystem::path kSource = MOESIM_SOURCE_DIR;
+
+/// Exit code and captured output of one run_moesim call.
 struct CliResult {
   int code = -1;
   std::string out;

@@ -14,13 +14,7 @@ namespace moesim {
 namespace {
 
 namespace fs = std::filesystem;
-using testing_support::fresh_dir;
-using testing_support::json_stat;
-using testing_support::json_summary;
-using testing_support::read_text;
-using testing_support::run_moesim;
-
-const fs::path kSource = MOESIM_SOURCE_DIR;
+using namespace testing_support;  // run_moesim, read_text, fresh_dir, json_stat, ...
 
 std::vector<std::string> shipped_configs() {
   std::vector<std::string> names;

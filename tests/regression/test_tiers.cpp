@@ -16,11 +16,7 @@ namespace moesim {
 namespace {
 
 namespace fs = std::filesystem;
-using testing_support::fresh_dir;
-using testing_support::json_stat;
-using testing_support::json_summary;
-using testing_support::read_text;
-using testing_support::run_moesim;
+using namespace testing_support;  // run_moesim, read_text, fresh_dir, json_stat, ...
 
 std::string run(const std::string& config, const std::string& extra, const std::string& tag) {
   const fs::path out = fresh_dir("tiers_" + tag);
