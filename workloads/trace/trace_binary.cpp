@@ -87,8 +87,7 @@ void get_array(const uint8_t* p, size_t n, T* out) {
 class BinaryTraceWriter final : public TraceWriter {
  public:
   BinaryTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
-    const std::string bad = trace_io::check_meta(meta);
-    if (!bad.empty()) throw InputError(fmt::format("{}: cannot write trace: {}", path, bad));
+    trace_io::require_meta(path, meta);
     m_narrow_experts = meta.experts <= 32768;
     m_out.emplace(path);
 
@@ -112,10 +111,7 @@ class BinaryTraceWriter final : public TraceWriter {
   }
 
   void write(const TraceStep& step) override {
-    const std::string bad = trace_io::check_step(m_meta, step, m_steps > 0, m_prev_index);
-    if (!bad.empty()) {
-      throw InputError(fmt::format("{}: cannot write step {}: {}", m_out->path(), step.index, bad));
-    }
+    trace_io::require_step(m_out->path(), m_meta, step, m_steps > 0, m_prev_index);
     const uint32_t tokens = step.num_tokens();
     const size_t slots = static_cast<size_t>(step.layers) * tokens;
     const size_t a = step.experts.size();

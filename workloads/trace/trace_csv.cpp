@@ -261,12 +261,9 @@ class CsvTraceReader final : public TraceReader {
   StepAssembler m_asm;  // the current step
 };
 
-class CsvTraceWriter final : public TraceWriter {
+class CsvTraceWriter final : public trace_io::TextTraceWriter {
  public:
-  CsvTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
-    const std::string bad = trace_io::check_meta(meta);
-    if (!bad.empty()) throw InputError(fmt::format("{}: cannot write trace: {}", path, bad));
-    m_out.emplace(path);
+  CsvTraceWriter(const std::string& path, const TraceMeta& meta) : TextTraceWriter(path, meta) {
     auto out = std::back_inserter(m_buf);
     fmt::format_to(out, "{}{}\n", kVersionPrefix, kTraceFormatVersion);
     fmt::format_to(out, "# model={}\n# layers={}\n# experts={}\n# top_k={}\n# source={}\n",
@@ -275,57 +272,17 @@ class CsvTraceWriter final : public TraceWriter {
     fmt::format_to(out, "{}\n", kColumns);
   }
 
-  void write(const TraceStep& step) override {
-    if (m_out->committed()) throw InternalError(m_out->path() + ": write after finish()");
-    const std::string bad = trace_io::check_step(m_meta, step, m_has_prev, m_prev_index);
-    if (!bad.empty()) {
-      throw InputError(fmt::format("{}: cannot write step {}: {}", m_out->path(), step.index, bad));
-    }
-    m_has_prev = true;
-    m_prev_index = step.index;
-    auto out = std::back_inserter(m_buf);
-    const uint32_t tokens = step.num_tokens();
-    for (uint32_t l = 0; l < step.layers; ++l) {
-      for (uint32_t t = 0; t < tokens; ++t) {
-        fmt::format_to(out, "{},{},{},{},", step.index, step.tokens[t].request,
-                       step.tokens[t].position, l);
-        const uint32_t b = step.route_begin(l, t);
-        const uint32_t e = step.route_end(l, t);
-        for (uint32_t i = b; i < e; ++i) {
-          if (i > b) m_buf.push_back(';');
-          if (const char* name = trace_io::special_expert_name(step.experts[i])) {
-            m_buf.append(name, name + std::strlen(name));
-          } else {
-            fmt::format_to(out, "{}", step.experts[i]);
-          }
-        }
-        m_buf.push_back(',');
-        for (uint32_t i = b; i < e; ++i) {
-          if (i > b) m_buf.push_back(';');
-          fmt::format_to(out, "{}", step.weights[i]);
-        }
-        m_buf.push_back('\n');
-      }
-      if (m_buf.size() >= (1u << 20)) flush();
-    }
-  }
-
-  void finish() override {
-    flush();
-    m_out->commit();
-  }
-
  private:
-  void flush() {
-    m_out->write(m_buf.data(), m_buf.size());
-    m_buf.clear();
+  void append_row(const TraceStep& step, uint32_t layer, uint32_t t) override {
+    fmt::format_to(std::back_inserter(m_buf), "{},{},{},{},", step.index, step.tokens[t].request,
+                   step.tokens[t].position, layer);
+    const uint32_t b = step.route_begin(layer, t);
+    const uint32_t e = step.route_end(layer, t);
+    append_experts(step, b, e, ';', false);
+    m_buf.push_back(',');
+    append_weights(step, b, e, ';');
+    m_buf.push_back('\n');
   }
-
-  TraceMeta m_meta;
-  std::optional<trace_io::AtomicOutput> m_out;
-  fmt::memory_buffer m_buf;
-  bool m_has_prev = false;
-  uint64_t m_prev_index = 0;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include <fmt/format.h>
@@ -116,6 +117,19 @@ std::string check_meta(const TraceMeta& meta) {
   return {};
 }
 
+void require_meta(const std::string& path, const TraceMeta& meta) {
+  const std::string bad = check_meta(meta);
+  if (!bad.empty()) throw InputError(fmt::format("{}: cannot write trace: {}", path, bad));
+}
+
+void require_step(const std::string& path, const TraceMeta& meta, const TraceStep& step,
+                  bool has_prev, uint64_t prev_index) {
+  const std::string bad = check_step(meta, step, has_prev, prev_index);
+  if (!bad.empty()) {
+    throw InputError(fmt::format("{}: cannot write step {}: {}", path, step.index, bad));
+  }
+}
+
 std::string check_step(const TraceMeta& meta, const TraceStep& step, bool has_prev,
                        uint64_t prev_index) {
   if (has_prev && step.index <= prev_index) {
@@ -216,6 +230,54 @@ void AtomicOutput::commit() {
   if (rc != 0) fail("write failed");
   if (std::rename(m_tmp.c_str(), m_path.c_str()) != 0) fail("cannot rename the temporary file");
   m_committed = true;
+}
+
+TextTraceWriter::TextTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
+  require_meta(path, meta);
+  m_out.emplace(path);
+}
+
+void TextTraceWriter::write(const TraceStep& step) {
+  if (m_out->committed()) throw InternalError(m_out->path() + ": write after finish()");
+  require_step(m_out->path(), m_meta, step, m_has_prev, m_prev_index);
+  m_has_prev = true;
+  m_prev_index = step.index;
+  const uint32_t tokens = step.num_tokens();
+  for (uint32_t l = 0; l < step.layers; ++l) {
+    for (uint32_t t = 0; t < tokens; ++t) append_row(step, l, t);
+    if (m_buf.size() >= (1u << 20)) flush();
+  }
+}
+
+void TextTraceWriter::finish() {
+  flush();
+  m_out->commit();
+}
+
+void TextTraceWriter::append_experts(const TraceStep& step, uint32_t b, uint32_t e, char sep,
+                                     bool quote_names) {
+  for (uint32_t i = b; i < e; ++i) {
+    if (i > b) m_buf.push_back(sep);
+    if (const char* name = special_expert_name(step.experts[i])) {
+      if (quote_names) m_buf.push_back('"');
+      m_buf.append(name, name + std::strlen(name));
+      if (quote_names) m_buf.push_back('"');
+    } else {
+      fmt::format_to(std::back_inserter(m_buf), "{}", step.experts[i]);
+    }
+  }
+}
+
+void TextTraceWriter::append_weights(const TraceStep& step, uint32_t b, uint32_t e, char sep) {
+  for (uint32_t i = b; i < e; ++i) {
+    if (i > b) m_buf.push_back(sep);
+    fmt::format_to(std::back_inserter(m_buf), "{}", step.weights[i]);
+  }
+}
+
+void TextTraceWriter::flush() {
+  m_out->write(m_buf.data(), m_buf.size());
+  m_buf.clear();
 }
 
 FilePtr open_input(const std::string& path) {

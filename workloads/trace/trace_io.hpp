@@ -1,12 +1,16 @@
 #pragma once
 /// Shared pieces of the trace readers and writers: expert names, number parsing, step and
-/// metadata validation, CRC32 and the temp-file-then-rename output file.
+/// metadata validation, CRC32, the temp-file-then-rename output file and the common part of
+/// the text writers.
 
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 #include "workloads/trace/trace.hpp"
 
@@ -33,6 +37,13 @@ std::string check_meta(const TraceMeta& meta);
 /// first step); returns "" or what is wrong. Tokens must be distinct (request, position) pairs.
 std::string check_step(const TraceMeta& meta, const TraceStep& step, bool has_prev,
                        uint64_t prev_index);
+
+/// check_meta for a writer of `path`: throws InputError "<path>: cannot write trace: <what>".
+void require_meta(const std::string& path, const TraceMeta& meta);
+/// check_step for a writer of `path`: throws InputError "<path>: cannot write step <index>:
+/// <what>".
+void require_step(const std::string& path, const TraceMeta& meta, const TraceStep& step,
+                  bool has_prev, uint64_t prev_index);
 
 /// Metadata keys stored in TraceMeta fields (not allowed in TraceMeta::extra).
 bool is_reserved_meta_key(std::string_view key);
@@ -61,6 +72,39 @@ class AtomicOutput {
   std::string m_tmp;
   std::FILE* m_file = nullptr;
   bool m_committed = false;
+};
+
+/// The common part of the text trace writers (CSV, JSON lines): one line per (step, layer,
+/// token), each step checked against the metadata and the previous step, lines buffered and
+/// written every 1 MiB, the file renamed into place by finish(). A subclass appends its header
+/// to m_buf in its constructor and formats the lines in append_row().
+class TextTraceWriter : public TraceWriter {
+ public:
+  void write(const TraceStep& step) final;
+  void finish() final;
+
+ protected:
+  /// Checks `meta` (require_meta) and opens `path` as an AtomicOutput.
+  TextTraceWriter(const std::string& path, const TraceMeta& meta);
+
+  /// Appends the line of token `t` at `layer` of `step` to m_buf.
+  virtual void append_row(const TraceStep& step, uint32_t layer, uint32_t t) = 0;
+
+  /// Appends experts [b, e) of `step` separated by `sep`: routed ids as numbers, special
+  /// experts by name, in double quotes if `quote_names`.
+  void append_experts(const TraceStep& step, uint32_t b, uint32_t e, char sep, bool quote_names);
+  /// Appends weights [b, e) of `step` separated by `sep`.
+  void append_weights(const TraceStep& step, uint32_t b, uint32_t e, char sep);
+
+  fmt::memory_buffer m_buf;  ///< output not yet written to the file
+
+ private:
+  void flush();
+
+  TraceMeta m_meta;
+  std::optional<AtomicOutput> m_out;
+  bool m_has_prev = false;
+  uint64_t m_prev_index = 0;
 };
 
 /// Closes a FILE* when it goes out of scope.

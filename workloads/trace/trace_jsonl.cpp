@@ -267,12 +267,9 @@ class JsonlTraceReader final : public TraceReader {
   uint64_t m_prev_index = 0;
 };
 
-class JsonlTraceWriter final : public TraceWriter {
+class JsonlTraceWriter final : public trace_io::TextTraceWriter {
  public:
-  JsonlTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
-    const std::string bad = trace_io::check_meta(meta);
-    if (!bad.empty()) throw InputError(fmt::format("{}: cannot write trace: {}", path, bad));
-    m_out.emplace(path);
+  JsonlTraceWriter(const std::string& path, const TraceMeta& meta) : TextTraceWriter(path, meta) {
     std::string h = fmt::format("{{\"{}\":{},\"model\":", kVersionKey, kTraceFormatVersion);
     jsonl::append_string(h, meta.model);
     h += fmt::format(",\"layers\":{},\"experts\":{},\"top_k\":{},\"source\":", meta.layers,
@@ -291,58 +288,20 @@ class JsonlTraceWriter final : public TraceWriter {
     m_buf.append(h.data(), h.data() + h.size());
   }
 
-  void write(const TraceStep& step) override {
-    if (m_out->committed()) throw InternalError(m_out->path() + ": write after finish()");
-    const std::string bad = trace_io::check_step(m_meta, step, m_has_prev, m_prev_index);
-    if (!bad.empty()) {
-      throw InputError(fmt::format("{}: cannot write step {}: {}", m_out->path(), step.index, bad));
-    }
-    m_has_prev = true;
-    m_prev_index = step.index;
-    auto out = std::back_inserter(m_buf);
-    const uint32_t tokens = step.num_tokens();
-    for (uint32_t l = 0; l < step.layers; ++l) {
-      for (uint32_t t = 0; t < tokens; ++t) {
-        fmt::format_to(out,
-                       "{{\"step\":{},\"request\":{},\"position\":{},\"layer\":{},\"experts\":[",
-                       step.index, step.tokens[t].request, step.tokens[t].position, l);
-        const uint32_t b = step.route_begin(l, t);
-        const uint32_t e = step.route_end(l, t);
-        for (uint32_t i = b; i < e; ++i) {
-          if (i > b) m_buf.push_back(',');
-          if (const char* name = trace_io::special_expert_name(step.experts[i])) {
-            fmt::format_to(out, "\"{}\"", name);
-          } else {
-            fmt::format_to(out, "{}", step.experts[i]);
-          }
-        }
-        fmt::format_to(out, "],\"weights\":[");
-        for (uint32_t i = b; i < e; ++i) {
-          if (i > b) m_buf.push_back(',');
-          fmt::format_to(out, "{}", step.weights[i]);
-        }
-        fmt::format_to(out, "]}}\n");
-      }
-      if (m_buf.size() >= (1u << 20)) flush();
-    }
-  }
-
-  void finish() override {
-    flush();
-    m_out->commit();
-  }
-
  private:
-  void flush() {
-    m_out->write(m_buf.data(), m_buf.size());
-    m_buf.clear();
+  void append_row(const TraceStep& step, uint32_t layer, uint32_t t) override {
+    fmt::format_to(std::back_inserter(m_buf),
+                   "{{\"step\":{},\"request\":{},\"position\":{},\"layer\":{},\"experts\":[",
+                   step.index, step.tokens[t].request, step.tokens[t].position, layer);
+    const uint32_t b = step.route_begin(layer, t);
+    const uint32_t e = step.route_end(layer, t);
+    append_experts(step, b, e, ',', true);
+    append_text("],\"weights\":[");
+    append_weights(step, b, e, ',');
+    append_text("]}\n");
   }
 
-  TraceMeta m_meta;
-  std::optional<trace_io::AtomicOutput> m_out;
-  fmt::memory_buffer m_buf;
-  bool m_has_prev = false;
-  uint64_t m_prev_index = 0;
+  void append_text(std::string_view text) { m_buf.append(text.data(), text.data() + text.size()); }
 };
 
 }  // namespace
