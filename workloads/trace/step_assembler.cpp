@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/core/error.hpp"
+
 namespace moesim {
 
 void StepAssembler::begin(uint32_t layers) {
@@ -77,6 +79,41 @@ std::string StepAssembler::finish(TraceStep& step) {
     }
   }
   return {};
+}
+
+TextTraceReader::TextTraceReader(const std::string& path)
+    : m_path(path), m_lines(trace_io::open_input(path)) {}
+
+void TextTraceReader::fail(uint64_t line, const std::string& what) const {
+  throw InputError(fmt::format("{}:{}: {}", m_path, line, what));
+}
+
+bool TextTraceReader::next(TraceStep& step) {
+  if (!m_has_row) return false;
+  const uint64_t index = m_row.step;
+  // A step's rows end where another index starts, so this also catches split steps.
+  if (m_has_prev && index < m_prev_index) {
+    fail(m_row.line, fmt::format("step {} after step {} (steps must ascend and the rows of a "
+                                 "step be contiguous)",
+                                 index, m_prev_index));
+  }
+  m_asm.begin(m_meta.layers);
+  do {
+    const std::string bad =
+        m_asm.add(m_row.request, m_row.position, m_row.layer, m_row.experts.data(),
+                  m_row.weights.data(), static_cast<uint32_t>(m_row.experts.size()), m_row.line);
+    if (!bad.empty()) fail(m_row.line, fmt::format("step {}: {}", index, bad));
+    m_has_row = read_row();
+  } while (m_has_row && m_row.step == index);
+
+  // The step ends at the row read ahead (or at the last line of the file).
+  const uint64_t end_line = m_has_row ? m_row.line : m_lines.line_number();
+  const std::string bad = m_asm.finish(step);
+  if (!bad.empty()) fail(end_line, fmt::format("step {}: {}", index, bad));
+  step.index = index;
+  m_has_prev = true;
+  m_prev_index = index;
+  return true;
 }
 
 }  // namespace moesim

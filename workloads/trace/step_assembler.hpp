@@ -1,6 +1,6 @@
 #pragma once
 /// Builds a TraceStep from rows, one per (token, layer), in any order: the staging shared by
-/// the text readers (JSONL) and the importers. Tokens are the distinct (request, position)
+/// the text readers (CSV, JSONL) and the importers. Tokens are the distinct (request, position)
 /// pairs in order of first appearance. Holds one step.
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "workloads/trace/line_reader.hpp"
 #include "workloads/trace/trace.hpp"
 
 namespace moesim {
@@ -48,6 +49,48 @@ class StepAssembler {
   std::vector<RowRef> m_rows;
   std::vector<int32_t> m_experts;
   std::vector<float> m_weights;
+};
+
+/// The common part of the text trace readers (CSV, JSON lines): rows of (step, request,
+/// position, layer, experts, weights) grouped into steps, steps checked to ascend, each step
+/// assembled and checked for gaps. A subclass reads its header into m_meta in its constructor,
+/// then calls prime(); its read_row() fills m_row from the next data line.
+class TextTraceReader : public TraceReader {
+ public:
+  const TraceMeta& meta() const final { return m_meta; }
+  bool next(TraceStep& step) final;
+
+ protected:
+  /// One data row.
+  struct Row {
+    uint64_t step = 0;
+    uint32_t request = 0;
+    uint32_t position = 0;
+    uint32_t layer = 0;
+    uint64_t line = 0;  ///< line number in the file
+    std::vector<int32_t> experts;
+    std::vector<float> weights;
+  };
+
+  /// Opens `path` (InputError "<path>: cannot open trace (...)").
+  explicit TextTraceReader(const std::string& path);
+  /// Reads the first data row; called once the header is read.
+  void prime() { m_has_row = read_row(); }
+  /// Reads the next data row into m_row; false at the end of the file.
+  virtual bool read_row() = 0;
+  /// Throws InputError "<path>:<line>: <what>".
+  [[noreturn]] void fail(uint64_t line, const std::string& what) const;
+
+  std::string m_path;
+  trace_io::LineReader m_lines;
+  TraceMeta m_meta;
+  Row m_row;  ///< the row read ahead, when m_has_row
+
+ private:
+  bool m_has_row = false;
+  bool m_has_prev = false;
+  uint64_t m_prev_index = 0;
+  StepAssembler m_asm;  ///< the current step
 };
 
 }  // namespace moesim

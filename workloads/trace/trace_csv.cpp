@@ -37,57 +37,14 @@ std::string_view trim(std::string_view s) {
 }
 
 /// One parsed data row; its experts and weights live in the reader's row buffers.
-struct Row {
-  uint64_t step = 0;
-  uint32_t request = 0;
-  uint32_t position = 0;
-  uint32_t layer = 0;
-  uint64_t line = 0;
-};
-
-class CsvTraceReader final : public TraceReader {
+class CsvTraceReader final : public TextTraceReader {
  public:
-  explicit CsvTraceReader(const std::string& path)
-      : m_path(path), m_lines(trace_io::open_input(path)) {
+  explicit CsvTraceReader(const std::string& path) : TextTraceReader(path) {
     read_header();
-    m_has_row = read_row();
-  }
-
-  const TraceMeta& meta() const override { return m_meta; }
-
-  bool next(TraceStep& step) override {
-    if (!m_has_row) return false;
-    const uint64_t index = m_row.step;
-    // A step's rows end where another index starts, so this also catches split steps.
-    if (m_has_prev && index < m_prev_index) {
-      fail(m_row.line, fmt::format("step {} after step {} (steps must ascend and the rows of a "
-                                   "step be contiguous)",
-                                   index, m_prev_index));
-    }
-    m_asm.begin(m_meta.layers);
-    do {
-      const std::string bad =
-          m_asm.add(m_row.request, m_row.position, m_row.layer, m_row_experts.data(),
-                    m_row_weights.data(), static_cast<uint32_t>(m_row_experts.size()), m_row.line);
-      if (!bad.empty()) fail(m_row.line, fmt::format("step {}: {}", index, bad));
-      m_has_row = read_row();
-    } while (m_has_row && m_row.step == index);
-
-    // The step ends at the row read ahead (or at the last line of the file).
-    const uint64_t end_line = m_has_row ? m_row.line : m_lines.line_number();
-    const std::string bad = m_asm.finish(step);
-    if (!bad.empty()) fail(end_line, fmt::format("step {}: {}", index, bad));
-    step.index = index;
-    m_has_prev = true;
-    m_prev_index = index;
-    return true;
+    prime();
   }
 
  private:
-  [[noreturn]] void fail(uint64_t line, const std::string& what) const {
-    throw InputError(fmt::format("{}:{}: {}", m_path, line, what));
-  }
-
   void read_header() {
     std::string_view line;
     if (!m_lines.next(line) || line.substr(0, kVersionPrefix.size()) != kVersionPrefix) {
@@ -158,7 +115,7 @@ class CsvTraceReader final : public TraceReader {
   }
 
   /// Reads the next data row into m_row and the row buffers; false at the end of the file.
-  bool read_row() {
+  bool read_row() override {
     std::string_view line;
     do {
       if (!m_lines.next(line)) return false;
@@ -195,8 +152,8 @@ class CsvTraceReader final : public TraceReader {
       fail(n, fmt::format("layer {} out of range (layers = {})", m_row.layer, m_meta.layers));
     }
 
-    m_row_experts.clear();
-    m_row_weights.clear();
+    m_row.experts.clear();
+    m_row.weights.clear();
     for_each_item(cols[4], [&](std::string_view item) {
       int32_t e = 0;
       if (trace_io::parse_i32(item, e)) {
@@ -208,12 +165,12 @@ class CsvTraceReader final : public TraceReader {
                             "copy, const)",
                             item, m_meta.experts - 1));
       }
-      m_row_experts.push_back(e);
+      m_row.experts.push_back(e);
     });
     size_t weights = 0;
     for_each_item(cols[5], [&](std::string_view) { ++weights; });
-    if (weights != m_row_experts.size()) {
-      fail(n, fmt::format("column 'weights': expected {} values, got {}", m_row_experts.size(),
+    if (weights != m_row.experts.size()) {
+      fail(n, fmt::format("column 'weights': expected {} values, got {}", m_row.experts.size(),
                           weights));
     }
     for_each_item(cols[5], [&](std::string_view item) {
@@ -228,7 +185,7 @@ class CsvTraceReader final : public TraceReader {
       }
       if (!std::isfinite(w)) fail(n, fmt::format("weight '{}' is not finite", item));
       if (w < 0) fail(n, fmt::format("weight '{}' is negative", item));
-      m_row_weights.push_back(w);
+      m_row.weights.push_back(w);
     });
     return true;
   }
@@ -246,19 +203,7 @@ class CsvTraceReader final : public TraceReader {
     }
   }
 
-  std::string m_path;
-  trace_io::LineReader m_lines;
-  TraceMeta m_meta;
   std::unordered_map<std::string, uint64_t> m_keys_seen;
-
-  bool m_has_row = false;  // m_row holds the row read ahead
-  Row m_row;
-  std::vector<int32_t> m_row_experts;
-  std::vector<float> m_row_weights;
-
-  bool m_has_prev = false;
-  uint64_t m_prev_index = 0;
-  StepAssembler m_asm;  // the current step
 };
 
 class CsvTraceWriter final : public trace_io::TextTraceWriter {

@@ -35,46 +35,14 @@ bool blank_line(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
 }
 
-class JsonlTraceReader final : public TraceReader {
+class JsonlTraceReader final : public TextTraceReader {
  public:
-  explicit JsonlTraceReader(const std::string& path)
-      : m_path(path), m_lines(trace_io::open_input(path)) {
+  explicit JsonlTraceReader(const std::string& path) : TextTraceReader(path) {
     read_header();
-    m_has_row = read_row();
-  }
-
-  const TraceMeta& meta() const override { return m_meta; }
-
-  bool next(TraceStep& step) override {
-    if (!m_has_row) return false;
-    const uint64_t index = m_row_step;
-    if (m_has_prev && index < m_prev_index) {
-      fail(m_row_line, fmt::format("step {} after step {} (steps must ascend and the rows of a "
-                                   "step be contiguous)",
-                                   index, m_prev_index));
-    }
-    m_asm.begin(m_meta.layers);
-    do {
-      const std::string bad =
-          m_asm.add(m_row_request, m_row_position, m_row_layer, m_experts.data(), m_weights.data(),
-                    static_cast<uint32_t>(m_experts.size()), m_row_line);
-      if (!bad.empty()) fail(m_row_line, fmt::format("step {}: {}", index, bad));
-      m_has_row = read_row();
-    } while (m_has_row && m_row_step == index);
-    const uint64_t end_line = m_has_row ? m_row_line : m_lines.line_number();
-    const std::string bad = m_asm.finish(step);
-    if (!bad.empty()) fail(end_line, fmt::format("step {}: {}", index, bad));
-    step.index = index;
-    m_has_prev = true;
-    m_prev_index = index;
-    return true;
+    prime();
   }
 
  private:
-  [[noreturn]] void fail(uint64_t line, const std::string& what) const {
-    throw InputError(fmt::format("{}:{}: {}", m_path, line, what));
-  }
-
   void parse_line(std::string_view line, uint64_t n) {
     const std::string bad = m_obj.parse(line);
     if (!bad.empty()) fail(n, bad);
@@ -156,13 +124,13 @@ class JsonlTraceReader final : public TraceReader {
   }
 
   /// Reads the next data row; false at the end of the file.
-  bool read_row() {
+  bool read_row() override {
     std::string_view line;
     do {
       if (!m_lines.next(line)) return false;
     } while (blank_line(line));
     const uint64_t n = m_lines.line_number();
-    m_row_line = n;
+    m_row.line = n;
     parse_line(line, n);
     const Value* v[6] = {};
     static constexpr std::string_view kNames[6] = {"step",  "request", "position",
@@ -190,12 +158,12 @@ class JsonlTraceReader final : public TraceReader {
                             jsonl::shown(*v[i])));
       }
     };
-    integer(0, m_row_step);
-    integer(1, m_row_request);
-    integer(2, m_row_position);
-    integer(3, m_row_layer);
-    if (m_row_layer >= m_meta.layers) {
-      fail(n, fmt::format("layer {} out of range (layers = {})", m_row_layer, m_meta.layers));
+    integer(0, m_row.step);
+    integer(1, m_row.request);
+    integer(2, m_row.position);
+    integer(3, m_row.layer);
+    if (m_row.layer >= m_meta.layers) {
+      fail(n, fmt::format("layer {} out of range (layers = {})", m_row.layer, m_meta.layers));
     }
     const Value& ex = *v[4];
     const Value& wt = *v[5];
@@ -205,8 +173,8 @@ class JsonlTraceReader final : public TraceReader {
     if (wt.kind != Kind::kArray) {
       fail(n, fmt::format("key 'weights': expected an array, got {}", jsonl::shown(wt)));
     }
-    m_experts.clear();
-    m_weights.clear();
+    m_row.experts.clear();
+    m_row.weights.clear();
     for (uint32_t i = 0; i < ex.count; ++i) {
       const Value& item = m_obj.item(ex, i);
       int32_t e = 0;
@@ -219,7 +187,7 @@ class JsonlTraceReader final : public TraceReader {
                             "\"zero\", \"copy\", \"const\")",
                             jsonl::shown(item), m_meta.experts - 1));
       }
-      m_experts.push_back(e);
+      m_row.experts.push_back(e);
     }
     if (wt.count != ex.count) {
       fail(n, fmt::format("key 'weights': expected {} values, got {}", ex.count, wt.count));
@@ -243,28 +211,12 @@ class JsonlTraceReader final : public TraceReader {
         fail(n, fmt::format("weight {} is not a number", raw));
       }
       if (w < 0) fail(n, fmt::format("weight {} is negative", raw));
-      m_weights.push_back(w);
+      m_row.weights.push_back(w);
     }
     return true;
   }
 
-  std::string m_path;
-  trace_io::LineReader m_lines;
-  TraceMeta m_meta;
   jsonl::Object m_obj;
-  StepAssembler m_asm;
-
-  bool m_has_row = false;
-  uint64_t m_row_line = 0;
-  uint64_t m_row_step = 0;
-  uint32_t m_row_request = 0;
-  uint32_t m_row_position = 0;
-  uint32_t m_row_layer = 0;
-  std::vector<int32_t> m_experts;
-  std::vector<float> m_weights;
-
-  bool m_has_prev = false;
-  uint64_t m_prev_index = 0;
 };
 
 class JsonlTraceWriter final : public trace_io::TextTraceWriter {
