@@ -16,6 +16,7 @@
 
 #include <toml++/toml.h>
 
+#include "sim/config/toml_text.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
 
@@ -27,6 +28,32 @@ std::string SourceLoc::str() const {
   if (line <= 0) return file;
   if (column <= 0) return fmt::format("{}:{}", file, line);
   return fmt::format("{}:{}:{}", file, line, column);
+}
+
+std::string toml_type_phrase(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time of day";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
 }
 
 namespace {
@@ -155,32 +182,6 @@ std::string quote_list(const std::vector<std::string>& items) {
     out += "'" + s + "'";
   }
   return out;
-}
-
-std::string type_phrase(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time of day";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
 }
 
 SourceLoc loc_of(const std::string& file, const toml::source_region& r) {
@@ -390,12 +391,12 @@ class ConfigTree {
       const toml::array* files = inc->as_array();
       if (files == nullptr) {
         fail(loc_of(display, inc->source()), "include",
-             "expected an array of file names, got " + type_phrase(*inc));
+             "expected an array of file names, got " + toml_type_phrase(*inc));
       }
       for (const toml::node& el : *files) {
         const SourceLoc el_loc = loc_of(display, el.source());
         if (!el.is_string()) {
-          fail(el_loc, "include", "expected a file name (a string), got " + type_phrase(el));
+          fail(el_loc, "include", "expected a file name (a string), got " + toml_type_phrase(el));
         }
         const std::string path =
             (fs::path(dir) / fs::path(el.as_string()->get())).lexically_normal().string();
@@ -550,7 +551,8 @@ class ConfigTree {
     Node* n = lookup(path, &blocking);
     if (n != nullptr && !n->is_table) blocking = n;
     if (blocking != nullptr) {
-      fail(blocking->loc, blocking->path, "expected a table, got " + type_phrase(*blocking->value));
+      fail(blocking->loc, blocking->path,
+           "expected a table, got " + toml_type_phrase(*blocking->value));
     }
     return n;
   }
@@ -572,7 +574,7 @@ class ConfigTree {
     const SourceLoc& loc = leaf.loc;
     const std::string& path = leaf.path;
     const auto type_error = [&]() {
-      fail(loc, path, fmt::format("expected {}, got {}", expected_text(spec), type_phrase(v)));
+      fail(loc, path, fmt::format("expected {}, got {}", expected_text(spec), toml_type_phrase(v)));
     };
     switch (spec.type) {
       case ParamType::kInt: {
@@ -731,7 +733,7 @@ class ConfigTree {
     }
     if (leaf->is_table) fail(leaf->loc, path_key, "expected " + expected + ", got a table");
     if (!leaf->value->is_string()) {
-      fail(leaf->loc, path_key, "expected " + expected + ", got " + type_phrase(*leaf->value));
+      fail(leaf->loc, path_key, "expected " + expected + ", got " + toml_type_phrase(*leaf->value));
     }
     const std::string s = leaf->value->as_string()->get();
     if (std::find(choices.begin(), choices.end(), s) == choices.end()) {

@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 
 #include "sim/config/schema.hpp"
+#include "sim/config/toml_text.hpp"
 #include "sim/config/units.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
@@ -41,26 +42,6 @@ SourceLoc loc_of(const std::string& file, const toml::source_region& r) {
 
 std::string with_hint(const std::string& what, const std::string& hint) {
   return hint.empty() ? what : fmt::format("{} (did you mean '{}'?)", what, hint);
-}
-
-std::string type_phrase(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    default:
-      break;
-  }
-  return "a date or time";
 }
 
 bool is_identifier(const std::string& s) {
@@ -122,7 +103,7 @@ class TableReader {
     fail(loc(k), full(k), what);
   }
   [[noreturn]] void wrong_type(const std::string& k, const std::string& expected) const {
-    bad(k, fmt::format("expected {}, got {}", expected, type_phrase(*get(k))));
+    bad(k, fmt::format("expected {}, got {}", expected, toml_type_phrase(*get(k))));
   }
 
   std::optional<std::string> string(const std::string& k) const {
@@ -231,7 +212,7 @@ AxisValue axis_value(const toml::node& n, const std::function<void(const std::st
       }
     }
   } else {
-    bad(fmt::format("expected a number, string or boolean, got {}", type_phrase(n)));
+    bad(fmt::format("expected a number, string or boolean, got {}", toml_type_phrase(n)));
   }
   return v;
 }
@@ -368,7 +349,7 @@ void read_named(const std::string& file, const toml::table* t, const std::string
            "a name must be an identifier (letters, digits and '_', not starting with a digit)");
     }
     if (!v->is_string()) {
-      fail(loc, section + "." + k, fmt::format("expected a string, got {}", type_phrase(*v)));
+      fail(loc, section + "." + k, fmt::format("expected a string, got {}", toml_type_phrase(*v)));
     }
     out.push_back(NamedText{k, v->as_string()->get(), loc});
   }
@@ -434,7 +415,7 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& file) {
       fail(loc, k,
            with_hint(v->is_table() ? "unknown table" : "unknown key", did_you_mean(k, tables)));
     }
-    if (!v->is_table()) fail(loc, k, fmt::format("expected a table, got {}", type_phrase(*v)));
+    if (!v->is_table()) fail(loc, k, fmt::format("expected a table, got {}", toml_type_phrase(*v)));
   }
 
   // [sweep]
@@ -477,7 +458,7 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& file) {
   for (const auto& [name, node] : in_file_order(*axes)) {
     const SourceLoc loc = loc_of(file, node->source());
     if (!node->is_table()) {
-      fail(loc, "axis." + name, fmt::format("expected a table, got {}", type_phrase(*node)));
+      fail(loc, "axis." + name, fmt::format("expected a table, got {}", toml_type_phrase(*node)));
     }
     if (!is_identifier(name)) {
       fail(loc, "axis." + name,

@@ -250,6 +250,8 @@ TEST(SweepSpecErrors, Messages) {
       {kHead + "[set]\nk = 2\n" + ax, "s.toml:4:5: set.k: also swept by axis 'a'"},
       {kHead + "[set]\nk = [2]\n" + ax,
        "s.toml:4:5: set.k: expected a number, string or boolean, got an array"},
+      {kHead + "[set]\nk = 1979-05-27\n" + ax,
+       "s.toml:4:5: set.k: expected a number, string or boolean, got a date"},
       {kHead + "[metrics]\na = \"chip0.x\"\n" + ax,
        "s.toml:4:5: metrics.a: the name 'a' is an axis"},
       {kHead + "[metrics]\nm = 3\n" + ax,
