@@ -23,26 +23,31 @@ def loads(text):
     return json.loads(text, parse_float=Num, parse_int=Num)
 
 
-def json_quote(s):
-    """`s` as a JSON string: \\" \\\\ \\n \\r \\t escaped, other control characters as \\u00xx."""
+def quote(s, short, upper_hex=False, escape_del=False):
+    """`s` in double quotes: \" and \\ escaped, the characters in `short` (of "\n\r\t") as
+    \\n \\r \\t, other control characters (and DEL if `escape_del`) as \\u00xx (upper-case
+    hex if `upper_hex`). The C++ side's EscapeStyle (sim/core/json_text.hpp)."""
+    names = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    hex_format = "\\u%04X" if upper_hex else "\\u%04x"
     out = ['"']
     for ch in s:
         if ch == '"':
             out.append('\\"')
         elif ch == "\\":
             out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20:
-            out.append("\\u%04x" % ord(ch))
+        elif ch in short:
+            out.append(names[ch])
+        elif ord(ch) < 0x20 or (escape_del and ord(ch) == 0x7F):
+            out.append(hex_format % ord(ch))
         else:
             out.append(ch)
     out.append('"')
     return "".join(out)
+
+
+def json_quote(s):
+    """`s` as a JSON string: \\" \\\\ \\n \\r \\t escaped, other control characters as \\u00xx."""
+    return quote(s, "\n\r\t")
 
 
 def json_value(v):

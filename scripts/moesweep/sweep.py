@@ -33,22 +33,9 @@ def point_id(index, count):
 
 
 def toml_quote(s):
-    out = ['"']
-    for ch in s:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append("\\u%04X" % ord(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    """`s` as a TOML basic string, as `moesim sweep` writes its effective spec: \\n and \\t
+    short, other control characters and DEL as \\u00XX."""
+    return R.quote(s, "\n\t", upper_hex=True, escape_del=True)
 
 
 def value_texts(v):
