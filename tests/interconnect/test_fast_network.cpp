@@ -229,6 +229,8 @@ TEST(FastNetwork, RingFlowsTwoAheadHalveTheBandwidth) {
     EXPECT_GT(t, bulk);
     EXPECT_LT(t, bulk + 2 * kLat + 4 * kChunkS) << s;
   }
+  std::printf("[ info ] ring, 8 flows two ahead: %.3f us (2 x 4 MiB / bw = %.3f us)\n",
+              (at(3000) - 7 * kMs) * 1e6, bulk * 1e6);
   // By symmetry, every chip's flow ends at the same time.
   for (ChipId s = 1; s < 8; ++s) EXPECT_NEAR(at(3000 + s), at(3000), 1e-12);
 }
