@@ -123,7 +123,8 @@ class CollectiveExecutor final : public NetworkClient {
 
  private:
   struct Instance;
-  void start_ready(Instance& in, std::vector<uint32_t>& ready);
+  void start_ready(Instance& in, std::vector<uint32_t>& ready, std::vector<uint32_t>& touched);
+  void finish_in_order(Instance& in, std::vector<uint32_t>& touched);
   void finish_chip_if_done(Instance& in, uint32_t pos);
   Network& m_net;
   Done m_done;
