@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <systemc>  // sc_main: moesim_core links SystemC, whose main() calls it
+
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 
