@@ -13,6 +13,7 @@
 #include "hw_models/compute/compute_unit.hpp"
 #include "hw_models/compute/vector_unit.hpp"
 #include "sim/cli/cli_util.hpp"
+#include "sim/cli/cmd_comm.hpp"
 #include "sim/cli/cmd_mem.hpp"
 #include "sim/cli/cmd_rtl_verify.hpp"
 #include "sim/cli/cmd_sweep.hpp"
@@ -44,6 +45,7 @@ commands:
   trace import      convert a public routing log into a trace (olmoe-jsonl, engine-jsonl)
   trace stats       routing statistics of a trace (imbalance, locality, affinity, k)
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
+  comm CONFIG       time one collective on a multi-chip [system] (algbw, busbw, link load)
   sweep SWEEP.toml  run a design-space sweep, one process per point (results.csv, results.jsonl)
   rtl-verify BLOCK  co-simulate an RTL block against its reference and SystemC models
 
@@ -287,10 +289,11 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "list") return cmd_list(rest);
   if (cmd == "trace") return cmd_trace(rest);
   if (cmd == "mem") return cmd_mem(rest);
+  if (cmd == "comm") return cmd_comm(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
   if (cmd == "rtl-verify") return cmd_rtl_verify(rest);
   const std::string hint =
-      did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "sweep", "rtl-verify"});
+      did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "comm", "sweep", "rtl-verify"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
