@@ -15,10 +15,11 @@ UnitStats::UnitStats(const std::string& name, StatGroup* parent)
       }) {}
 
 Unit::Unit(const sc_core::sc_module_name& name, uint32_t slots, double clock_hz,
-           StatGroup* stats_parent)
+           StatGroup* stats_parent, const char* stats_name)
     : sc_core::sc_module(name),
       m_clock_hz(clock_hz),
-      m_unit_stats(std::make_unique<UnitStats>(static_cast<const char*>(name), stats_parent)),
+      m_unit_stats(std::make_unique<UnitStats>(
+          stats_name ? stats_name : static_cast<const char*>(name), stats_parent)),
       m_slots(slots) {}
 
 void Unit::bind(const StepPlan* plan, OpSink* sink, const UnitMemories& mem) {

@@ -66,8 +66,9 @@ class Unit : public sc_core::sc_module {
     double clock_hz;
     StatGroup* stats_parent;
   };
+  /// `stats_name`: the stat group's name when it differs from the module's (default: same).
   Unit(const sc_core::sc_module_name& name, uint32_t slots, double clock_hz,
-       StatGroup* stats_parent);
+       StatGroup* stats_parent, const char* stats_name = nullptr);
   ~Unit() override = default;
 
   /// Connects the plan being executed, the completion sink and the memories.

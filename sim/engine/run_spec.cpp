@@ -8,6 +8,7 @@
 #include "sim/core/registry.hpp"
 #include "sim/engine/residency_config.hpp"
 #include "sim/engine/rtl_impl_check.hpp"
+#include "sim/plan/placement.hpp"
 #include "workloads/trace/gen_config.hpp"
 #include "workloads/trace/gen_trace.hpp"
 
@@ -34,6 +35,30 @@ ParamSchema mapping_schema() {
   s.add("attention_q_tile", ParamType::kInt, "query rows per block of causal attention")
       .range(1, 1 << 20)
       .default_value(int64_t{128});
+  return s;
+}
+
+ParamSchema parallel_schema() {
+  ParamSchema s("mapping.parallel");
+  s.add("tensor_parallel", ParamType::kInt,
+        "chips sharing each attention and dense FFN (heads split, all-reduce after)")
+      .range(1, 1 << 16)
+      .default_value(int64_t{1});
+  s.add("expert_parallel", ParamType::kInt,
+        "chips the experts of a layer are spread over (0 = every chip); groups of this many "
+        "chips each hold every expert")
+      .range(0, 1 << 16)
+      .default_value(int64_t{0});
+  s.add("dedup_dispatch", ParamType::kBool,
+        "a token bound for several experts on one chip crosses the links once (as DeepEP "
+        "does); false: once per expert")
+      .default_value(true);
+  s.add("dispatch_algorithm", ParamType::kEnum, "all-to-all algorithm of dispatch and combine")
+      .one_of({"direct", "ring", "hierarchical"})
+      .default_value(std::string("direct"));
+  s.add("all_reduce_algorithm", ParamType::kEnum, "tensor-parallel all-reduce algorithm")
+      .one_of({"ring", "tree"})
+      .default_value(std::string("ring"));
   return s;
 }
 
@@ -106,6 +131,65 @@ ComponentSpec component(Config& cfg, const std::string& path) {
   return c;
 }
 
+/// `[mapping.parallel]` and `[mapping.placement]`, checked against the system and model.
+void read_parallel(Config& cfg, RunSpec& spec) {
+  const Params p = cfg.section("mapping.parallel", parallel_schema());
+  ParallelMapping& m = spec.parallel;
+  const uint32_t n = spec.system.chips;
+  m.chips = n;
+  m.tensor_parallel = static_cast<uint32_t>(p.get_int("tensor_parallel"));
+  m.expert_parallel = static_cast<uint32_t>(p.get_int("expert_parallel"));
+  if (m.expert_parallel == 0) m.expert_parallel = n;
+  m.dedup_dispatch = p.get_bool("dedup_dispatch");
+  const std::string da = p.get_string("dispatch_algorithm");
+  spec.dispatch_algo = da == "ring"           ? CollectiveAlgo::kRing
+                       : da == "hierarchical" ? CollectiveAlgo::kHierarchical
+                                              : CollectiveAlgo::kDirect;
+  spec.reduce_algo =
+      p.get_string("all_reduce_algorithm") == "tree" ? CollectiveAlgo::kTree : CollectiveAlgo::kRing;
+  const ModelSpec& md = spec.model;
+  if (n % m.tensor_parallel != 0) {
+    fail(cfg, "mapping.parallel.tensor_parallel",
+         fmt::format("{} does not divide the system's {} chips", m.tensor_parallel, n));
+  }
+  if (md.heads % m.tensor_parallel != 0 ||
+      (md.kv_heads % m.tensor_parallel != 0 && m.tensor_parallel % md.kv_heads != 0)) {
+    fail(cfg, "mapping.parallel.tensor_parallel",
+         fmt::format("{} does not divide model '{}''s {} heads and {} KV heads", m.tensor_parallel,
+                     md.name, md.heads, md.kv_heads));
+  }
+  if (md.dense_ffn % m.tensor_parallel != 0) {
+    fail(cfg, "mapping.parallel.tensor_parallel",
+         fmt::format("{} does not divide model '{}''s dense FFN size {}", m.tensor_parallel,
+                     md.name, md.dense_ffn));
+  }
+  if (n % m.expert_parallel != 0) {
+    fail(cfg, "mapping.parallel.expert_parallel",
+         fmt::format("{} does not divide the system's {} chips", m.expert_parallel, n));
+  }
+  if (md.experts % m.expert_parallel != 0) {
+    fail(cfg, "mapping.parallel.expert_parallel",
+         fmt::format("{} does not divide model '{}''s {} experts", m.expert_parallel, md.name,
+                     md.experts));
+  }
+  std::string type = "round_robin";
+  Params pp;
+  const auto& reg = Registry<PlacementPolicy>::instance();
+  if (cfg.has("mapping.placement")) {
+    type = cfg.choose("mapping.placement.type", reg.names());
+    pp = cfg.section("mapping.placement", reg.find(type)->schema);
+  }
+  if (n > 1) {
+    if (spec.residency.enabled()) {
+      fail(cfg, "mapping.cache",
+           "expert caches over several chips are not modelled yet (use one chip, or no "
+           "[mapping.cache])");
+    }
+    reg.find(type)->create(PlacementPolicy::Args{pp})->place(md.moe_layers(), md.experts,
+                                                              m.expert_parallel, m.expert_chip);
+  }
+}
+
 }  // namespace
 
 RunSpec build_run_spec(Config& cfg) {
@@ -176,6 +260,8 @@ RunSpec build_run_spec(Config& cfg) {
     fail(cfg, "mapping.weight_buffer", "smaller than weight_buffers");
   }
   spec.residency = read_residency(cfg, spec.model, spec.chip);
+  spec.system = read_system_spec(cfg);
+  read_parallel(cfg, spec);
 
   const std::string wtype =
       cfg.choose("workload.type", {"trace", "synthetic", "generator", "coe_requests"});

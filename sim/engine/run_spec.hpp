@@ -6,10 +6,13 @@
 #include <string>
 
 #include "hw_models/chip/chip.hpp"
+#include "hw_models/interconnect/collective.hpp"
 #include "hw_models/memory/residency/residency.hpp"
 #include "sim/config/config.hpp"
 #include "sim/plan/model.hpp"
+#include "sim/engine/system_config.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/plan/system_plan.hpp"
 #include "workloads/trace/coe_requests.hpp"
 #include "workloads/trace/gen_spec.hpp"
 #include "workloads/trace/synthetic.hpp"
@@ -38,6 +41,10 @@ struct RunSpec {
   PlanOptions plan;
   ResidencySpec residency;  ///< expert caches over the weights tier (`[mapping.cache.*]`)
   WorkloadSpec workload;
+  SystemSpec system;         ///< `[system]`: chips, topology, network (one chip when absent)
+  ParallelMapping parallel;  ///< `[mapping.parallel]` and `[mapping.placement]`
+  CollectiveAlgo dispatch_algo = CollectiveAlgo::kDirect;  ///< dispatch and combine
+  CollectiveAlgo reduce_algo = CollectiveAlgo::kRing;      ///< tensor-parallel all-reduce
 };
 
 /// Reads and validates every section of `cfg` (then check_all_consumed()). Throws
@@ -50,6 +57,7 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec);
 /// Schemas of the fixed sections, for `moesim list`.
 ParamSchema sim_schema();
 ParamSchema mapping_schema();
+ParamSchema parallel_schema();
 ParamSchema workload_schema(const std::string& type);
 
 }  // namespace moesim

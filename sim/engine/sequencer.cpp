@@ -4,44 +4,24 @@
 
 namespace moesim {
 
-Sequencer::Sequencer(const sc_core::sc_module_name& name, Chip& chip, TraceReader& trace,
-                     const Planner& planner, uint64_t max_steps, StatGroup* stats_parent,
-                     Progress progress, TierStats* tier_stats, uint8_t weights_tier,
-                     uint8_t kv_tier)
+Sequencer::Sequencer(const sc_core::sc_module_name& name, Chip& chip, ChipId id, Done done,
+                     TierStats* tier_stats, uint8_t weights_tier, uint8_t kv_tier)
     : sc_core::sc_module(name),
       m_chip(chip),
-      m_trace(trace),
-      m_planner(planner),
-      m_max_steps(max_steps),
-      m_progress(std::move(progress)),
-      m_stats(stats_parent),
+      m_id(id),
+      m_done(std::move(done)),
       m_tier_stats(tier_stats),
       m_weights_tier(weights_tier),
       m_kv_tier(kv_tier) {
   m_chip.bind(&m_plan, this);
-  SC_METHOD(begin);
 }
 
-void Sequencer::begin() {
-  start_next_step();
+void Sequencer::set_comm(Unit* comm) {
+  m_comm = comm;
+  m_comm->bind(&m_plan, this, UnitMemories{});
 }
 
-bool Sequencer::start_next_step() {
-  // An error reading the trace (a malformed record) must not unwind through the SystemC
-  // kernel: keep it, stop the simulation, and let the caller rethrow it.
-  try {
-    return plan_next_step();
-  } catch (...) {
-    m_error = std::current_exception();
-    sc_core::sc_stop();
-    return false;
-  }
-}
-
-bool Sequencer::plan_next_step() {
-  if (m_max_steps != 0 && m_stats.steps.get() >= m_max_steps) return false;
-  if (!m_trace.next(m_step)) return false;
-  m_planner.plan(m_step, m_plan);
+void Sequencer::execute() {
   const auto n = static_cast<uint32_t>(m_plan.ops.size());
   m_remaining.assign(n, 0);
   m_last_dep_load.assign(n, 0);
@@ -61,19 +41,13 @@ bool Sequencer::plan_next_step() {
     }
   }
   m_ops_left = n;
-  m_step_start = sc_core::sc_time_stamp();
-  m_stats.tokens += m_plan.tokens;
-  m_stats.assignments += m_plan.assignments;
-  m_stats.experts_run += m_plan.experts_run;
-  m_stats.ops += n;
-  m_stats.flops += m_plan.flops;
-  m_stats.weight_bytes += m_plan.weight_bytes;
-  m_stats.kv_read_bytes += m_plan.kv_read_bytes;
-  m_stats.kv_write_bytes += m_plan.kv_write_bytes;
+  if (n == 0) {
+    m_done(m_id);
+    return;
+  }
   for (uint32_t i = 0; i < n; ++i) {
     if (m_remaining[i] == 0) issue(i);
   }
-  return true;
 }
 
 void Sequencer::issue(uint32_t op) {
@@ -103,6 +77,9 @@ void Sequencer::issue(uint32_t op) {
     case OpKind::kVector:
       m_chip.vector().push(op);
       break;
+    case OpKind::kComm:
+      m_comm->push(op);
+      break;
   }
 }
 
@@ -128,14 +105,7 @@ void Sequencer::op_done(uint32_t op) {
       issue(d);
     }
   }
-  if (--m_ops_left == 0) {
-    const double dt = (sc_core::sc_time_stamp() - m_step_start).to_seconds();
-    if (m_stats.steps.get() == 0 || dt > m_stats.max_step_time.get()) m_stats.max_step_time.set(dt);
-    if (m_stats.steps.get() == 0 || dt < m_stats.min_step_time.get()) m_stats.min_step_time.set(dt);
-    ++m_stats.steps;
-    if (m_progress) m_progress(m_stats.steps.get());
-    start_next_step();
-  }
+  if (--m_ops_left == 0) m_done(m_id);
 }
 
 }  // namespace moesim

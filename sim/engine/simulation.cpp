@@ -48,41 +48,15 @@ std::string seconds_text(double s) {
 }  // namespace
 
 Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, bool progress)
-    : m_spec(spec), m_trace(std::move(trace)), m_root_dummy("unused"), m_progress(progress) {
-  m_chip = std::make_unique<Chip>("chip0", m_spec.chip);
-  Planner planner(m_spec.model, m_spec.plan);
-  std::vector<std::string> tier_names;
-  for (const auto& t : m_spec.chip.tiers) tier_names.push_back(t.first);
-  auto tier_index = [&](const std::string& n) {
-    return static_cast<uint8_t>(std::find(tier_names.begin(), tier_names.end(), n) -
-                                tier_names.begin());
-  };
-  const ResidencySpec& rs = m_spec.residency;
-  std::vector<uint8_t> chain;
-  if (rs.enabled()) {
-    chain.push_back(rs.home_index);
-    for (size_t i = rs.levels.size(); i-- > 0;) chain.push_back(rs.levels[i].tier_index);
-  }
-  m_tier_stats =
-      std::make_unique<TierStats>(&m_chip->stats(), tier_names, chain, m_spec.chip.clock_hz);
-  if (rs.enabled()) {
-    std::vector<uint64_t> counts;
-    for (const CacheLevelSpec& l : rs.levels) {
-      // A first pass over the trace, once, for static levels without a counts file.
-      if (l.policy == CachePolicy::kStatic && l.counts.empty() && counts.empty()) {
-        counts = expert_use_counts(m_spec, l);
-      }
-    }
-    m_residency = std::make_unique<ResidencyManager>(
-        rs, m_spec.model.moe_layers(), m_spec.model.experts, m_spec.model.expert_bytes(), true,
-        counts, m_tier_stats.get());
-    if (rs.lookahead_steps() > 0) {
-      ResidencyManager* r = m_residency.get();
-      m_trace = std::make_unique<LookaheadReader>(
-          std::move(m_trace), rs.lookahead_steps(), m_spec.workload.max_steps,
-          [r](const TraceStep& st) { r->step_entered(st); });
-    }
-    planner.set_store(m_residency.get());
+    : m_spec(spec), m_trace(std::move(trace)), m_progress(progress) {
+  m_planner = std::make_unique<SystemPlanner>(m_spec.model, m_spec.plan, m_spec.parallel);
+  m_system = std::make_unique<System>(m_spec, *m_planner,
+                                      [this](ChipId c) { m_driver->chip_done(c); });
+  if (m_system->needs_lookahead()) {
+    System* sys = m_system.get();
+    m_trace = std::make_unique<LookaheadReader>(
+        std::move(m_trace), m_spec.residency.lookahead_steps(), m_spec.workload.max_steps,
+        [sys](const TraceStep& st) { sys->step_entered(st); });
   }
   auto last = std::make_shared<Clock::time_point>(Clock::now());
   auto start = std::make_shared<Clock::time_point>(Clock::now());
@@ -91,7 +65,7 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
     const uint64_t gen = m_spec.workload.synthetic.steps;
     total = total == 0 ? gen : std::min(total, gen);
   }
-  Sequencer::Progress cb;
+  StepDriver::Progress cb;
   if (m_progress) {
     cb = [last, start, total](uint64_t done) {
       const auto now = Clock::now();
@@ -113,10 +87,8 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
       }
     };
   }
-  m_seq = std::make_unique<Sequencer>("sequencer0", *m_chip, *m_trace, planner,
-                                      m_spec.workload.max_steps, nullptr, std::move(cb),
-                                      m_tier_stats.get(), tier_index(m_spec.chip.weights_tier),
-                                      tier_index(m_spec.chip.kv_cache_tier));
+  m_driver = std::make_unique<StepDriver>("driver", *m_system, *m_trace, *m_planner,
+                                          m_spec.workload.max_steps, std::move(cb));
 }
 
 Simulation::~Simulation() = default;
@@ -125,21 +97,22 @@ void Simulation::run() {
   const auto t0 = Clock::now();
   sc_core::sc_start();
   m_wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (m_seq->error()) std::rethrow_exception(m_seq->error());
-  if (m_residency) m_residency->finish();
+  if (m_driver->error()) std::rethrow_exception(m_driver->error());
+  m_system->finish();
 }
 
 Summary Simulation::summary() const {
   Summary s;
   s.time_s = sc_core::sc_time_stamp().to_seconds();
   s.cycles = static_cast<uint64_t>(std::ceil(s.time_s * m_spec.chip.clock_hz - 1e-6));
-  const WorkloadStats& w = m_seq->stats();
+  const WorkloadStats& w = m_driver->stats();
   s.steps = w.steps.get();
   s.tokens = w.tokens.get();
   s.assignments = w.assignments.get();
   s.tokens_per_s = s.time_s > 0 ? static_cast<double>(s.tokens) / s.time_s : 0.0;
-  s.weight_stall_s = m_tier_stats->weight_stall_time.get();
-  if (m_residency) s.expert_hit_rate = m_residency->level_stats(0).hit_rate.value();
+  const ChipSlot& c0 = m_system->slot(0);
+  s.weight_stall_s = c0.tier_stats->weight_stall_time.get();
+  if (c0.residency) s.expert_hit_rate = c0.residency->level_stats(0).hit_rate.value();
   auto consider = [&](const std::string& name, const char* kind, double u) {
     if (s.bottleneck.empty() || u > s.bottleneck_utilisation) {
       s.bottleneck = name;
@@ -147,7 +120,7 @@ Summary Simulation::summary() const {
       s.bottleneck_utilisation = u;
     }
   };
-  Chip& chip = *m_chip;
+  Chip& chip = m_system->chip(0);
   consider(chip.compute().unit_stats().full_name(), "compute",
            chip.compute().unit_stats().utilisation.value());
   consider(chip.vector().unit_stats().full_name(), "vector",
@@ -201,8 +174,8 @@ std::string Simulation::stats_json() const {
                        stats_escape(name), format_stat_number(st.value(), st.is_integer()),
                        stats_escape(st.unit()), stats_escape(st.description()));
   };
-  m_seq->stats().visit(emit);
-  m_chip->stats().visit(emit);
+  m_driver->stats().visit(emit);
+  m_system->visit(emit);
   out += "\n  }\n}\n";
   return out;
 }
@@ -229,14 +202,15 @@ std::string Simulation::stats_csv() const {
     out +=
         fmt::format("{},{},{}\n", name, format_stat_number(st.value(), st.is_integer()), st.unit());
   };
-  m_seq->stats().visit(emit);
-  m_chip->stats().visit(emit);
+  m_driver->stats().visit(emit);
+  m_system->visit(emit);
   return out;
 }
 
 std::string Simulation::summary_table() const {
   const Summary s = summary();
-  Chip& chip = *m_chip;
+  Chip& chip = m_system->chip(0);
+  const ResidencyManager* residency = m_system->slot(0).residency.get();
   std::string out;
   out += fmt::format("moesim: {} ({} on chip0 at {})\n", m_spec.name, m_spec.model.name,
                      si(m_spec.chip.clock_hz, "Hz"));
@@ -269,14 +243,14 @@ std::string Simulation::summary_table() const {
   for (const auto& [name, mem] : chip.tiers()) mem_row(*mem);
   out += fmt::format("  {:<22}{} (compute idle waiting for weight loads)\n", "weight stall",
                      seconds_text(s.weight_stall_s));
-  if (m_residency) {
+  if (residency) {
     out += "  expert caches\n";
-    for (size_t i = 0; i < m_residency->spec().levels.size(); ++i) {
-      const CacheLevelStats& c = m_residency->level_stats(i);
-      const CacheLevelSpec& l = m_residency->spec().levels[i];
+    for (size_t i = 0; i < residency->spec().levels.size(); ++i) {
+      const CacheLevelStats& c = residency->level_stats(i);
+      const CacheLevelSpec& l = residency->spec().levels[i];
       out += fmt::format("    {:<20}{} {} experts: {:.1f}% hits ({} / {}), {} evictions",
                          c.full_name(), cache_policy_name(l.policy),
-                         m_residency->level_cache(i).capacity(), 100 * c.hit_rate.value(),
+                         residency->level_cache(i).capacity(), 100 * c.hit_rate.value(),
                          c.hits.get(), c.accesses.get(), c.evictions.get());
       if (l.prefetch) {
         out +=

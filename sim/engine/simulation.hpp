@@ -1,5 +1,5 @@
 #pragma once
-/// One simulation: elaborates the chip from a RunSpec, streams the trace, runs SystemC, and
+/// One simulation: elaborates the system from a RunSpec, streams the trace, runs SystemC, and
 /// renders the results. SystemC elaborates once per process, so build at most one.
 
 #include <cstdint>
@@ -7,7 +7,9 @@
 #include <string>
 
 #include "sim/engine/run_spec.hpp"
-#include "sim/engine/sequencer.hpp"
+#include "sim/engine/step_driver.hpp"
+#include "sim/engine/system.hpp"
+#include "sim/plan/system_plan.hpp"
 
 namespace moesim {
 
@@ -48,11 +50,9 @@ class Simulation {
  private:
   RunSpec m_spec;
   std::unique_ptr<TraceReader> m_trace;
-  StatGroup m_root_dummy;  // unused parent for top-level groups
-  std::unique_ptr<Chip> m_chip;
-  std::unique_ptr<TierStats> m_tier_stats;
-  std::unique_ptr<ResidencyManager> m_residency;  // when caches are configured
-  std::unique_ptr<Sequencer> m_seq;
+  std::unique_ptr<SystemPlanner> m_planner;
+  std::unique_ptr<System> m_system;
+  std::unique_ptr<StepDriver> m_driver;
   bool m_progress;
   double m_wall_s = 0;
 };

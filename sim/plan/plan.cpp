@@ -43,6 +43,20 @@ const char* op_class_name(OpClass c) {
   return "?";
 }
 
+const char* comm_role_name(CommRole r) {
+  switch (r) {
+    case CommRole::kDispatch:
+      return "dispatch";
+    case CommRole::kCombine:
+      return "combine";
+    case CommRole::kAllReduce:
+      return "all_reduce";
+    case CommRole::kAllGather:
+      return "all_gather";
+  }
+  return "?";
+}
+
 const char* vec_fn_name(VecFn f) {
   switch (f) {
     case VecFn::kSoftmax:
@@ -310,11 +324,35 @@ uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep)
   kv_dep = av_op;
   std::vector<uint32_t> o =
       add_streamed_gemm(OpClass::kAttention, layer, t, md.heads * md.head_dim, md.hidden, {av_op});
+  if (m_work && m_work->attn_reduce[layer] != ChipWork::kNoCollective) {
+    o = {add_comm(CommRole::kAllReduce, layer, m_work->attn_reduce[layer], o)};
+  }
   return add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, 2ull * t * md.hidden, o);
 }
 
+uint32_t Planner::add_comm(CommRole role, uint32_t layer, uint32_t collective,
+                          const std::vector<uint32_t>& deps) {
+  Op op;
+  op.kind = OpKind::kComm;
+  op.cls = role == CommRole::kAllReduce ? OpClass::kAttention : OpClass::kExperts;
+  op.layer = layer;
+  op.collective = collective;
+  op.comm_role = role;
+  op.bytes = m_work->comm_bytes[collective];
+  return add_op_deps(op, deps);
+}
+
 void Planner::plan(const TraceStep& step, StepPlan& out) {
+  plan_impl(step, out, nullptr);
+}
+
+void Planner::plan(const TraceStep& step, StepPlan& out, const ChipWork& work) {
+  plan_impl(step, out, &work);
+}
+
+void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* work) {
   out.clear();
+  m_work = work;
   m_out = &out;
   m_step = &step;
   m_ring.clear();
@@ -325,7 +363,7 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
     throw InternalError(fmt::format("step {} has {} layers, model has {} MoE layers", step.index,
                                     step.layers, md.moe_layers()));
   }
-  const uint32_t t = step.num_tokens();
+  const uint32_t t = work ? static_cast<uint32_t>(work->tokens.size()) : step.num_tokens();
   out.tokens = t;
   out.step = &step;
   out.experts = md.experts;
@@ -335,7 +373,12 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
   // Requests in this step with their query tokens and positions.
   m_requests.clear();
   {
-    std::vector<TraceToken> sorted = step.tokens;
+    std::vector<TraceToken> sorted;
+    if (work) {
+      for (uint32_t i : work->tokens) sorted.push_back(step.tokens[i]);
+    } else {
+      sorted = step.tokens;
+    }
     std::sort(sorted.begin(), sorted.end(), [](const TraceToken& a, const TraceToken& b) {
       return a.request != b.request ? a.request < b.request : a.position < b.position;
     });
@@ -354,24 +397,46 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
   uint32_t kv_dep = kNone;
   uint32_t moe_index = 0;
   for (uint32_t layer = 0; layer < md.layers; ++layer) {
-    const uint32_t norm1 =
-        add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, uint64_t{t} * md.hidden, {prev});
-    const uint32_t norm2 = add_attention(layer, norm1, kv_dep);
+    // A data-parallel group with no request in this step only serves its experts.
+    const bool idle = work && t == 0;
+    uint32_t norm2 = prev;
+    if (!idle) {
+      const uint32_t norm1 =
+          add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, uint64_t{t} * md.hidden, {prev});
+      norm2 = add_attention(layer, norm1, kv_dep);
+    }
     if (!md.is_moe_layer(layer)) {
+      if (idle) continue;
       std::vector<uint32_t> downs =
           add_ffn(OpClass::kDense, layer, t, md.dense_ffn, {norm2}, m_dense_tier);
+      if (work && work->ffn_reduce[layer] != ChipWork::kNoCollective) {
+        downs = {add_comm(CommRole::kAllReduce, layer, work->ffn_reduce[layer], downs)};
+      }
       prev = add_vector_op(OpClass::kDense, VecFn::kCombine, layer, uint64_t{t} * md.hidden, downs);
       continue;
     }
     const uint32_t l = moe_index++;
-    std::vector<uint32_t> router =
-        add_streamed_gemm(OpClass::kGating, layer, t, md.hidden, md.experts, {norm2});
-    const uint32_t topk =
-        add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{t} * md.experts, router);
+    // Tokens this chip routes (with tensor parallelism, its share of the group's tokens).
+    const uint32_t tm = work ? work->moe_tokens : t;
+    uint32_t topk = norm2;
+    if (!work || tm > 0) {
+      std::vector<uint32_t> router =
+          add_streamed_gemm(OpClass::kGating, layer, tm, md.hidden, md.experts, {norm2});
+      topk =
+          add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{tm} * md.experts, router);
+    }
+    // Several chips: the tokens cross to their experts' chips before the experts run.
+    const uint32_t ready =
+        work ? add_comm(CommRole::kDispatch, layer, work->dispatch[layer], {topk}) : topk;
 
     std::fill(m_expert_tokens.begin(), m_expert_tokens.end(), 0);
     uint64_t combined = 0;
-    for (uint32_t tok = 0; tok < t; ++tok) {
+    if (work) {
+      std::copy_n(work->expert_tokens.begin() + size_t{l} * md.experts, md.experts,
+                  m_expert_tokens.begin());
+      combined = work->combined[l];
+    }
+    for (uint32_t tok = 0; tok < (work ? 0 : t); ++tok) {
       for (uint32_t r = step.route_begin(l, tok); r < step.route_end(l, tok); ++r) {
         const int32_t e = step.experts[r];
         if (e >= 0) {
@@ -390,7 +455,7 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
       ++out.experts_run;
       if (!m_store) {
         std::vector<uint32_t> downs =
-            add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {topk});
+            add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready});
         ends.insert(ends.end(), downs.begin(), downs.end());
         continue;
       }
@@ -403,7 +468,7 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
       const std::vector<uint32_t> wait = held;
       std::vector<uint32_t> loads;
       std::vector<uint32_t> downs =
-          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {topk},
+          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready},
                   m_fetch.stream_tier, wait, &loads);
       held.insert(held.end(), loads.begin(), loads.end());
       ends.insert(ends.end(), downs.begin(), downs.end());
@@ -414,18 +479,32 @@ void Planner::plan(const TraceStep& step, StepPlan& out) {
       m_store->prefetch(step, l, m_prefetch);
       add_copies(m_prefetch, layer, topk);
     }
-    for (uint32_t s = 0; s < md.shared_experts; ++s) {
-      std::vector<uint32_t> downs =
-          add_ffn(OpClass::kShared, layer, t, md.shared_ffn, {norm2}, m_dense_tier);
-      ends.insert(ends.end(), downs.begin(), downs.end());
+    if (work) {
+      // The expert outputs return to their tokens' chips (after every local expert).
+      ends.push_back(ready);
+      ends = {add_comm(CommRole::kCombine, layer, work->combine[layer], ends)};
     }
-    ends.push_back(topk);
-    const uint64_t combine_elems =
-        (combined + uint64_t{md.shared_experts} * t + t) * md.hidden;  // + residual
-    prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends);
+    if (work && tm == 0) {
+      prev = ends.front();  // no token of its own to combine
+    } else {
+      for (uint32_t s = 0; s < md.shared_experts; ++s) {
+        std::vector<uint32_t> downs =
+            add_ffn(OpClass::kShared, layer, tm, md.shared_ffn, {norm2}, m_dense_tier);
+        ends.insert(ends.end(), downs.begin(), downs.end());
+      }
+      ends.push_back(topk);
+      const uint64_t combine_elems =
+          (combined + uint64_t{md.shared_experts} * tm + tm) * md.hidden;  // + residual
+      prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends);
+    }
+    if (work && work->gather[layer] != ChipWork::kNoCollective) {
+      // Tensor parallel: every chip of the group needs all its tokens for the next layer.
+      prev = add_comm(CommRole::kAllGather, layer, work->gather[layer], {prev});
+    }
   }
   m_out = nullptr;
   m_step = nullptr;
+  m_work = nullptr;
 }
 
 }  // namespace moesim

@@ -19,7 +19,13 @@ enum class OpKind : uint8_t {
   kGemm,    ///< compute unit: one or more GEMM shapes
   kVector,  ///< vector unit: element-wise or reduction work
   kCopy,    ///< DMA: memory tier -> memory tier (an expert filling a cache tier)
+  kComm,    ///< comm unit: this chip's part of a collective (dispatch, combine, all-reduce)
 };
+
+/// What a collective op of a multi-chip plan does (statistics are broken down by it).
+enum class CommRole : uint8_t { kDispatch, kCombine, kAllReduce, kAllGather };
+inline constexpr int kNumCommRoles = 4;
+const char* comm_role_name(CommRole r);
 
 /// What part of the layer an op belongs to (statistics are broken down by it).
 enum class OpClass : uint8_t { kAttention, kGating, kExperts, kShared, kDense, kCombine, kNorm };
@@ -62,6 +68,19 @@ struct Op {
   uint64_t bytes = 0;     ///< kLoad/kStore: bytes moved; kGemm/kVector: SRAM operand bytes
   uint64_t elements = 0;  ///< kVector: elements processed
   uint64_t flops = 0;     ///< kGemm: 2*m*k*n*repeat summed
+  uint32_t collective = 0;  ///< kComm: index into the step's collectives (same on every chip)
+  CommRole comm_role = CommRole::kDispatch;  ///< kComm
+};
+
+/// One collective of a multi-chip step, as the planner describes it; the engine turns it
+/// into a schedule of messages over the links.
+struct CollectiveRequest {
+  CommRole role = CommRole::kDispatch;
+  uint32_t layer = 0;
+  std::vector<uint32_t> group;  ///< participating chips (ChipId)
+  /// kDispatch/kCombine: bytes[i * group.size() + j] from group[i] to group[j] (all-to-all-v);
+  /// kAllReduce/kAllGather: one entry, the bytes per chip.
+  std::vector<uint64_t> bytes;
 };
 
 /// All ops of one step.
@@ -112,6 +131,25 @@ class ExpertStore {
   virtual uint8_t dense_tier() const = 0;
 };
 
+/// A chip's share of a multi-chip step, decided by the system planner (see system_plan.hpp).
+struct ChipWork {
+  std::vector<uint32_t> tokens;  ///< step token indices whose attention this chip runs
+  /// Tokens this chip dispatches at each MoE layer (its share when tensor parallel).
+  uint32_t moe_tokens = 0;
+  /// Per MoE layer x experts: routed token copies this chip's expert runs (0: not held here).
+  std::vector<uint32_t> expert_tokens;
+  /// Per MoE layer: routed copies (non-null) of this chip's own tokens, combined here.
+  std::vector<uint64_t> combined;
+  static constexpr uint32_t kNoCollective = UINT32_MAX;
+  /// Per transformer layer: collective ids (kNoCollective where there is none).
+  std::vector<uint32_t> attn_reduce;  ///< after attention's output projection (TP)
+  std::vector<uint32_t> ffn_reduce;   ///< after a dense FFN (TP)
+  std::vector<uint32_t> dispatch;     ///< MoE layers: tokens to the experts' chips
+  std::vector<uint32_t> combine;      ///< MoE layers: expert outputs back
+  std::vector<uint32_t> gather;       ///< MoE layers: all-gather of the TP group's tokens
+  std::vector<uint64_t> comm_bytes;   ///< by collective id: bytes this chip sends
+};
+
 /// Mapping choices the planner needs.
 struct PlanOptions {
   uint64_t weight_tile_bytes = 0;   ///< weights stream in tiles of at most this size
@@ -125,6 +163,8 @@ class Planner {
   Planner(const ModelSpec& model, const PlanOptions& options);
   /// Plans `step` into `out` (cleared first). The step must have model.moe_layers() layers.
   void plan(const TraceStep& step, StepPlan& out);
+  /// Plans chip's share `work` of a multi-chip step (see ChipWork).
+  void plan(const TraceStep& step, StepPlan& out, const ChipWork& work);
   /// Expert weights come from `store` (not owned; null: everything streams from the
   /// weights tier, as the ops' MemRole says).
   void set_store(ExpertStore* store) { m_store = store; }
@@ -163,6 +203,10 @@ class Planner {
   /// Ops of this step that read or wrote the copy of expert `key` in `tier`.
   std::vector<uint32_t>& touching(uint8_t tier, uint32_t key);
   uint32_t add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep);
+  /// A collective op (kNoCollective: returns the deps' single op, or emits nothing).
+  uint32_t add_comm(CommRole role, uint32_t layer, uint32_t collective,
+                    const std::vector<uint32_t>& deps);
+  void plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* work);
 
   ModelSpec m_model;
   PlanOptions m_options;
@@ -176,6 +220,7 @@ class Planner {
   std::unordered_map<uint64_t, std::vector<uint32_t>> m_touching;  // (tier, key) -> ops
   WeightFetch m_fetch;
   std::vector<TierCopy> m_prefetch;
+  const ChipWork* m_work = nullptr;  ///< null in a one-chip system
 };
 
 }  // namespace moesim

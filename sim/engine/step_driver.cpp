@@ -1,0 +1,66 @@
+#include "sim/engine/step_driver.hpp"
+
+namespace moesim {
+
+StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, TraceReader& trace,
+                       SystemPlanner& planner, uint64_t max_steps, Progress progress)
+    : sc_core::sc_module(name),
+      m_system(system),
+      m_trace(trace),
+      m_planner(planner),
+      m_max_steps(max_steps),
+      m_progress(std::move(progress)),
+      m_stats(nullptr) {
+  SC_METHOD(begin);
+}
+
+void StepDriver::begin() {
+  start_next_step();
+}
+
+void StepDriver::start_next_step() {
+  // An error reading the trace (a malformed record) must not unwind through the SystemC
+  // kernel: keep it, stop the simulation, and let the caller rethrow it.
+  try {
+    plan_next_step();
+  } catch (...) {
+    m_error = std::current_exception();
+    sc_core::sc_stop();
+  }
+}
+
+bool StepDriver::plan_next_step() {
+  if (m_max_steps != 0 && m_stats.steps.get() >= m_max_steps) return false;
+  if (!m_trace.next(m_step)) return false;
+  const std::vector<StepPlan*>& plans = m_system.plans();
+  m_planner.plan(m_step, plans, m_collectives);
+  m_system.begin_step(m_collectives, m_planner.balance());
+  m_step_start = sc_core::sc_time_stamp();
+  // The step's tokens and assignments are the trace's; work is summed over the chips.
+  m_stats.tokens += m_step.num_tokens();
+  m_stats.assignments += m_step.assignments();
+  for (const StepPlan* p : plans) {
+    m_stats.experts_run += p->experts_run;
+    m_stats.ops += p->ops.size();
+    m_stats.flops += p->flops;
+    m_stats.weight_bytes += p->weight_bytes;
+    m_stats.kv_read_bytes += p->kv_read_bytes;
+    m_stats.kv_write_bytes += p->kv_write_bytes;
+  }
+  m_chips_left = m_system.chips();
+  for (ChipId c = 0; c < m_system.chips(); ++c) m_system.slot(c).sequencer->execute();
+  return true;
+}
+
+void StepDriver::chip_done(ChipId chip) {
+  (void)chip;
+  if (--m_chips_left != 0) return;
+  const double dt = (sc_core::sc_time_stamp() - m_step_start).to_seconds();
+  if (m_stats.steps.get() == 0 || dt > m_stats.max_step_time.get()) m_stats.max_step_time.set(dt);
+  if (m_stats.steps.get() == 0 || dt < m_stats.min_step_time.get()) m_stats.min_step_time.set(dt);
+  ++m_stats.steps;
+  if (m_progress) m_progress(m_stats.steps.get());
+  start_next_step();
+}
+
+}  // namespace moesim

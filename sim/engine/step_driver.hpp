@@ -1,0 +1,69 @@
+#pragma once
+/// The step driver: reads the trace once per step, has the system planner plan every chip,
+/// starts every chip's sequencer, and ends the step when all chips are done. Steps run one
+/// after another (a step's routing is only known once the previous forward pass is done).
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <vector>
+
+#include <systemc>
+
+#include "sim/core/stats.hpp"
+#include "sim/engine/system.hpp"
+#include "sim/plan/system_plan.hpp"
+#include "workloads/trace/trace.hpp"
+
+namespace moesim {
+
+/// Run-wide counters of the workload that was executed (summed over the chips).
+struct WorkloadStats : StatGroup {
+  explicit WorkloadStats(StatGroup* parent) : StatGroup("workload", parent) {}
+  Counter steps{this, "steps", "steps", "forward passes simulated"};
+  Counter tokens{this, "tokens", "tokens", "tokens processed (all steps)"};
+  Counter assignments{this, "assignments", "assignments", "token-expert assignments in the trace"};
+  Counter experts_run{this, "experts_run", "experts", "(step, layer, expert) runs with tokens"};
+  Counter ops{this, "ops", "ops", "planned ops executed"};
+  Counter flops{this, "flops", "flop", "planned GEMM flops"};
+  Counter weight_bytes{this, "weight_bytes", "B", "weight bytes streamed from the weight tier"};
+  Counter kv_read_bytes{this, "kv_read_bytes", "B", "KV-cache bytes read"};
+  Counter kv_write_bytes{this, "kv_write_bytes", "B", "KV-cache bytes written"};
+  Scalar max_step_time{this, "max_step_time", "s", "longest step"};
+  Scalar min_step_time{this, "min_step_time", "s", "shortest step"};
+};
+
+class StepDriver : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(StepDriver);
+  /// Called after each step with the steps done so far.
+  using Progress = std::function<void(uint64_t steps_done)>;
+
+  StepDriver(const sc_core::sc_module_name& name, System& system, TraceReader& trace,
+             SystemPlanner& planner, uint64_t max_steps, Progress progress);
+
+  /// Chip `chip` has finished its plan of the current step.
+  void chip_done(ChipId chip);
+  const WorkloadStats& stats() const { return m_stats; }
+  /// An error raised while streaming the trace, if any (rethrown after sc_start returns).
+  std::exception_ptr error() const { return m_error; }
+
+ private:
+  void begin();
+  void start_next_step();
+  bool plan_next_step();
+
+  System& m_system;
+  TraceReader& m_trace;
+  SystemPlanner& m_planner;
+  uint64_t m_max_steps;
+  Progress m_progress;
+  TraceStep m_step;
+  std::vector<CollectiveRequest> m_collectives;
+  uint32_t m_chips_left = 0;
+  sc_core::sc_time m_step_start;
+  WorkloadStats m_stats;
+  std::exception_ptr m_error;
+};
+
+}  // namespace moesim

@@ -1,0 +1,176 @@
+#include "sim/engine/system.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/engine/residency_config.hpp"
+
+namespace moesim {
+
+SystemStats::SystemStats(uint32_t chips, uint32_t moe_layers)
+    : StatGroup("system"),
+      routed_imbalance(this, "routed_imbalance", "1",
+                       "max over chips / mean over chips of routed token copies their experts "
+                       "ran, whole run (1 = balanced)",
+                       [this] {
+                         uint64_t mx = 0;
+                         uint64_t sum = 0;
+                         for (uint64_t r : routed) {
+                           mx = std::max(mx, r);
+                           sum += r;
+                         }
+                         return sum == 0 ? 1.0
+                                         : static_cast<double>(mx) * static_cast<double>(
+                                                                         routed.size()) /
+                                               static_cast<double>(sum);
+                       }),
+      routed(chips, 0),
+      layer_sum(moe_layers, 0.0) {
+  for (int r = 0; r < kNumCommRoles; ++r) {
+    const std::string role = comm_role_name(static_cast<CommRole>(r));
+    role_bytes[r] = std::make_unique<Counter>(
+        this, role + "_bytes", "B", "bytes that crossed between chips in " + role + " collectives");
+  }
+  for (uint32_t l = 0; l < moe_layers; ++l) {
+    layer_imbalance.push_back(std::make_unique<Scalar>(
+        this, fmt::format("moe_layer{}_imbalance", l), "1",
+        fmt::format("max / mean over chips of routed copies at MoE layer {}, mean over steps", l)));
+  }
+}
+
+System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done) : m_spec(spec) {
+  const uint32_t n = planner.chips();
+  std::vector<std::string> tier_names;
+  for (const auto& t : spec.chip.tiers) tier_names.push_back(t.first);
+  auto tier_index = [&](const std::string& name) {
+    return static_cast<uint8_t>(std::find(tier_names.begin(), tier_names.end(), name) -
+                                tier_names.begin());
+  };
+  const ResidencySpec& rs = spec.residency;
+  std::vector<uint8_t> chain;
+  if (rs.enabled()) {
+    chain.push_back(rs.home_index);
+    for (size_t i = rs.levels.size(); i-- > 0;) chain.push_back(rs.levels[i].tier_index);
+  }
+  // A first pass over the trace, once, for static levels without a counts file.
+  std::vector<uint64_t> counts;
+  if (rs.enabled()) {
+    for (const CacheLevelSpec& l : rs.levels) {
+      if (l.policy == CachePolicy::kStatic && l.counts.empty() && counts.empty()) {
+        counts = expert_use_counts(spec, l);
+      }
+    }
+  }
+  m_slots.resize(n);
+  for (ChipId c = 0; c < n; ++c) {
+    ChipSlot& s = m_slots[c];
+    const std::string name = fmt::format("chip{}", c);
+    s.chip = std::make_unique<Chip>(name.c_str(), spec.chip);
+    s.tier_stats =
+        std::make_unique<TierStats>(&s.chip->stats(), tier_names, chain, spec.chip.clock_hz);
+    if (rs.enabled()) {
+      s.residency = std::make_unique<ResidencyManager>(
+          rs, spec.model.moe_layers(), spec.model.experts, spec.model.expert_bytes(), true,
+          counts, s.tier_stats.get());
+      planner.set_store(c, s.residency.get());
+    }
+  }
+  if (n > 1) {
+    const auto* entry = Registry<Network>::instance().find(spec.system.network.type);
+    if (!entry) throw InternalError("unregistered network type '" + spec.system.network.type + "'");
+    m_net = entry->create(
+        Network::Args{"network", spec.system.network.params, spec.system.topology, nullptr});
+    m_exec = std::make_unique<CollectiveExecutor>(
+        *m_net, [this](uint32_t instance, ChipId c) { m_slots[c].comm->collective_done(instance); });
+    m_stats = std::make_unique<SystemStats>(n, spec.model.moe_layers());
+    for (ChipId c = 0; c < n; ++c) {
+      ChipSlot& s = m_slots[c];
+      const std::string name = fmt::format("chip{}_comm", c);
+      s.comm = std::make_unique<CommUnit>(name.c_str(), c, spec.chip.clock_hz, &s.chip->stats());
+      s.comm->set_executor(m_exec.get());
+    }
+  }
+  // Sequencers after every chip, so SystemC's processes are created in the same order as
+  // a one-chip run always made them.
+  for (ChipId c = 0; c < n; ++c) {
+    ChipSlot& s = m_slots[c];
+    const std::string name = fmt::format("sequencer{}", c);
+    s.sequencer = std::make_unique<Sequencer>(
+        name.c_str(), *s.chip, c, done, s.tier_stats.get(), tier_index(spec.chip.weights_tier),
+        tier_index(spec.chip.kv_cache_tier));
+    if (s.comm) s.sequencer->set_comm(s.comm.get());
+    m_plans.push_back(&s.sequencer->plan());
+  }
+}
+
+System::~System() = default;
+
+void System::begin_step(const std::vector<CollectiveRequest>& collectives,
+                        const StepBalance& balance) {
+  if (!m_exec) return;
+  m_exec->reset();
+  const Topology& topo = m_spec.system.topology;
+  for (const CollectiveRequest& r : collectives) {
+    CollectiveSchedule sch;
+    switch (r.role) {
+      case CommRole::kDispatch:
+      case CommRole::kCombine: {
+        sch = all_to_all_v(topo, r.group, r.bytes, m_spec.dispatch_algo);
+        const size_t g = r.group.size();
+        uint64_t crossing = 0;
+        for (size_t i = 0; i < g; ++i) {
+          for (size_t j = 0; j < g; ++j) crossing += i == j ? 0 : r.bytes[i * g + j];
+        }
+        *m_stats->role_bytes[static_cast<int>(r.role)] += crossing;
+        break;
+      }
+      case CommRole::kAllReduce:
+        sch = all_reduce(topo, r.group, r.bytes[0], m_spec.reduce_algo);
+        *m_stats->role_bytes[static_cast<int>(r.role)] +=
+            2 * r.bytes[0] * (r.group.size() - 1);
+        break;
+      case CommRole::kAllGather:
+        sch = all_gather(topo, r.group, r.bytes[0], CollectiveAlgo::kRing);
+        *m_stats->role_bytes[static_cast<int>(r.role)] += r.bytes[0] * (r.group.size() - 1);
+        break;
+    }
+    m_exec->add(std::move(sch));
+    ++m_stats->collectives;
+  }
+  for (size_t c = 0; c < balance.routed.size(); ++c) m_stats->routed[c] += balance.routed[c];
+  ++m_stats->steps;
+  for (size_t l = 0; l < balance.layer_imbalance.size(); ++l) {
+    m_stats->layer_sum[l] += balance.layer_imbalance[l];
+    m_stats->layer_imbalance[l]->set(m_stats->layer_sum[l] / static_cast<double>(m_stats->steps));
+  }
+}
+
+bool System::needs_lookahead() const {
+  return !m_slots.empty() && m_slots[0].residency &&
+         m_slots[0].residency->spec().lookahead_steps() > 0;
+}
+
+void System::step_entered(const TraceStep& step) {
+  for (ChipSlot& s : m_slots) {
+    if (s.residency) s.residency->step_entered(step);
+  }
+}
+
+void System::finish() {
+  for (ChipSlot& s : m_slots) {
+    if (s.residency) s.residency->finish();
+  }
+}
+
+void System::visit(const std::function<void(const std::string&, const Stat&)>& fn) const {
+  for (const ChipSlot& s : m_slots) s.chip->stats().visit(fn);
+  if (!m_net) return;
+  m_stats->visit(fn);
+  for (uint32_t i = 0; i < m_net->topology().links().size(); ++i) m_net->link_stats(i).visit(fn);
+}
+
+}  // namespace moesim

@@ -1,0 +1,74 @@
+#pragma once
+/// The system planner: turns one trace step into one StepPlan per chip. Pure C++.
+///
+/// With one chip it is the chip's Planner. With several, it decides where each token's
+/// attention runs (data-parallel groups of `tensor_parallel` chips, a request's tokens
+/// always on the same group so its KV cache stays there) and which chip holds each expert
+/// (the placement), then plans every chip's ops with the collectives that join them:
+/// dispatch and combine (all-to-all-v inside each expert-parallel group), and for tensor
+/// parallelism an all-reduce after attention and dense FFNs and an all-gather after the MoE
+/// combine.
+
+#include <cstdint>
+#include <vector>
+
+#include "hw_models/interconnect/topology.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace moesim {
+
+/// How a model is spread over the chips (validated by the config layer).
+struct ParallelMapping {
+  uint32_t chips = 1;
+  uint32_t tensor_parallel = 1;  ///< chips sharing one attention / dense FFN (heads split)
+  uint32_t expert_parallel = 1;  ///< chips the experts of a layer are spread over
+  /// A token bound for several experts on one chip crosses the links once (as DeepEP does);
+  /// false: once per expert.
+  bool dedup_dispatch = true;
+  /// moe_layers x experts: chip within the expert-parallel group holding each expert.
+  std::vector<uint32_t> expert_chip;
+  /// Data-parallel attention groups (chips / tensor_parallel).
+  uint32_t dp_groups() const { return chips / tensor_parallel; }
+};
+
+/// Load balance of one step (for the system's imbalance statistics).
+struct StepBalance {
+  /// Per chip: routed token copies its experts ran, summed over the MoE layers.
+  std::vector<uint64_t> routed;
+  /// Per MoE layer: max over chips / mean over chips of routed copies (1 = balanced).
+  std::vector<double> layer_imbalance;
+};
+
+/// Plans a step for every chip of the system.
+class SystemPlanner {
+ public:
+  /// One chip: `mapping` may be default. Several: ModelSpec slices for tensor parallelism.
+  SystemPlanner(const ModelSpec& model, const PlanOptions& options,
+                const ParallelMapping& mapping);
+  uint32_t chips() const { return static_cast<uint32_t>(m_planners.size()); }
+  const ParallelMapping& mapping() const { return m_map; }
+  /// Expert weights of chip `chip` come from `store` (not owned; see Planner::set_store).
+  void set_store(ChipId chip, ExpertStore* store) { m_planners.at(chip).set_store(store); }
+  /// Plans `step`: `out[c]` (cleared first) receives chip c's plan; `collectives` (cleared)
+  /// the step's collectives, indexed by Op::collective.
+  void plan(const TraceStep& step, const std::vector<StepPlan*>& out,
+            std::vector<CollectiveRequest>& collectives);
+  /// Load balance of the step planned last.
+  const StepBalance& balance() const { return m_balance; }
+  /// The model as one chip of a tensor-parallel group plans its attention and dense FFNs.
+  static ModelSpec tensor_slice(const ModelSpec& model, uint32_t tp);
+
+ private:
+  uint32_t new_collective(std::vector<CollectiveRequest>& out, CommRole role, uint32_t layer,
+                          std::vector<uint32_t> group, std::vector<uint64_t> bytes);
+
+  ModelSpec m_model;
+  ParallelMapping m_map;
+  std::vector<Planner> m_planners;  // by ChipId
+  std::vector<ChipWork> m_work;     // by ChipId
+  StepBalance m_balance;
+  std::vector<uint32_t> m_owner;  // per step token: chip that dispatches it
+  std::vector<uint32_t> m_seen;   // per chip: last token that reached it (dedup)
+};
+
+}  // namespace moesim
