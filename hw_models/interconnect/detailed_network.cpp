@@ -77,6 +77,34 @@ class Fifo {
   uint32_t m_size = 0;
 };
 
+/// A growable FIFO (for the per-link event streams).
+template <class T>
+class Ring {
+ public:
+  bool empty() const { return m_size == 0; }
+  size_t size() const { return m_size; }
+  const T& front() const { return m_slots[m_head]; }
+  void push(const T& v) {
+    if (m_size == m_slots.size()) {
+      std::vector<T> grown(std::max<size_t>(8, 2 * m_slots.size()));
+      for (size_t i = 0; i < m_size; ++i) grown[i] = m_slots[(m_head + i) % m_slots.size()];
+      m_slots.swap(grown);
+      m_head = 0;
+    }
+    m_slots[(m_head + m_size) % m_slots.size()] = v;
+    ++m_size;
+  }
+  void pop() {
+    m_head = (m_head + 1) % m_slots.size();
+    --m_size;
+  }
+
+ private:
+  std::vector<T> m_slots;
+  size_t m_head = 0;
+  size_t m_size = 0;
+};
+
 /// Totals of the model, beside the per-link stats.
 struct DetailedNetworkStats : StatGroup {
   using StatGroup::StatGroup;
@@ -239,13 +267,19 @@ class DetailedNetwork final : public Network {
 
  private:
   enum class Kind : uint8_t { kLinkFree, kArrive, kCredit, kHeadReady, kRelayReady };
+  // The heap holds the head of every per-link event stream; each stream is in (time,
+  // sequence) order, so merging the heads processes events as one global queue would.
   struct Event {
     uint64_t t_ps;
     uint64_t seq;
-    Kind kind;
     uint32_t link;
-    uint32_t packet;
+    Kind kind;
     bool operator>(const Event& o) const { return t_ps != o.t_ps ? t_ps > o.t_ps : seq > o.seq; }
+  };
+  struct Timed {
+    uint64_t t_ps;
+    uint64_t seq;
+    uint32_t packet;
   };
   struct NewSend {
     ChipId src;
@@ -281,12 +315,17 @@ class DetailedNetwork final : public Network {
     bool busy = false;
     bool inject_waiting = false;
     bool relay_waiting = false;
+    bool credit_wake = false;     // a kCredit event is pending for the earliest credit return
+    bool credit_starved = false;  // packets wait for a credit
     uint64_t blocked_since_ps = UINT64_MAX;  // head of `in` waiting for an output queue
     Fifo in;                                 // at node `to` (used when it is a switch)
     Fifo out;                                // at the upstream node
     std::deque<uint32_t> waiters;            // wait-list entries waiting for room in `out`
     std::deque<uint32_t> inject;             // messages starting on this link, round robin
     std::deque<uint32_t> relay;              // packets a chip relays onto this link
+    Ring<Timed> arrivals;                    // packets on the wire, by landing time
+    Ring<Timed> relays;          // packets a chip will relay onto this link, by ready time
+    Ring<uint64_t> credit_back;  // when credits in flight are back at the upstream node
     std::unique_ptr<PortStats> port;
   };
 
@@ -294,8 +333,29 @@ class DetailedNetwork final : public Network {
     return ceil_ps(static_cast<double>(wire_bytes) / bytes_per_s);
   }
   uint64_t now_ps() const { return sc_core::sc_time_stamp().value(); }
-  void schedule(uint64_t t_ps, Kind kind, uint32_t link, uint32_t packet = 0) {
-    m_events.push({t_ps, m_event_seq++, kind, link, packet});
+  void schedule(uint64_t t_ps, Kind kind, uint32_t link) {
+    m_events.push({t_ps, m_event_seq++, link, kind});
+  }
+  void schedule_stream(Ring<Timed>& stream, uint64_t t_ps, Kind kind, uint32_t link,
+                       uint32_t packet) {
+    const uint64_t seq = m_event_seq++;
+    stream.push({t_ps, seq, packet});
+    if (stream.size() == 1) m_events.push({t_ps, seq, link, kind});
+  }
+  /// Pops the head of `stream` (whose heap entry just fired) and enters the next head.
+  uint32_t pop_stream(Ring<Timed>& stream, Kind kind, uint32_t link) {
+    const uint32_t p = stream.front().packet;
+    stream.pop();
+    if (!stream.empty()) m_events.push({stream.front().t_ps, stream.front().seq, link, kind});
+    return p;
+  }
+  void return_credit(uint32_t l, uint64_t t_ps) {
+    Link& link = m_links[l];
+    link.credit_back.push(t_ps);
+    if (link.credit_starved && !link.credit_wake) {
+      link.credit_wake = true;
+      schedule(t_ps, Kind::kCredit, l);
+    }
   }
 
   void on_wake() {
@@ -319,17 +379,17 @@ class DetailedNetwork final : public Network {
           on_link_free(e.link, now);
           break;
         case Kind::kArrive:
-          on_arrive(e.link, e.packet, now);
+          on_arrive(e.link, pop_stream(m_links[e.link].arrivals, e.kind, e.link), now);
           break;
         case Kind::kCredit:
-          ++m_links[e.link].credits;
+          m_links[e.link].credit_wake = false;
           try_start(e.link, now);
           break;
         case Kind::kHeadReady:
           try_forward(e.link, now);
           break;
         case Kind::kRelayReady:
-          relay(e.link, e.packet, now);
+          relay(e.link, pop_stream(m_links[e.link].relays, e.kind, e.link), now);
           break;
       }
     }
@@ -419,7 +479,22 @@ class DetailedNetwork final : public Network {
   /// held.
   void try_start(uint32_t l, uint64_t now) {
     Link& link = m_links[l];
-    if (link.busy || link.out.empty() || link.credits == 0) return;
+    if (link.busy || link.out.empty()) return;
+    // Credits come back lazily: only a link that waits for one schedules an event.
+    while (!link.credit_back.empty() && link.credit_back.front() <= now) {
+      link.credit_back.pop();
+      ++link.credits;
+    }
+    if (link.credits == 0) {
+      // Woken by the earliest credit on its way back, or when one is sent back.
+      link.credit_starved = true;
+      if (!link.credit_back.empty() && !link.credit_wake) {
+        link.credit_wake = true;
+        schedule(link.credit_back.front(), Kind::kCredit, l);
+      }
+      return;
+    }
+    link.credit_starved = false;
     const uint32_t p = link.out.front();
     Packet& pkt = m_packets[p];
     Message& msg = m_msgs[pkt.msg];
@@ -443,7 +518,7 @@ class DetailedNetwork final : public Network {
     m_stats.payload_bytes += pkt.payload;
     m_stats.header_bytes += m_header;
     schedule(now + ser, Kind::kLinkFree, l);
-    schedule(now + ser + link.latency_ps, Kind::kArrive, l, p);
+    schedule_stream(link.arrivals, now + ser + link.latency_ps, Kind::kArrive, l, p);
   }
 
   void on_link_free(uint32_t l, uint64_t now) {
@@ -496,7 +571,7 @@ class DetailedNetwork final : public Network {
     Message& msg = m_msgs[m];
     if (pkt.hop + 1 == msg.hops) {
       // At its destination chip: consumed at once, the credit goes back.
-      schedule(now + link.latency_ps, Kind::kCredit, l);
+      return_credit(l, now + link.latency_ps);
       m_free_packets.push_back(p);
       if (--msg.to_arrive == 0) {
         NetworkClient* client = msg.client;
@@ -511,9 +586,10 @@ class DetailedNetwork final : public Network {
     pkt.ready_ps = now + m_pipe_ps[link.to];
     if (link.to < m_topo.chips()) {
       // A chip relays from its memory: the input buffer empties at once.
-      schedule(now + link.latency_ps, Kind::kCredit, l);
+      return_credit(l, now + link.latency_ps);
       ++pkt.hop;
-      schedule(pkt.ready_ps, Kind::kRelayReady, msg.route[pkt.hop], p);
+      const uint32_t next = msg.route[pkt.hop];
+      schedule_stream(m_links[next].relays, pkt.ready_ps, Kind::kRelayReady, next, p);
       return;
     }
     link.in.push(p);
@@ -563,7 +639,7 @@ class DetailedNetwork final : public Network {
     }
     link.in.pop();
     port_change(link, now, -1);
-    schedule(now + link.latency_ps, Kind::kCredit, l);
+    return_credit(l, now + link.latency_ps);
     ++m_packets[p].hop;
     m_links[next].out.push(p);
     try_start(next, now);
