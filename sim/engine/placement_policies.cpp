@@ -95,8 +95,7 @@ class Table final : public PlacementPolicy {
       }
       auto number = [&](int col, const char* what, uint64_t limit, const std::string& range) {
         const std::string& v = f[static_cast<size_t>(col)];
-        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
-            v.size() > 9) {
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) {
           fail(fmt::format("{} '{}' is not a non-negative integer", what, v));
         }
         const uint64_t x = std::stoull(v);
@@ -108,13 +107,13 @@ class Table final : public PlacementPolicy {
           all ? 0 : number(col_layer, "layer", layers, fmt::format("{} MoE layers", layers));
       const uint32_t expert =
           number(col_expert, "expert", experts, fmt::format("the model has {} experts", experts));
-      const uint32_t c = number(col_chip, "chip", n,
-                                fmt::format("an expert-parallel group has {} chips", n));
+      const uint32_t c =
+          number(col_chip, "chip", n, fmt::format("an expert-parallel group has {} chips", n));
       for (uint32_t l = all ? 0 : layer; l < (all ? layers : layer + 1); ++l) {
         const size_t key = size_t{l} * experts + expert;
         if (chip[key] != UINT32_MAX) {
-          fail(fmt::format("expert {} of MoE layer {} is placed twice (also on line {})", expert,
-                           l, line_of[key]));
+          fail(fmt::format("expert {} of MoE layer {} is placed twice (also on line {})", expert, l,
+                           line_of[key]));
         }
         chip[key] = c;
         line_of[key] = lineno;
@@ -123,9 +122,10 @@ class Table final : public PlacementPolicy {
     if (col_layer < 0) throw InputError(fmt::format("{}: empty placement table", m_path));
     for (size_t key = 0; key < chip.size(); ++key) {
       if (chip[key] == UINT32_MAX) {
-        throw InputError(fmt::format("{}: expert {} of MoE layer {} has no chip (every expert of "
-                                     "every layer needs one)",
-                                     m_path, key % experts, key / experts));
+        throw InputError(
+            fmt::format("{}: expert {} of MoE layer {} has no chip (every expert of "
+                        "every layer needs one)",
+                        m_path, key % experts, key / experts));
       }
     }
   }
@@ -138,8 +138,7 @@ MOESIM_REGISTER(PlacementPolicy, RoundRobin, "round_robin",
                 "expert e on chip e mod (expert-parallel chips)");
 MOESIM_REGISTER(PlacementPolicy, Contiguous, "contiguous",
                 "experts in equal consecutive blocks, one block per chip");
-MOESIM_REGISTER(PlacementPolicy, Table, "table",
-                "an explicit table: CSV rows layer,expert,chip");
+MOESIM_REGISTER(PlacementPolicy, Table, "table", "an explicit table: CSV rows layer,expert,chip");
 
 }  // namespace
 }  // namespace moesim

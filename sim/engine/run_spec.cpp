@@ -131,6 +131,20 @@ ComponentSpec component(Config& cfg, const std::string& path) {
   return c;
 }
 
+/// Weight bytes one chip holds: all of them on one chip; with several, the experts of its
+/// expert-parallel share, attention and dense FFNs split by tensor parallelism, routers and
+/// shared experts whole.
+uint64_t chip_weight_bytes(const RunSpec& spec) {
+  const ModelSpec& m = spec.model;
+  const uint64_t total = m.total_weight_bytes();
+  if (spec.system.chips == 1) return total;
+  const ParallelMapping& p = spec.parallel;
+  const uint64_t experts = uint64_t{m.moe_layers()} * m.experts * m.expert_bytes();
+  const uint64_t split = uint64_t{m.layers} * m.attention_bytes() +
+                         uint64_t{m.layers - m.moe_layers()} * m.dense_ffn_bytes();
+  return total - experts - split + split / p.tensor_parallel + experts / p.expert_parallel;
+}
+
 /// `[mapping.parallel]` and `[mapping.placement]`, checked against the system and model.
 void read_parallel(Config& cfg, RunSpec& spec) {
   const Params p = cfg.section("mapping.parallel", parallel_schema());
@@ -145,8 +159,8 @@ void read_parallel(Config& cfg, RunSpec& spec) {
   spec.dispatch_algo = da == "ring"           ? CollectiveAlgo::kRing
                        : da == "hierarchical" ? CollectiveAlgo::kHierarchical
                                               : CollectiveAlgo::kDirect;
-  spec.reduce_algo =
-      p.get_string("all_reduce_algorithm") == "tree" ? CollectiveAlgo::kTree : CollectiveAlgo::kRing;
+  spec.reduce_algo = p.get_string("all_reduce_algorithm") == "tree" ? CollectiveAlgo::kTree
+                                                                    : CollectiveAlgo::kRing;
   const ModelSpec& md = spec.model;
   if (n % m.tensor_parallel != 0) {
     fail(cfg, "mapping.parallel.tensor_parallel",
@@ -185,8 +199,9 @@ void read_parallel(Config& cfg, RunSpec& spec) {
            "expert caches over several chips are not modelled yet (use one chip, or no "
            "[mapping.cache])");
     }
-    reg.find(type)->create(PlacementPolicy::Args{pp})->place(md.moe_layers(), md.experts,
-                                                              m.expert_parallel, m.expert_chip);
+    reg.find(type)
+        ->create(PlacementPolicy::Args{pp})
+        ->place(md.moe_layers(), md.experts, m.expert_parallel, m.expert_chip);
   }
 }
 
@@ -235,17 +250,6 @@ RunSpec build_run_spec(Config& cfg) {
   };
   spec.chip.weights_tier = tier_of("weights");
   spec.chip.kv_cache_tier = tier_of("kv_cache");
-  for (const auto& [tname, tier] : spec.chip.tiers) {
-    if (tname != spec.chip.weights_tier) continue;
-    const uint64_t cap = tier.params.get_bytes("capacity");
-    const uint64_t need = spec.model.total_weight_bytes();
-    if (need > cap) {
-      fail(cfg, "mapping.weights",
-           fmt::format("model '{}' has {} B ({}) of weights, more than "
-                       "chip.memory.{}.capacity = {} B ({})",
-                       spec.model.name, need, human_bytes(need), tname, cap, human_bytes(cap)));
-    }
-  }
   spec.plan.weight_buffers = static_cast<uint32_t>(map.get_int("weight_buffers"));
   spec.plan.weight_tile_bytes = map.get_bytes("weight_buffer") / spec.plan.weight_buffers;
   spec.plan.attention_q_tile = static_cast<uint32_t>(map.get_int("attention_q_tile"));
@@ -262,6 +266,18 @@ RunSpec build_run_spec(Config& cfg) {
   spec.residency = read_residency(cfg, spec.model, spec.chip);
   spec.system = read_system_spec(cfg);
   read_parallel(cfg, spec);
+  for (const auto& [tname, tier] : spec.chip.tiers) {
+    if (tname != spec.chip.weights_tier) continue;
+    const uint64_t cap = tier.params.get_bytes("capacity");
+    const uint64_t need = chip_weight_bytes(spec);
+    if (need > cap) {
+      fail(cfg, "mapping.weights",
+           fmt::format("model '{}' has {} B ({}) of weights{}, more than "
+                       "chip.memory.{}.capacity = {} B ({})",
+                       spec.model.name, need, human_bytes(need),
+                       spec.system.chips > 1 ? " per chip" : "", tname, cap, human_bytes(cap)));
+    }
+  }
 
   const std::string wtype =
       cfg.choose("workload.type", {"trace", "synthetic", "generator", "coe_requests"});

@@ -45,13 +45,51 @@ std::string seconds_text(double s) {
   return fmt::format("{:.4g} ns", s * 1e9);
 }
 
+/// The multi-chip part of the console table: traffic, balance, the busiest links.
+std::string system_rows(const System& sys, const Network& net) {
+  std::string out = "  system\n";
+  const SystemStats& st = sys.stats();
+  for (int r = 0; r < kNumCommRoles; ++r) {
+    const uint64_t b = st.role_bytes[r]->get();
+    if (b == 0) continue;
+    out += fmt::format("    {:<20}{} between chips\n", comm_role_name(static_cast<CommRole>(r)),
+                       si(static_cast<double>(b), "B"));
+  }
+  out += fmt::format("    {:<20}{:.3f} (max / mean routed copies per chip; 1 = balanced)\n",
+                     "expert load", st.routed_imbalance.value());
+  double wait = 0;
+  std::string who;
+  for (ChipId c = 0; c < sys.chips(); ++c) {
+    const double w = sys.slot(c).comm->comm_stats().collective_time.get();
+    if (w > wait || who.empty()) {
+      wait = w;
+      who = sys.chip(c).stats().full_name();
+    }
+  }
+  out += fmt::format("    {:<20}{} in collectives ({}, the most of any chip)\n", "comm time",
+                     seconds_text(wait), who);
+  std::vector<uint32_t> order(net.topology().links().size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return net.link_stats(a).bytes.get() > net.link_stats(b).bytes.get();
+  });
+  out += "  busiest links\n";
+  for (size_t k = 0; k < std::min<size_t>(3, order.size()); ++k) {
+    const LinkStats& l = net.link_stats(order[k]);
+    out += fmt::format("    {:<20}{}, {:.1f}% of peak {}, mean queueing {}\n", l.full_name(),
+                       si(static_cast<double>(l.bytes.get()), "B"), 100 * l.utilisation.value(),
+                       si(l.peak, "B/s"), seconds_text(l.mean_queueing_delay.value()));
+  }
+  return out;
+}
+
 }  // namespace
 
 Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, bool progress)
     : m_spec(spec), m_trace(std::move(trace)), m_progress(progress) {
   m_planner = std::make_unique<SystemPlanner>(m_spec.model, m_spec.plan, m_spec.parallel);
-  m_system = std::make_unique<System>(m_spec, *m_planner,
-                                      [this](ChipId c) { m_driver->chip_done(c); });
+  m_system =
+      std::make_unique<System>(m_spec, *m_planner, [this](ChipId c) { m_driver->chip_done(c); });
   if (m_system->needs_lookahead()) {
     System* sys = m_system.get();
     m_trace = std::make_unique<LookaheadReader>(
@@ -111,7 +149,6 @@ Summary Simulation::summary() const {
   s.assignments = w.assignments.get();
   s.tokens_per_s = s.time_s > 0 ? static_cast<double>(s.tokens) / s.time_s : 0.0;
   const ChipSlot& c0 = m_system->slot(0);
-  s.weight_stall_s = c0.tier_stats->weight_stall_time.get();
   if (c0.residency) s.expert_hit_rate = c0.residency->level_stats(0).hit_rate.value();
   auto consider = [&](const std::string& name, const char* kind, double u) {
     if (s.bottleneck.empty() || u > s.bottleneck_utilisation) {
@@ -120,16 +157,26 @@ Summary Simulation::summary() const {
       s.bottleneck_utilisation = u;
     }
   };
-  Chip& chip = m_system->chip(0);
-  consider(chip.compute().unit_stats().full_name(), "compute",
-           chip.compute().unit_stats().utilisation.value());
-  consider(chip.vector().unit_stats().full_name(), "vector",
-           chip.vector().unit_stats().utilisation.value());
-  consider(chip.sram().stats().full_name(), "memory bandwidth",
-           chip.sram().stats().bandwidth_utilisation.value());
-  for (const auto& [name, mem] : chip.tiers()) {
-    consider(mem->stats().full_name(), "memory bandwidth",
-             mem->stats().bandwidth_utilisation.value());
+  for (ChipId c = 0; c < m_system->chips(); ++c) {
+    Chip& chip = m_system->chip(c);
+    consider(chip.compute().unit_stats().full_name(), "compute",
+             chip.compute().unit_stats().utilisation.value());
+    consider(chip.vector().unit_stats().full_name(), "vector",
+             chip.vector().unit_stats().utilisation.value());
+    consider(chip.sram().stats().full_name(), "memory bandwidth",
+             chip.sram().stats().bandwidth_utilisation.value());
+    for (const auto& [name, mem] : chip.tiers()) {
+      consider(mem->stats().full_name(), "memory bandwidth",
+               mem->stats().bandwidth_utilisation.value());
+    }
+    s.weight_stall_s =
+        std::max(s.weight_stall_s, m_system->slot(c).tier_stats->weight_stall_time.get());
+  }
+  if (const Network* net = m_system->network()) {
+    for (uint32_t i = 0; i < net->topology().links().size(); ++i) {
+      const LinkStats& l = net->link_stats(i);
+      consider(l.full_name(), "link bandwidth", l.utilisation.value());
+    }
   }
   return s;
 }
@@ -212,8 +259,14 @@ std::string Simulation::summary_table() const {
   Chip& chip = m_system->chip(0);
   const ResidencyManager* residency = m_system->slot(0).residency.get();
   std::string out;
-  out += fmt::format("moesim: {} ({} on chip0 at {})\n", m_spec.name, m_spec.model.name,
-                     si(m_spec.chip.clock_hz, "Hz"));
+  if (m_system->chips() == 1) {
+    out += fmt::format("moesim: {} ({} on chip0 at {})\n", m_spec.name, m_spec.model.name,
+                       si(m_spec.chip.clock_hz, "Hz"));
+  } else {
+    out += fmt::format("moesim: {} ({} on {} chips at {}, {} topology, {} links)\n", m_spec.name,
+                       m_spec.model.name, m_system->chips(), si(m_spec.chip.clock_hz, "Hz"),
+                       m_spec.system.topology_type, m_spec.system.network.type);
+  }
   out +=
       fmt::format("  {:<22}{} ({} cycles)\n", "simulated time", seconds_text(s.time_s), s.cycles);
   out += fmt::format("  {:<22}{} steps, {} tokens, {} assignments\n", "workload", s.steps, s.tokens,
@@ -241,8 +294,10 @@ std::string Simulation::summary_table() const {
   };
   mem_row(chip.sram());
   for (const auto& [name, mem] : chip.tiers()) mem_row(*mem);
-  out += fmt::format("  {:<22}{} (compute idle waiting for weight loads)\n", "weight stall",
-                     seconds_text(s.weight_stall_s));
+  out += fmt::format("  {:<22}{} (compute idle waiting for weight loads{})\n", "weight stall",
+                     seconds_text(s.weight_stall_s),
+                     m_system->chips() > 1 ? ", the most of any chip" : "");
+  if (const Network* net = m_system->network()) out += system_rows(*m_system, *net);
   if (residency) {
     out += "  expert caches\n";
     for (size_t i = 0; i < residency->spec().levels.size(); ++i) {

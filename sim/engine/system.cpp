@@ -23,10 +23,10 @@ SystemStats::SystemStats(uint32_t chips, uint32_t moe_layers)
                            mx = std::max(mx, r);
                            sum += r;
                          }
-                         return sum == 0 ? 1.0
-                                         : static_cast<double>(mx) * static_cast<double>(
-                                                                         routed.size()) /
-                                               static_cast<double>(sum);
+                         return sum == 0
+                                    ? 1.0
+                                    : static_cast<double>(mx) * static_cast<double>(routed.size()) /
+                                          static_cast<double>(sum);
                        }),
       routed(chips, 0),
       layer_sum(moe_layers, 0.0) {
@@ -74,8 +74,8 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
         std::make_unique<TierStats>(&s.chip->stats(), tier_names, chain, spec.chip.clock_hz);
     if (rs.enabled()) {
       s.residency = std::make_unique<ResidencyManager>(
-          rs, spec.model.moe_layers(), spec.model.experts, spec.model.expert_bytes(), true,
-          counts, s.tier_stats.get());
+          rs, spec.model.moe_layers(), spec.model.experts, spec.model.expert_bytes(), true, counts,
+          s.tier_stats.get());
       planner.set_store(c, s.residency.get());
     }
   }
@@ -84,8 +84,9 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
     if (!entry) throw InternalError("unregistered network type '" + spec.system.network.type + "'");
     m_net = entry->create(
         Network::Args{"network", spec.system.network.params, spec.system.topology, nullptr});
-    m_exec = std::make_unique<CollectiveExecutor>(
-        *m_net, [this](uint32_t instance, ChipId c) { m_slots[c].comm->collective_done(instance); });
+    m_exec = std::make_unique<CollectiveExecutor>(*m_net, [this](uint32_t instance, ChipId c) {
+      m_slots[c].comm->collective_done(instance);
+    });
     m_stats = std::make_unique<SystemStats>(n, spec.model.moe_layers());
     for (ChipId c = 0; c < n; ++c) {
       ChipSlot& s = m_slots[c];
@@ -99,9 +100,9 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
   for (ChipId c = 0; c < n; ++c) {
     ChipSlot& s = m_slots[c];
     const std::string name = fmt::format("sequencer{}", c);
-    s.sequencer = std::make_unique<Sequencer>(
-        name.c_str(), *s.chip, c, done, s.tier_stats.get(), tier_index(spec.chip.weights_tier),
-        tier_index(spec.chip.kv_cache_tier));
+    s.sequencer = std::make_unique<Sequencer>(name.c_str(), *s.chip, c, done, s.tier_stats.get(),
+                                              tier_index(spec.chip.weights_tier),
+                                              tier_index(spec.chip.kv_cache_tier));
     if (s.comm) s.sequencer->set_comm(s.comm.get());
     m_plans.push_back(&s.sequencer->plan());
   }
@@ -130,8 +131,7 @@ void System::begin_step(const std::vector<CollectiveRequest>& collectives,
       }
       case CommRole::kAllReduce:
         sch = all_reduce(topo, r.group, r.bytes[0], m_spec.reduce_algo);
-        *m_stats->role_bytes[static_cast<int>(r.role)] +=
-            2 * r.bytes[0] * (r.group.size() - 1);
+        *m_stats->role_bytes[static_cast<int>(r.role)] += 2 * r.bytes[0] * (r.group.size() - 1);
         break;
       case CommRole::kAllGather:
         sch = all_gather(topo, r.group, r.bytes[0], CollectiveAlgo::kRing);

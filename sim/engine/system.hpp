@@ -52,6 +52,8 @@ class System {
   Chip& chip(ChipId c) const { return *m_slots[c].chip; }
   /// The network (null with one chip).
   const Network* network() const { return m_net.get(); }
+  /// System-wide statistics (several chips only).
+  const SystemStats& stats() const { return *m_stats; }
   /// The plans the sequencers execute, by ChipId (for the planner to fill).
   const std::vector<StepPlan*>& plans() const { return m_plans; }
   /// A step was planned: registers its collectives with the executor, counts its traffic.

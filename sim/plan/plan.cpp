@@ -331,7 +331,7 @@ uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep)
 }
 
 uint32_t Planner::add_comm(CommRole role, uint32_t layer, uint32_t collective,
-                          const std::vector<uint32_t>& deps) {
+                           const std::vector<uint32_t>& deps) {
   Op op;
   op.kind = OpKind::kComm;
   op.cls = role == CommRole::kAllReduce ? OpClass::kAttention : OpClass::kExperts;

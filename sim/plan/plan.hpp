@@ -65,9 +65,9 @@ struct Op {
   uint32_t dep_count = 0;
   uint32_t gemm_begin = 0;  ///< into StepPlan::gemms (kGemm)
   uint32_t gemm_count = 0;
-  uint64_t bytes = 0;     ///< kLoad/kStore: bytes moved; kGemm/kVector: SRAM operand bytes
-  uint64_t elements = 0;  ///< kVector: elements processed
-  uint64_t flops = 0;     ///< kGemm: 2*m*k*n*repeat summed
+  uint64_t bytes = 0;       ///< kLoad/kStore: bytes moved; kGemm/kVector: SRAM operand bytes
+  uint64_t elements = 0;    ///< kVector: elements processed
+  uint64_t flops = 0;       ///< kGemm: 2*m*k*n*repeat summed
   uint32_t collective = 0;  ///< kComm: index into the step's collectives (same on every chip)
   CommRole comm_role = CommRole::kDispatch;  ///< kComm
 };

@@ -176,8 +176,7 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
       sum_r += layer_routed[c];
     }
     if (sum_r > 0) {
-      m_balance.layer_imbalance[l] =
-          static_cast<double>(max_r) * n / static_cast<double>(sum_r);
+      m_balance.layer_imbalance[l] = static_cast<double>(max_r) * n / static_cast<double>(sum_r);
     }
     ++l;
   }

@@ -43,8 +43,7 @@ struct StepBalance {
 class SystemPlanner {
  public:
   /// One chip: `mapping` may be default. Several: ModelSpec slices for tensor parallelism.
-  SystemPlanner(const ModelSpec& model, const PlanOptions& options,
-                const ParallelMapping& mapping);
+  SystemPlanner(const ModelSpec& model, const PlanOptions& options, const ParallelMapping& mapping);
   uint32_t chips() const { return static_cast<uint32_t>(m_planners.size()); }
   const ParallelMapping& mapping() const { return m_map; }
   /// Expert weights of chip `chip` come from `store` (not owned; see Planner::set_store).

@@ -1,0 +1,195 @@
+// Multi-chip systems through the moesim binary: one chip unchanged by a [system] table,
+// determinism with several chips and both network models, sensitivity to link bandwidth,
+// tensor parallelism, and every config message of the multi-chip mapping.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/regression/cli_runner.hpp"
+
+namespace moesim {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace testing_support;  // run_moesim, read_text, fresh_dir, json_stat, ...
+
+/// Runs `config` (relative to the source tree) with `extra` args; returns stats.json.
+std::string run(const std::string& config, const std::string& extra, const std::string& tag) {
+  const fs::path out = fresh_dir("multichip_" + tag);
+  const auto r = run_moesim("run " + config + " --quiet --out '" + out.string() + "' " + extra);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return read_text(out / "stats.json");
+}
+
+/// stats.json without its "config" line (the file name differs between two configs).
+std::string without_name(std::string json) {
+  const size_t at = json.find("  \"config\": ");
+  if (at != std::string::npos) json.erase(at, json.find('\n', at) + 1 - at);
+  return json;
+}
+
+TEST(MultiChip, OneChipSystemTableChangesNothing) {
+  const fs::path dir = fresh_dir("one_chip_system");
+  std::ofstream(dir / "one.toml") << "include = [\"" << kSource.string()
+                                  << "/configs/mixtral_decode.toml\"]\n[system]\nchips = 1\n";
+  const fs::path out = dir / "out";
+  const auto r =
+      run_moesim("run '" + (dir / "one.toml").string() + "' --quiet --out '" + out.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string golden =
+      read_text(kSource / "tests" / "regression" / "golden" / "mixtral_decode.stats.json");
+  EXPECT_EQ(without_name(read_text(out / "stats.json")), without_name(golden));
+}
+
+TEST(MultiChip, ByteIdenticalAcrossRunsWithBothNetworkModels) {
+  for (const char* net : {"fast", "detailed"}) {
+    const std::string set = std::string("--set system.network.type=") + net;
+    const std::string a = run("configs/mixtral_decode_4chip_ring.toml", set, "det_a");
+    const std::string b = run("configs/mixtral_decode_4chip_ring.toml", set, "det_b");
+    EXPECT_FALSE(a.empty());
+    EXPECT_EQ(a, b) << net;
+  }
+}
+
+TEST(MultiChip, EveryChipAndLinkHasItsStats) {
+  const std::string j = run("configs/mixtral_decode_4chip_ring.toml", "", "names");
+  for (int c = 0; c < 4; ++c) {
+    const std::string chip = "chip" + std::to_string(c);
+    EXPECT_GT(json_stat(j, chip + ".compute.ops"), 0) << chip;
+    EXPECT_GT(json_stat(j, chip + ".comm.ops"), 0) << chip;
+    EXPECT_GT(json_stat(j, chip + ".comm.dispatch_bytes"), 0) << chip;
+  }
+  // A bidirectional ring: both directions of each neighbour pair are resources.
+  EXPECT_GT(json_stat(j, "link0_1.bytes"), 0);
+  EXPECT_GT(json_stat(j, "link1_0.bytes"), 0);
+  EXPECT_GT(json_stat(j, "link3_0.bytes"), 0);
+  // What the chips sent is what crossed: dispatch bytes summed over chips = system's.
+  double sent = 0;
+  for (int c = 0; c < 4; ++c)
+    sent += json_stat(j, "chip" + std::to_string(c) + ".comm.dispatch_bytes");
+  EXPECT_EQ(sent, json_stat(j, "system.dispatch_bytes"));
+  EXPECT_EQ(json_stat(j, "system.dispatch_bytes"), json_stat(j, "system.combine_bytes"));
+  EXPECT_GE(json_stat(j, "system.routed_imbalance"), 1.0);
+}
+
+TEST(MultiChip, DoublingLinkBandwidthShortensACommunicationBoundStep) {
+  const std::string cfg = "configs/deepseek_v3_decode_4x8_two_level.toml";
+  const double slow = json_stat(run(cfg, "", "bw1"), "workload.max_step_time");
+  const double fast = json_stat(run(cfg, "--set system.topology.inter_bandwidth=100GB/s", "bw2"),
+                                "workload.max_step_time");
+  EXPECT_LT(fast, 0.95 * slow) << "the all-to-all over 50 GB/s NICs is on the critical path";
+}
+
+TEST(MultiChip, DoublingLinkBandwidthBarelyMovesAMemoryBoundStep) {
+  // Mixtral on 4 chips streams 25 GB of weights per chip per step from HBM; its dispatch is
+  // a few MB: twice the link bandwidth changes the step by far less than 0.1%.
+  const std::string cfg = "configs/mixtral_decode_4chip_ring.toml";
+  const std::string a = run(cfg, "", "mem1");
+  const std::string b = run(cfg, "--set system.topology.bandwidth=200GB/s", "mem2");
+  const double ta = std::stod(json_summary(a, "time_s"));
+  const double tb = std::stod(json_summary(b, "time_s"));
+  EXPECT_LE(tb, ta);
+  EXPECT_LT((ta - tb) / ta, 1e-3);
+  EXPECT_EQ(json_summary(a, "bottleneck_kind"), "memory bandwidth");
+}
+
+TEST(MultiChip, TensorParallelismAddsAllReducesAndSplitsAttention) {
+  const std::string cfg = "configs/mixtral_decode_4chip_ring.toml";
+  const std::string ep = run(cfg, "", "tp1");
+  const std::string tp = run(cfg, "--set mapping.parallel.tensor_parallel=4", "tp4");
+  EXPECT_EQ(json_stat(ep, "system.all_reduce_bytes"), 0);
+  EXPECT_GT(json_stat(tp, "system.all_reduce_bytes"), 0);
+  EXPECT_GT(json_stat(tp, "system.all_gather_bytes"), 0);
+  // Same tokens and assignments; attention weights are split four ways, not replicated.
+  EXPECT_EQ(json_stat(ep, "workload.tokens"), json_stat(tp, "workload.tokens"));
+  EXPECT_LT(json_stat(tp, "workload.weight_bytes"), json_stat(ep, "workload.weight_bytes"));
+}
+
+TEST(MultiChip, PlacementTableIsRead) {
+  const fs::path dir = fresh_dir("placement_ok");
+  // Mixtral: 8 experts over 4 chips; all on chips 0 and 1 (every layer).
+  {
+    std::ofstream f(dir / "p.csv");
+    f << "expert,layer,chip,note\n";
+    for (int e = 0; e < 8; ++e) f << e << ",*," << e % 2 << ",x\n";
+  }
+  const std::string j = run("configs/mixtral_decode_4chip_ring.toml",
+                            "--set mapping.placement.type=table --set mapping.placement.path='" +
+                                (dir / "p.csv").string() + "'",
+                            "table");
+  EXPECT_EQ(json_stat(j, "chip2.compute.ops"), json_stat(j, "chip3.compute.ops"));
+  EXPECT_GT(json_stat(j, "chip0.compute.ops"), json_stat(j, "chip2.compute.ops"));
+  // Two of four chips run no expert: the busiest runs at least twice the mean.
+  EXPECT_GE(json_stat(j, "system.routed_imbalance"), 2.0);
+  EXPECT_EQ(json_stat(j, "chip2.comm.combine_bytes"), 0) << "chip2 holds no expert";
+}
+
+struct BadCase {
+  const char* name;
+  const char* config;
+  const char* set;
+  const char* table;  // placement table contents, or null
+  const char* message;
+};
+
+class BadMultiChip : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadMultiChip, ExitsTwoWithOneLocatedMessage) {
+  const BadCase& c = GetParam();
+  const fs::path dir = fresh_dir(std::string("bad_") + c.name);
+  std::string set = c.set;
+  std::string msg = c.message;
+  if (c.table) {
+    std::ofstream(dir / "t.csv") << c.table;
+    set += " --set mapping.placement.type=table --set mapping.placement.path='" +
+           (dir / "t.csv").string() + "'";
+    msg = (dir / "t.csv").string() + msg;
+  }
+  const auto r = run_moesim("run " + std::string(c.config) + " --quiet --out '" +
+                            (dir / "out").string() + "' " + set);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "moesim: error: " + msg + "\n");
+  EXPECT_FALSE(fs::exists(dir / "out" / "stats.json"));
+}
+
+const char* kRing = "configs/mixtral_decode_4chip_ring.toml";
+const char* kDs = "configs/deepseek_v3_decode_ep8_switch.toml";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadMultiChip,
+    ::testing::Values(
+        BadCase{"tp_chips", kDs, "--set mapping.parallel.tensor_parallel=3", nullptr,
+                "--set mapping.parallel.tensor_parallel: 3 does not divide the system's 8 chips"},
+        BadCase{"tp_heads", kRing,
+                "--set system.chips=6 --set mapping.parallel.expert_parallel=2 "
+                "--set mapping.parallel.tensor_parallel=6",
+                nullptr,
+                "--set mapping.parallel.tensor_parallel: 6 does not divide model "
+                "'mixtral-8x7b''s 32 heads and 8 KV heads"},
+        BadCase{"ep_chips", kDs, "--set mapping.parallel.expert_parallel=3", nullptr,
+                "--set mapping.parallel.expert_parallel: 3 does not divide the system's 8 chips"},
+        BadCase{"ep_experts", kRing,
+                "--set system.chips=16 --set mapping.parallel.expert_parallel=16", nullptr,
+                "--set mapping.parallel.expert_parallel: 16 does not divide model "
+                "'mixtral-8x7b''s 8 experts"},
+        BadCase{"unknown_expert", kRing, "", "layer,expert,chip\n*,8,0\n",
+                ":2: expert 8 does not exist (the model has 8 experts)"},
+        BadCase{"bad_chip", kRing, "", "layer,expert,chip\n0,1,4\n",
+                ":2: chip 4 does not exist (an expert-parallel group has 4 chips)"},
+        BadCase{"bad_layer", kRing, "", "layer,expert,chip\n32,1,0\n",
+                ":2: layer 32 does not exist (32 MoE layers)"},
+        BadCase{"twice", kRing, "", "layer,expert,chip\n*,1,0\n3,1,2\n",
+                ":3: expert 1 of MoE layer 3 is placed twice (also on line 2)"},
+        BadCase{"missing", kRing, "", "layer,expert,chip\n*,0,0\n",
+                ": expert 1 of MoE layer 0 has no chip (every expert of every layer needs one)"},
+        BadCase{"no_header", kRing, "", "0,1,2\n",
+                ":1: expected a header naming the columns layer, expert and chip"},
+        BadCase{"fields", kRing, "", "layer,expert,chip\n0,1\n", ":2: 2 fields, the header has 3"},
+        BadCase{"not_int", kRing, "", "layer,expert,chip\n0,x,1\n",
+                ":2: expert 'x' is not a non-negative integer"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace moesim
