@@ -59,6 +59,15 @@ ParamSchema parallel_schema() {
   s.add("all_reduce_algorithm", ParamType::kEnum, "tensor-parallel all-reduce algorithm")
       .one_of({"ring", "tree"})
       .default_value(std::string("ring"));
+  s.add("overlap", ParamType::kEnum,
+        "no_overlap: each chip's step is one chain of ops; micro_batch: the step's requests are "
+        "split into micro_batches chains whose layers interleave, so one's dispatch and "
+        "combine overlap another's compute (as DeepSeek-V3 does with two)")
+      .one_of({"no_overlap", "micro_batch"})
+      .default_value(std::string("no_overlap"));
+  s.add("micro_batches", ParamType::kInt, "chains per step with overlap = \"micro_batch\"")
+      .range(2, 64)
+      .default_value(int64_t{2});
   return s;
 }
 
@@ -155,6 +164,14 @@ void read_parallel(Config& cfg, RunSpec& spec) {
   m.expert_parallel = static_cast<uint32_t>(p.get_int("expert_parallel"));
   if (m.expert_parallel == 0) m.expert_parallel = n;
   m.dedup_dispatch = p.get_bool("dedup_dispatch");
+  if (p.get_string("overlap") == "micro_batch") {
+    if (n == 1) {
+      fail(cfg, "mapping.parallel.overlap",
+           "micro-batch overlap hides collectives between chips: it needs a [system] of "
+           "several chips");
+    }
+    m.micro_batches = static_cast<uint32_t>(p.get_int("micro_batches"));
+  }
   const std::string da = p.get_string("dispatch_algorithm");
   spec.dispatch_algo = da == "ring"           ? CollectiveAlgo::kRing
                        : da == "hierarchical" ? CollectiveAlgo::kHierarchical

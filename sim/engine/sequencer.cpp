@@ -45,9 +45,13 @@ void Sequencer::execute() {
     m_done(m_id);
     return;
   }
+  // Ops without dependencies, collected first: an op can complete while it is issued (a
+  // collective with nothing to move), and its dependents are then issued by op_done.
+  std::vector<uint32_t> ready;
   for (uint32_t i = 0; i < n; ++i) {
-    if (m_remaining[i] == 0) issue(i);
+    if (m_remaining[i] == 0) ready.push_back(i);
   }
+  for (uint32_t i : ready) issue(i);
 }
 
 void Sequencer::issue(uint32_t op) {

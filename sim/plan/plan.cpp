@@ -262,7 +262,7 @@ std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tok
 
 uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep) {
   const ModelSpec& md = m_model;
-  const uint32_t t = m_out->tokens;
+  const uint32_t t = m_part_tokens;
   const uint32_t group = md.heads / md.kv_heads;
   const uint64_t o_params = uint64_t{md.heads} * md.head_dim * md.hidden;
   const auto qkv_n = static_cast<uint32_t>(std::max<uint64_t>(
@@ -343,16 +343,40 @@ uint32_t Planner::add_comm(CommRole role, uint32_t layer, uint32_t collective,
 }
 
 void Planner::plan(const TraceStep& step, StepPlan& out) {
-  plan_impl(step, out, nullptr);
+  plan_impl(step, out, nullptr, 1);
 }
 
-void Planner::plan(const TraceStep& step, StepPlan& out, const ChipWork& work) {
-  plan_impl(step, out, &work);
+void Planner::plan(const TraceStep& step, StepPlan& out, const std::vector<ChipWork>& parts) {
+  if (parts.empty()) throw InternalError("Planner::plan: at least one part expected");
+  plan_impl(step, out, parts.data(), parts.size());
 }
 
-void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* work) {
+void Planner::set_requests(const TraceStep& step, const ChipWork* work) {
+  // Requests in this step with their query tokens and positions.
+  m_requests.clear();
+  std::vector<TraceToken> sorted;
+  if (work) {
+    for (uint32_t i : work->tokens) sorted.push_back(step.tokens[i]);
+  } else {
+    sorted = step.tokens;
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const TraceToken& a, const TraceToken& b) {
+    return a.request != b.request ? a.request < b.request : a.position < b.position;
+  });
+  for (const TraceToken& tok : sorted) {
+    if (!m_requests.empty() && m_requests.back().request == tok.request) {
+      RequestSlice& r = m_requests.back();
+      ++r.q_tokens;
+      r.last_pos = tok.position;
+    } else {
+      m_requests.push_back({tok.request, 1, tok.position, tok.position});
+    }
+  }
+}
+
+void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* parts,
+                        size_t nparts) {
   out.clear();
-  m_work = work;
   m_out = &out;
   m_step = &step;
   m_ring.clear();
@@ -363,148 +387,147 @@ void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* wo
     throw InternalError(fmt::format("step {} has {} layers, model has {} MoE layers", step.index,
                                     step.layers, md.moe_layers()));
   }
-  const uint32_t t = work ? static_cast<uint32_t>(work->tokens.size()) : step.num_tokens();
-  out.tokens = t;
+  // One part per micro-batch (one chip: the whole step); each keeps its own chain of ops,
+  // and the parts' layers interleave, so one part's collectives overlap another's compute.
+  std::vector<PartState> state(nparts);
+  out.tokens = 0;
+  for (size_t p = 0; p < nparts; ++p) {
+    const ChipWork* work = parts ? &parts[p] : nullptr;
+    set_requests(step, work);
+    state[p].requests.swap(m_requests);
+    state[p].t = work ? static_cast<uint32_t>(work->tokens.size()) : step.num_tokens();
+    out.tokens += state[p].t;
+  }
   out.step = &step;
   out.experts = md.experts;
   out.top_k = md.top_k;
   out.assignments = step.assignments();
 
-  // Requests in this step with their query tokens and positions.
-  m_requests.clear();
-  {
-    std::vector<TraceToken> sorted;
-    if (work) {
-      for (uint32_t i : work->tokens) sorted.push_back(step.tokens[i]);
-    } else {
-      sorted = step.tokens;
-    }
-    std::sort(sorted.begin(), sorted.end(), [](const TraceToken& a, const TraceToken& b) {
-      return a.request != b.request ? a.request < b.request : a.position < b.position;
-    });
-    for (const TraceToken& tok : sorted) {
-      if (!m_requests.empty() && m_requests.back().request == tok.request) {
-        RequestSlice& r = m_requests.back();
-        ++r.q_tokens;
-        r.last_pos = tok.position;
-      } else {
-        m_requests.push_back({tok.request, 1, tok.position, tok.position});
-      }
-    }
-  }
-
-  uint32_t prev = kNone;
-  uint32_t kv_dep = kNone;
   uint32_t moe_index = 0;
   for (uint32_t layer = 0; layer < md.layers; ++layer) {
-    // A data-parallel group with no request in this step only serves its experts.
-    const bool idle = work && t == 0;
-    uint32_t norm2 = prev;
-    if (!idle) {
-      const uint32_t norm1 =
-          add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, uint64_t{t} * md.hidden, {prev});
-      norm2 = add_attention(layer, norm1, kv_dep);
-    }
-    if (!md.is_moe_layer(layer)) {
-      if (idle) continue;
-      std::vector<uint32_t> downs =
-          add_ffn(OpClass::kDense, layer, t, md.dense_ffn, {norm2}, m_dense_tier);
-      if (work && work->ffn_reduce[layer] != ChipWork::kNoCollective) {
-        downs = {add_comm(CommRole::kAllReduce, layer, work->ffn_reduce[layer], downs)};
-      }
-      prev = add_vector_op(OpClass::kDense, VecFn::kCombine, layer, uint64_t{t} * md.hidden, downs);
-      continue;
-    }
-    const uint32_t l = moe_index++;
-    // Tokens this chip routes (with tensor parallelism, its share of the group's tokens).
-    const uint32_t tm = work ? work->moe_tokens : t;
-    uint32_t topk = norm2;
-    if (!work || tm > 0) {
-      std::vector<uint32_t> router =
-          add_streamed_gemm(OpClass::kGating, layer, tm, md.hidden, md.experts, {norm2});
-      topk =
-          add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{tm} * md.experts, router);
-    }
-    // Several chips: the tokens cross to their experts' chips before the experts run.
-    const uint32_t ready =
-        work ? add_comm(CommRole::kDispatch, layer, work->dispatch[layer], {topk}) : topk;
-
-    std::fill(m_expert_tokens.begin(), m_expert_tokens.end(), 0);
-    uint64_t combined = 0;
-    if (work) {
-      std::copy_n(work->expert_tokens.begin() + size_t{l} * md.experts, md.experts,
-                  m_expert_tokens.begin());
-      combined = work->combined[l];
-    }
-    for (uint32_t tok = 0; tok < (work ? 0 : t); ++tok) {
-      for (uint32_t r = step.route_begin(l, tok); r < step.route_end(l, tok); ++r) {
-        const int32_t e = step.experts[r];
-        if (e >= 0) {
-          if (static_cast<uint32_t>(e) >= md.experts) {
-            throw InternalError(fmt::format("expert id {} out of range in step {}", e, step.index));
-          }
-          ++m_expert_tokens[static_cast<uint32_t>(e)];
-        }
-        if (e != kNullExpert) ++combined;
-      }
-    }
-    std::vector<uint32_t> ends;
-    // Experts one by one, each with exactly its routed tokens: its weights load once.
-    for (uint32_t e = 0; e < md.experts; ++e) {
-      if (m_expert_tokens[e] == 0) continue;
-      ++out.experts_run;
-      if (!m_store) {
-        std::vector<uint32_t> downs =
-            add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready});
-        ends.insert(ends.end(), downs.begin(), downs.end());
-        continue;
-      }
-      // Fill the cache tiers on a miss, then stream the tiles from the tier holding it.
-      m_fetch.copies.clear();
-      m_store->fetch(l, e, m_fetch);
-      add_copies(m_fetch.copies, layer, topk);
-      const uint32_t key = l * md.experts + e;
-      std::vector<uint32_t>& held = touching(m_fetch.stream_tier, key);
-      const std::vector<uint32_t> wait = held;
-      std::vector<uint32_t> loads;
-      std::vector<uint32_t> downs =
-          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready},
-                  m_fetch.stream_tier, wait, &loads);
-      held.insert(held.end(), loads.begin(), loads.end());
-      ends.insert(ends.end(), downs.begin(), downs.end());
-    }
-    if (m_store) {
-      // Prefetch for the next layer while this one runs.
-      m_prefetch.clear();
-      m_store->prefetch(step, l, m_prefetch);
-      add_copies(m_prefetch, layer, topk);
-    }
-    if (work) {
-      // The expert outputs return to their tokens' chips (after every local expert).
-      ends.push_back(ready);
-      ends = {add_comm(CommRole::kCombine, layer, work->combine[layer], ends)};
-    }
-    if (work && tm == 0) {
-      prev = ends.front();  // no token of its own to combine
-    } else {
-      for (uint32_t s = 0; s < md.shared_experts; ++s) {
-        std::vector<uint32_t> downs =
-            add_ffn(OpClass::kShared, layer, tm, md.shared_ffn, {norm2}, m_dense_tier);
-        ends.insert(ends.end(), downs.begin(), downs.end());
-      }
-      ends.push_back(topk);
-      const uint64_t combine_elems =
-          (combined + uint64_t{md.shared_experts} * tm + tm) * md.hidden;  // + residual
-      prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends);
-    }
-    if (work && work->gather[layer] != ChipWork::kNoCollective) {
-      // Tensor parallel: every chip of the group needs all its tokens for the next layer.
-      prev = add_comm(CommRole::kAllGather, layer, work->gather[layer], {prev});
+    const uint32_t l = moe_index;
+    if (md.is_moe_layer(layer)) ++moe_index;
+    for (size_t p = 0; p < nparts; ++p) {
+      PartState& ps = state[p];
+      m_work = parts ? &parts[p] : nullptr;
+      m_requests.swap(ps.requests);
+      plan_layer(layer, l, ps.t, ps.prev, ps.kv_dep);
+      m_requests.swap(ps.requests);
     }
   }
   m_out = nullptr;
   m_step = nullptr;
   m_work = nullptr;
+}
+
+void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev, uint32_t& kv_dep) {
+  const ModelSpec& md = m_model;
+  const TraceStep& step = *m_step;
+  StepPlan& out = *m_out;
+  const ChipWork* work = m_work;
+  m_part_tokens = t;
+  // A data-parallel group with no request in this step only serves its experts.
+  const bool idle = work && t == 0;
+  uint32_t norm2 = prev;
+  if (!idle) {
+    const uint32_t norm1 =
+        add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, uint64_t{t} * md.hidden, {prev});
+    norm2 = add_attention(layer, norm1, kv_dep);
+  }
+  if (!md.is_moe_layer(layer)) {
+    if (idle) return;
+    std::vector<uint32_t> downs =
+        add_ffn(OpClass::kDense, layer, t, md.dense_ffn, {norm2}, m_dense_tier);
+    if (work && work->ffn_reduce[layer] != ChipWork::kNoCollective) {
+      downs = {add_comm(CommRole::kAllReduce, layer, work->ffn_reduce[layer], downs)};
+    }
+    prev = add_vector_op(OpClass::kDense, VecFn::kCombine, layer, uint64_t{t} * md.hidden, downs);
+    return;
+  }
+  // Tokens this chip routes (with tensor parallelism, its share of the group's tokens).
+  const uint32_t tm = work ? work->moe_tokens : t;
+  uint32_t topk = norm2;
+  if (!work || tm > 0) {
+    std::vector<uint32_t> router =
+        add_streamed_gemm(OpClass::kGating, layer, tm, md.hidden, md.experts, {norm2});
+    topk = add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{tm} * md.experts, router);
+  }
+  // Several chips: the tokens cross to their experts' chips before the experts run.
+  const uint32_t ready =
+      work ? add_comm(CommRole::kDispatch, layer, work->dispatch[layer], {topk}) : topk;
+
+  std::fill(m_expert_tokens.begin(), m_expert_tokens.end(), 0);
+  uint64_t combined = 0;
+  if (work) {
+    std::copy_n(work->expert_tokens.begin() + size_t{l} * md.experts, md.experts,
+                m_expert_tokens.begin());
+    combined = work->combined[l];
+  }
+  for (uint32_t tok = 0; tok < (work ? 0 : t); ++tok) {
+    for (uint32_t r = step.route_begin(l, tok); r < step.route_end(l, tok); ++r) {
+      const int32_t e = step.experts[r];
+      if (e >= 0) {
+        if (static_cast<uint32_t>(e) >= md.experts) {
+          throw InternalError(fmt::format("expert id {} out of range in step {}", e, step.index));
+        }
+        ++m_expert_tokens[static_cast<uint32_t>(e)];
+      }
+      if (e != kNullExpert) ++combined;
+    }
+  }
+  std::vector<uint32_t> ends;
+  // Experts one by one, each with exactly its routed tokens: its weights load once.
+  for (uint32_t e = 0; e < md.experts; ++e) {
+    if (m_expert_tokens[e] == 0) continue;
+    ++out.experts_run;
+    if (!m_store) {
+      std::vector<uint32_t> downs =
+          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready});
+      ends.insert(ends.end(), downs.begin(), downs.end());
+      continue;
+    }
+    // Fill the cache tiers on a miss, then stream the tiles from the tier holding it.
+    m_fetch.copies.clear();
+    m_store->fetch(l, e, m_fetch);
+    add_copies(m_fetch.copies, layer, topk);
+    const uint32_t key = l * md.experts + e;
+    std::vector<uint32_t>& held = touching(m_fetch.stream_tier, key);
+    const std::vector<uint32_t> wait = held;
+    std::vector<uint32_t> loads;
+    std::vector<uint32_t> downs =
+        add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready},
+                m_fetch.stream_tier, wait, &loads);
+    held.insert(held.end(), loads.begin(), loads.end());
+    ends.insert(ends.end(), downs.begin(), downs.end());
+  }
+  if (m_store) {
+    // Prefetch for the next layer while this one runs.
+    m_prefetch.clear();
+    m_store->prefetch(step, l, m_prefetch);
+    add_copies(m_prefetch, layer, topk);
+  }
+  if (work) {
+    // The expert outputs return to their tokens' chips (after every local expert).
+    ends.push_back(ready);
+    ends = {add_comm(CommRole::kCombine, layer, work->combine[layer], ends)};
+  }
+  if (work && tm == 0) {
+    prev = ends.front();  // no token of its own to combine
+  } else {
+    for (uint32_t s = 0; s < md.shared_experts; ++s) {
+      std::vector<uint32_t> downs =
+          add_ffn(OpClass::kShared, layer, tm, md.shared_ffn, {norm2}, m_dense_tier);
+      ends.insert(ends.end(), downs.begin(), downs.end());
+    }
+    ends.push_back(topk);
+    const uint64_t combine_elems =
+        (combined + uint64_t{md.shared_experts} * tm + tm) * md.hidden;  // + residual
+    prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends);
+  }
+  if (work && work->gather[layer] != ChipWork::kNoCollective) {
+    // Tensor parallel: every chip of the group needs all its tokens for the next layer.
+    prev = add_comm(CommRole::kAllGather, layer, work->gather[layer], {prev});
+  }
 }
 
 }  // namespace moesim

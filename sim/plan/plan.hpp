@@ -147,7 +147,7 @@ struct ChipWork {
   std::vector<uint32_t> dispatch;     ///< MoE layers: tokens to the experts' chips
   std::vector<uint32_t> combine;      ///< MoE layers: expert outputs back
   std::vector<uint32_t> gather;       ///< MoE layers: all-gather of the TP group's tokens
-  std::vector<uint64_t> comm_bytes;   ///< by collective id: bytes this chip sends
+  std::vector<uint64_t> comm_bytes;   ///< by the step's collective id: bytes this chip sends
 };
 
 /// Mapping choices the planner needs.
@@ -163,8 +163,9 @@ class Planner {
   Planner(const ModelSpec& model, const PlanOptions& options);
   /// Plans `step` into `out` (cleared first). The step must have model.moe_layers() layers.
   void plan(const TraceStep& step, StepPlan& out);
-  /// Plans chip's share `work` of a multi-chip step (see ChipWork).
-  void plan(const TraceStep& step, StepPlan& out, const ChipWork& work);
+  /// Plans a chip's share of a multi-chip step: one ChipWork per micro-batch (one without
+  /// overlap); the micro-batches' layers interleave in the plan.
+  void plan(const TraceStep& step, StepPlan& out, const std::vector<ChipWork>& parts);
   /// Expert weights come from `store` (not owned; null: everything streams from the
   /// weights tier, as the ops' MemRole says).
   void set_store(ExpertStore* store) { m_store = store; }
@@ -206,7 +207,18 @@ class Planner {
   /// A collective op (kNoCollective: returns the deps' single op, or emits nothing).
   uint32_t add_comm(CommRole role, uint32_t layer, uint32_t collective,
                     const std::vector<uint32_t>& deps);
-  void plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* work);
+  /// Per-micro-batch state while planning.
+  struct PartState {
+    std::vector<RequestSlice> requests;
+    uint32_t t = 0;
+    uint32_t prev = UINT32_MAX;
+    uint32_t kv_dep = UINT32_MAX;
+  };
+  void plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* parts, size_t nparts);
+  /// m_requests from the step's tokens (all, or `work`'s).
+  void set_requests(const TraceStep& step, const ChipWork* work);
+  /// Transformer layer `layer` (MoE layer index `l` if it is one) of the current part.
+  void plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev, uint32_t& kv_dep);
 
   ModelSpec m_model;
   PlanOptions m_options;
@@ -221,6 +233,7 @@ class Planner {
   WeightFetch m_fetch;
   std::vector<TierCopy> m_prefetch;
   const ChipWork* m_work = nullptr;  ///< null in a one-chip system
+  uint32_t m_part_tokens = 0;        ///< tokens of the micro-batch being planned
 };
 
 }  // namespace moesim

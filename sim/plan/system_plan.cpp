@@ -31,16 +31,17 @@ SystemPlanner::SystemPlanner(const ModelSpec& model, const PlanOptions& options,
   }
   const ModelSpec slice = tensor_slice(model, mapping.tensor_parallel);
   m_planners.assign(n, Planner(n == 1 ? model : slice, options));
-  m_work.resize(n);
+  if (mapping.micro_batches == 0) throw InternalError("SystemPlanner: micro_batches >= 1");
+  m_work.assign(n, std::vector<ChipWork>(mapping.micro_batches));
   m_seen.assign(n, 0);
 }
 
-uint32_t SystemPlanner::new_collective(std::vector<CollectiveRequest>& out, CommRole role,
-                                       uint32_t layer, std::vector<uint32_t> group,
+uint32_t SystemPlanner::new_collective(std::vector<CollectiveRequest>& out, uint32_t part,
+                                       CommRole role, uint32_t layer, std::vector<uint32_t> group,
                                        std::vector<uint64_t> bytes) {
   const auto id = static_cast<uint32_t>(out.size());
   const size_t g = group.size();
-  for (ChipWork& w : m_work) w.comm_bytes.push_back(0);
+
   // What each member sends: its row of an all-to-all-v (not to itself); for reductions
   // and gathers the ring algorithm's 2(n-1)/n and (n-1)/n of the per-chip bytes.
   for (size_t i = 0; i < g; ++i) {
@@ -51,22 +52,17 @@ uint32_t SystemPlanner::new_collective(std::vector<CollectiveRequest>& out, Comm
       const uint64_t factor = role == CommRole::kAllReduce ? 2 : 1;
       sent = bytes[0] * factor * (g - 1) / g;
     }
-    m_work[group[i]].comm_bytes[id] = sent;
+    std::vector<uint64_t>& cb = m_work[group[i]][part].comm_bytes;
+    if (cb.size() <= id) cb.resize(id + 1, 0);  // indexed by the step's collective id
+    cb[id] = sent;
   }
   out.push_back({role, layer, std::move(group), std::move(bytes)});
   return id;
 }
 
-void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& out,
-                         std::vector<CollectiveRequest>& collectives) {
-  if (out.size() != m_planners.size()) {
-    throw InternalError("SystemPlanner::plan: one plan per chip expected");
-  }
-  collectives.clear();
-  if (m_planners.size() == 1) {
-    m_planners[0].plan(step, *out[0]);
-    return;
-  }
+void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
+                              std::vector<CollectiveRequest>& collectives) {
+  auto W = [&](uint32_t chip) -> ChipWork& { return m_work[chip][part]; };
   const ModelSpec& md = m_model;
   const uint32_t n = chips();
   const uint32_t tp = m_map.tensor_parallel;
@@ -75,7 +71,8 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   const uint32_t layers = md.moe_layers();
   const uint32_t experts = md.experts;
   constexpr uint32_t kNo = ChipWork::kNoCollective;
-  for (ChipWork& w : m_work) {
+  for (std::vector<ChipWork>& chip_parts : m_work) {
+    ChipWork& w = chip_parts[part];
     w.tokens.clear();
     w.moe_tokens = 0;
     w.expert_tokens.assign(size_t{layers} * experts, 0);
@@ -92,28 +89,27 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   const uint32_t t = step.num_tokens();
   m_owner.resize(t);
   for (uint32_t i = 0; i < t; ++i) {
-    const uint32_t g = step.tokens[i].request % dp;
-    std::vector<uint32_t>& toks = m_work[g * tp].tokens;
+    const uint32_t r = step.tokens[i].request;
+    m_owner[i] = UINT32_MAX;
+    if (m_part_of[i] != part) continue;  // another micro-batch's token
+    const uint32_t g = r % dp;
+    std::vector<uint32_t>& toks = W(g * tp).tokens;
     const auto idx = static_cast<uint32_t>(toks.size());
-    for (uint32_t k = 0; k < tp; ++k) m_work[g * tp + k].tokens.push_back(i);
+    for (uint32_t k = 0; k < tp; ++k) W(g * tp + k).tokens.push_back(i);
     m_owner[i] = g * tp + idx % tp;
-    ++m_work[m_owner[i]].moe_tokens;
+    ++W(m_owner[i]).moe_tokens;
   }
-  m_balance.routed.assign(n, 0);
-  m_balance.layer_imbalance.assign(layers, 1.0);
   const uint64_t row_bytes = uint64_t{md.hidden} * md.act_bytes;
   std::vector<uint64_t> sends(size_t{n} * n);  // [src * n + dst]: tokens (or copies)
-  std::vector<uint64_t> layer_routed(n);
-  uint64_t stamp = 0;
   auto tp_collective = [&](CommRole role, uint32_t layer, std::vector<uint32_t> ChipWork::*slot) {
     if (tp == 1) return;
     for (uint32_t g = 0; g < dp; ++g) {
-      const uint64_t tg = m_work[g * tp].tokens.size();
+      const uint64_t tg = W(g * tp).tokens.size();
       if (tg == 0) continue;
       std::vector<uint32_t> group(tp);
       std::iota(group.begin(), group.end(), g * tp);
-      const uint32_t id = new_collective(collectives, role, layer, group, {tg * row_bytes});
-      for (uint32_t k = 0; k < tp; ++k) (m_work[g * tp + k].*slot)[layer] = id;
+      const uint32_t id = new_collective(collectives, part, role, layer, group, {tg * row_bytes});
+      for (uint32_t k = 0; k < tp; ++k) (W(g * tp + k).*slot)[layer] = id;
     }
   };
   uint32_t l = 0;
@@ -124,24 +120,24 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
       continue;
     }
     std::fill(sends.begin(), sends.end(), 0);
-    std::fill(layer_routed.begin(), layer_routed.end(), 0);
     for (uint32_t i = 0; i < t; ++i) {
       const uint32_t s = m_owner[i];
+      if (s == UINT32_MAX) continue;  // another micro-batch's token
       const uint32_t base = s / ep * ep;
-      ++stamp;
+      ++m_stamp;
       for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
         const int32_t e = step.experts[r];
-        if (e != kNullExpert) ++m_work[s].combined[l];
+        if (e != kNullExpert) ++W(s).combined[l];
         if (e < 0) continue;  // null, zero, copy and constant experts run nowhere
         if (static_cast<uint32_t>(e) >= experts) {
           throw InternalError("expert id out of range in step " + std::to_string(step.index));
         }
         const size_t key = size_t{l} * experts + static_cast<uint32_t>(e);
         const uint32_t d = base + m_map.expert_chip[key];
-        ++m_work[d].expert_tokens[key];
-        ++layer_routed[d];
-        if (!m_map.dedup_dispatch || m_seen[d] != stamp) {
-          m_seen[d] = stamp;
+        ++W(d).expert_tokens[key];
+        ++m_layer_routed[size_t{l} * n + d];
+        if (!m_map.dedup_dispatch || m_seen[d] != m_stamp) {
+          m_seen[d] = m_stamp;
           ++sends[size_t{s} * n + d];
         }
       }
@@ -159,26 +155,68 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
           back[size_t{j} * ep + i] = b;
         }
       }
-      const uint32_t dis = new_collective(collectives, CommRole::kDispatch, layer, group, there);
+      const uint32_t dis =
+          new_collective(collectives, part, CommRole::kDispatch, layer, group, there);
       const uint32_t com =
-          new_collective(collectives, CommRole::kCombine, layer, group, std::move(back));
+          new_collective(collectives, part, CommRole::kCombine, layer, group, std::move(back));
       for (uint32_t c : group) {
-        m_work[c].dispatch[layer] = dis;
-        m_work[c].combine[layer] = com;
+        W(c).dispatch[layer] = dis;
+        W(c).combine[layer] = com;
       }
     }
     tp_collective(CommRole::kAllGather, layer, &ChipWork::gather);
+    ++l;
+  }
+}
+
+void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& out,
+                         std::vector<CollectiveRequest>& collectives) {
+  if (out.size() != m_planners.size()) {
+    throw InternalError("SystemPlanner::plan: one plan per chip expected");
+  }
+  collectives.clear();
+  if (m_planners.size() == 1) {
+    m_planners[0].plan(step, *out[0]);
+    return;
+  }
+  const uint32_t n = chips();
+  const uint32_t parts = m_map.micro_batches;
+  m_balance.routed.assign(n, 0);
+  m_balance.layer_imbalance.assign(m_model.moe_layers(), 1.0);
+  m_layer_routed.assign(size_t{m_model.moe_layers()} * n, 0);
+  // Micro-batches: each data-parallel group's tokens, in (request, position) order, cut into
+  // `parts` consecutive chunks (whole requests in decode; a long prompt is split in prefill).
+  const uint32_t dp = m_map.dp_groups();
+  const uint32_t t = step.num_tokens();
+  m_part_of.assign(t, 0);
+  if (parts > 1) {
+    std::vector<std::vector<uint32_t>> by_group(dp);
+    for (uint32_t i = 0; i < t; ++i) by_group[step.tokens[i].request % dp].push_back(i);
+    for (std::vector<uint32_t>& g : by_group) {
+      std::stable_sort(g.begin(), g.end(), [&](uint32_t a, uint32_t b) {
+        const TraceToken& x = step.tokens[a];
+        const TraceToken& y = step.tokens[b];
+        return x.request != y.request ? x.request < y.request : x.position < y.position;
+      });
+      for (size_t k = 0; k < g.size(); ++k) {
+        m_part_of[g[k]] = static_cast<uint32_t>(k * parts / g.size());
+      }
+    }
+  }
+  for (uint32_t p = 0; p < parts; ++p) plan_part(step, p, collectives);
+  // Imbalance of the whole step (all micro-batches) per MoE layer.
+  for (uint32_t l = 0; l < m_model.moe_layers(); ++l) {
     uint64_t max_r = 0;
     uint64_t sum_r = 0;
     for (uint32_t c = 0; c < n; ++c) {
-      m_balance.routed[c] += layer_routed[c];
-      max_r = std::max(max_r, layer_routed[c]);
-      sum_r += layer_routed[c];
+      const uint64_t r = m_layer_routed[size_t{l} * n + c];
+      m_balance.routed[c] += r;
+      max_r = std::max(max_r, r);
+      sum_r += r;
     }
     if (sum_r > 0) {
       m_balance.layer_imbalance[l] = static_cast<double>(max_r) * n / static_cast<double>(sum_r);
     }
-    ++l;
   }
   for (ChipId c = 0; c < n; ++c) m_planners[c].plan(step, *out[c], m_work[c]);
 }

@@ -27,6 +27,10 @@ struct ParallelMapping {
   bool dedup_dispatch = true;
   /// moe_layers x experts: chip within the expert-parallel group holding each expert.
   std::vector<uint32_t> expert_chip;
+  /// Micro-batches per step (1: no overlap). Each has its own chain of ops and collectives;
+  /// their layers interleave, so one's dispatch and combine overlap another's compute (as
+  /// DeepSeek-V3 does with two).
+  uint32_t micro_batches = 1;
   /// Data-parallel attention groups (chips / tensor_parallel).
   uint32_t dp_groups() const { return chips / tensor_parallel; }
 };
@@ -58,16 +62,21 @@ class SystemPlanner {
   static ModelSpec tensor_slice(const ModelSpec& model, uint32_t tp);
 
  private:
-  uint32_t new_collective(std::vector<CollectiveRequest>& out, CommRole role, uint32_t layer,
-                          std::vector<uint32_t> group, std::vector<uint64_t> bytes);
+  uint32_t new_collective(std::vector<CollectiveRequest>& out, uint32_t part, CommRole role,
+                          uint32_t layer, std::vector<uint32_t> group, std::vector<uint64_t> bytes);
+  /// Plans micro-batch `part` of `step` into m_work[*][part].
+  void plan_part(const TraceStep& step, uint32_t part, std::vector<CollectiveRequest>& out);
 
   ModelSpec m_model;
   ParallelMapping m_map;
-  std::vector<Planner> m_planners;  // by ChipId
-  std::vector<ChipWork> m_work;     // by ChipId
+  std::vector<Planner> m_planners;            // by ChipId
+  std::vector<std::vector<ChipWork>> m_work;  // [ChipId][micro-batch]
+  std::vector<uint64_t> m_layer_routed;       // [moe layer * chips + chip] of this step
   StepBalance m_balance;
-  std::vector<uint32_t> m_owner;  // per step token: chip that dispatches it
-  std::vector<uint32_t> m_seen;   // per chip: last token that reached it (dedup)
+  std::vector<uint32_t> m_owner;    // per step token: chip that dispatches it
+  std::vector<uint32_t> m_part_of;  // per step token: its micro-batch
+  std::vector<uint64_t> m_seen;     // per chip: m_stamp of the last token that reached it
+  uint64_t m_stamp = 0;             // one per (token, MoE layer) ever planned (dedup)
 };
 
 }  // namespace moesim

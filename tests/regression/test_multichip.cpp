@@ -107,6 +107,20 @@ TEST(MultiChip, TensorParallelismAddsAllReducesAndSplitsAttention) {
   EXPECT_LT(json_stat(tp, "workload.weight_bytes"), json_stat(ep, "workload.weight_bytes"));
 }
 
+TEST(MultiChip, MicroBatchOverlapHidesCollectivesBehindCompute) {
+  // A prefill over 4 nodes: dispatch and combine cross 50 GB/s NICs while the experts run.
+  // Two micro-batches move the same bytes; one's collectives overlap the other's compute.
+  const std::string cfg =
+      "configs/deepseek_v3_decode_4x8_two_level.toml --set workload.phase=prefill "
+      "--set workload.prompt_tokens=64 --set workload.batch=32 --set workload.steps=1";
+  const std::string none = run(cfg, "", "ov_none");
+  const std::string mb = run(cfg, "--set mapping.parallel.overlap=micro_batch", "ov_mb");
+  EXPECT_EQ(json_stat(none, "system.dispatch_bytes"), json_stat(mb, "system.dispatch_bytes"));
+  EXPECT_EQ(json_stat(none, "system.combine_bytes"), json_stat(mb, "system.combine_bytes"));
+  EXPECT_EQ(json_stat(mb, "system.collectives"), 2 * json_stat(none, "system.collectives"));
+  EXPECT_LT(std::stod(json_summary(mb, "time_s")), 0.9 * std::stod(json_summary(none, "time_s")));
+}
+
 TEST(MultiChip, PlacementTableIsRead) {
   const fs::path dir = fresh_dir("placement_ok");
   // Mixtral: 8 experts over 4 chips; all on chips 0 and 1 (every layer).
@@ -174,6 +188,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "--set system.chips=16 --set mapping.parallel.expert_parallel=16", nullptr,
                 "--set mapping.parallel.expert_parallel: 16 does not divide model "
                 "'mixtral-8x7b''s 8 experts"},
+        BadCase{"overlap_one_chip", "configs/mixtral_decode.toml",
+                "--set mapping.parallel.overlap=micro_batch", nullptr,
+                "--set mapping.parallel.overlap: micro-batch overlap hides collectives between "
+                "chips: it needs a [system] of several chips"},
+        BadCase{"cache_chips", kDs, "--set mapping.cache.hbm.policy=lru", nullptr,
+                "--set mapping.cache: expert caches over several chips are not modelled yet (use "
+                "one chip, or no [mapping.cache])"},
+        BadCase{"network_type", kDs, "--set system.network.type=nope", nullptr,
+                "--set system.network.type: \"nope\" is not one of 'detailed', 'fast'"},
         BadCase{"unknown_expert", kRing, "", "layer,expert,chip\n*,8,0\n",
                 ":2: expert 8 does not exist (the model has 8 experts)"},
         BadCase{"bad_chip", kRing, "", "layer,expert,chip\n0,1,4\n",
