@@ -1,12 +1,15 @@
 // `moesim comm`: closed forms through the command (uniform all-to-all on a fully connected
 // system, ring all-reduce on a ring), the JSON (units, nccl-tests bus bandwidth factors), a
-// run config whose other tables are not read, and bad inputs with their exact messages and
-// no output file left.
+// run config whose other tables are not read, bad inputs with their exact messages and
+// no output file left; --routing (one step's dispatch or combine from a trace, its bytes
+// checked against a count made here from the CSV) and the H800 comparison configs.
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "tests/regression/cli_runner.hpp"
@@ -145,6 +148,183 @@ TEST(CommCli, BadInputsExitTwoWithOneMessageAndNoOutput) {
     EXPECT_EQ(r.out, "") << args;
     EXPECT_FALSE(fs::exists(out)) << args;
   }
+}
+
+/// Bytes between chips of step `step`, MoE layer `layer`'s dispatch, counted from the
+/// shipped Mixtral trace with the planner's rules as documented: request r's tokens on chip
+/// r % chips (data-parallel attention, tensor_parallel 1); expert-parallel groups of `ep`
+/// consecutive chips, each holding every expert in contiguous blocks of 8 / ep; one copy per
+/// (token, destination chip) other than its own; 4096 x 2 bytes a copy.
+uint64_t count_dispatch_bytes(uint32_t step, uint32_t layer, uint32_t chips, uint32_t ep) {
+  std::istringstream in(read_text("workloads/traces/mixtral_decode_b16.csv"));
+  std::string line;
+  uint64_t copies = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("step,", 0) == 0) continue;
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    if (std::stoul(f[0]) != step || std::stoul(f[3]) != layer) continue;
+    const uint32_t src = static_cast<uint32_t>(std::stoul(f[1])) % chips;
+    const uint32_t base = src / ep * ep;
+    std::set<uint32_t> dst;
+    std::stringstream es(f[4]);
+    for (std::string e; std::getline(es, e, ';');)
+      if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0])))
+        dst.insert(base + static_cast<uint32_t>(std::stoul(e)) / (8 / ep));
+    dst.erase(src);
+    copies += dst.size();
+  }
+  return copies * 4096 * 2;
+}
+
+const std::string kRing4 = "configs/mixtral_decode_4chip_ring.toml";
+
+TEST(CommCli, RoutingDispatchBytesMatchTheTrace) {
+  const fs::path dir = fresh_dir("comm_routing");
+  for (const auto& [step, layer] : {std::pair{3u, 5u}, std::pair{0u, 0u}, std::pair{15u, 31u}}) {
+    const std::string out = (dir / "r.json").string();
+    const auto r = run_moesim("comm " + kRing4 + " --routing --step " + std::to_string(step) +
+                              " --layer " + std::to_string(layer) + " --json " + out);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string j = read_text(out);
+    const uint64_t want = count_dispatch_bytes(step, layer, 4, 4);
+    EXPECT_GT(want, 0u);
+    EXPECT_EQ(json_value(j, "total_bytes"), static_cast<double>(want)) << step << " " << layer;
+    EXPECT_NE(r.out.find(std::to_string(want) + " B ("), std::string::npos) << r.out;
+    EXPECT_NE(j.find("\"role\": \"dispatch\""), std::string::npos);
+    EXPECT_NE(j.find("\"algorithm\": \"ring\""), std::string::npos);  // the config's
+    EXPECT_GT(json_value(j, "time"), 0);
+    EXPECT_GE(json_value(j, "max_sent_bytes"), json_value(j, "mean_sent_bytes"));
+  }
+  // Step 3, layer 5 as docs/multichip_published.md shows it: 19 copies of 8192 B.
+  const auto r = run_moesim("comm " + kRing4 + " --routing --step 3 --layer 5");
+  EXPECT_NE(r.out.find("155648 B (152.00 KiB) between chips, 19 token rows of 8192 B"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("time          2.410 us"), std::string::npos) << r.out;
+}
+
+TEST(CommCli, RoutingTraceArgumentAndCombine) {
+  const fs::path dir = fresh_dir("comm_routing_trace");
+  const std::string a = (dir / "a.json").string();
+  const std::string b = (dir / "b.json").string();
+  const std::string c = (dir / "c.json").string();
+  // The config's own trace, the same trace given explicitly, and the combine.
+  ASSERT_EQ(run_moesim("comm " + kRing4 + " --routing --step 2 --layer 9 --json " + a).code, 0);
+  ASSERT_EQ(run_moesim("comm " + kRing4 +
+                       " --routing workloads/traces/mixtral_decode_b16.csv --step 2 --layer 9 "
+                       "--json " +
+                       b)
+                .code,
+            0);
+  EXPECT_EQ(read_text(a), read_text(b));
+  ASSERT_EQ(
+      run_moesim("comm " + kRing4 + " --routing --step 2 --layer 9 --role combine --json " + c)
+          .code,
+      0);
+  const std::string jc = read_text(c);
+  EXPECT_NE(jc.find("\"role\": \"combine\""), std::string::npos);
+  // The combine is the dispatch transposed: the same total.
+  EXPECT_EQ(json_value(jc, "total_bytes"), json_value(read_text(a), "total_bytes"));
+  EXPECT_EQ(json_value(jc, "total_bytes"), count_dispatch_bytes(2, 9, 4, 4));
+  // --algorithm overrides the config's dispatch_algorithm.
+  const auto d = run_moesim("comm " + kRing4 + " --routing --step 2 --layer 9 --algorithm direct");
+  EXPECT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find("algorithm direct"), std::string::npos);
+}
+
+TEST(CommCli, RoutingRunsEveryExpertParallelGroupAtOnce) {
+  const fs::path dir = fresh_dir("comm_routing_groups");
+  const std::string out = (dir / "r.json").string();
+  const auto r = run_moesim("comm " + kCfg +
+                            "mixtral_2x4_ring.toml --routing --step 2 --layer 7 --json " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 expert-parallel groups of 4 chips"), std::string::npos) << r.out;
+  const std::string j = read_text(out);
+  EXPECT_EQ(json_value(j, "total_bytes"), count_dispatch_bytes(2, 7, 8, 4));
+}
+
+TEST(CommCli, RoutingLayerCountsMoeLayers) {
+  // DeepSeek-V3's first 3 layers are dense: MoE layer 0 is transformer layer 3.
+  const auto r =
+      run_moesim("comm configs/deepseek_v3_decode_ep8_switch.toml --routing --step 0 --layer 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("workload synthetic, step 0 (index 0, 256 tokens), MoE layer 0 (layer 3)"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CommCli, RoutingBadInputsExitTwoWithOneMessageAndNoOutput) {
+  const fs::path dir = fresh_dir("comm_routing_bad");
+  const std::string out = (dir / "r.json").string();
+  const std::string help = " (see 'moesim comm --help')\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {kRing4 + " --routing --step 16 --layer 0",
+       "moesim: error: comm: --step 16: trace \"workloads/traces/mixtral_decode_b16.csv\" has "
+       "only 16 steps (--step counts from 0)" +
+           help},
+      {kRing4 + " --routing --step 0 --layer 32",
+       "moesim: error: comm: --layer 32 is out of range: model 'mixtral-8x7b' has 32 MoE "
+       "layers (--layer counts MoE layers 0..31, not transformer layers)" +
+           help},
+      {"configs/mixtral_decode.toml --routing --step 0 --layer 0",
+       "moesim: error: comm: --routing needs a [system] of several chips "
+       "(configs/mixtral_decode.toml describes one chip)" +
+           help},
+      {kRing4 + " --routing " + kCfg + "trace_2layers.csv --step 0 --layer 0",
+       "moesim: error: tests/interconnect/configs/trace_2layers.csv: trace has 2 MoE layers but "
+       "model 'mixtral-8x7b' has 32 (set by --routing)\n"},
+      {kRing4 + " --routing missing.csv --step 0 --layer 0",
+       "moesim: error: comm: --routing: cannot open trace \"missing.csv\" (No such file or "
+       "directory)" +
+           help},
+      {kRing4 + " --routing --layer 0", "moesim: error: comm: --routing needs --step N" + help},
+      {kRing4 + " --routing --step 0", "moesim: error: comm: --routing needs --layer L" + help},
+      {kRing4 + " --routing --step x --layer 0",
+       "moesim: error: comm: --step expects a non-negative integer, got 'x'" + help},
+      {kRing4 + " --routing --step 0 --layer 0 --role dispath",
+       "moesim: error: comm: --role expects dispatch or combine, got 'dispath' (did you mean "
+       "'dispatch'?)" +
+           help},
+      {kRing4 + " --routing --step 0 --layer 0 --bytes 1MB",
+       "moesim: error: comm: --bytes does not apply with --routing (the sizes come from the "
+       "trace)" +
+           help},
+      {kRing4 + " --routing --step 0 --layer 0 --collective all_to_all",
+       "moesim: error: comm: --collective does not apply with --routing (the collective is the "
+       "step's dispatch or combine all-to-all-v; see --role)" +
+           help},
+      {kRing4 + " --routing --step 0 --layer 0 --algorithm tree",
+       "moesim: error: comm: --algorithm tree does not apply to dispatch (expected direct, ring "
+       "or hierarchical)" +
+           help},
+      {kRing4 + " --collective all_to_all --bytes 1MB --step 0",
+       "moesim: error: comm: --step needs --routing" + help},
+  };
+  for (const auto& [args, msg] : cases) {
+    const auto r = run_moesim("comm " + args + " --json " + out);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(r.err, msg) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+}
+
+// The H800 comparison of docs/multichip_published.md: pinned, so a change to the network
+// model or the configs shows here (and the doc and config comments need updating).
+TEST(CommCli, H800NodeDeepEpEquivalentIsPinned) {
+  const auto r =
+      run_moesim("comm configs/systems/h800_node.toml --collective all_to_all --bytes 160309525");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("time          880.496 us\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("algbw         182.1 GB/s\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("busbw         159.3 GB/s"), std::string::npos) << r.out;
+  const auto t =
+      run_moesim("comm configs/systems/h800_2node.toml --collective all_to_all --bytes 60343930");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("16 chips, topology two_level"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("time          615.925 us\n"), std::string::npos) << t.out;
 }
 
 }  // namespace
