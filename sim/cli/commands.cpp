@@ -12,6 +12,8 @@
 #include "hw_models/chip/dma.hpp"
 #include "hw_models/compute/compute_unit.hpp"
 #include "hw_models/compute/vector_unit.hpp"
+#include "hw_models/interconnect/network.hpp"
+#include "hw_models/interconnect/topology.hpp"
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_comm.hpp"
 #include "sim/cli/cmd_mem.hpp"
@@ -24,6 +26,8 @@
 #include "sim/engine/residency_config.hpp"
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/simulation.hpp"
+#include "sim/engine/system_config.hpp"
+#include "sim/plan/placement.hpp"
 
 namespace moesim {
 
@@ -77,8 +81,10 @@ or prints one error and exits 2.
 
 constexpr const char* kListHelp = R"(usage: moesim list
 
-Every registered model (by interface) with its parameters, types, units, defaults, ranges
-and a one-line description; the fixed config sections; and the shipped presets.
+Every registered model (by interface: compute, vector and DMA units, memories, topologies,
+networks, placement policies) with its parameters, types, units, defaults, ranges and a
+one-line description; the fixed config sections (including [system] and
+[mapping.parallel]); and the shipped presets.
 )";
 
 /// Options shared by run and validate.
@@ -248,6 +254,9 @@ int cmd_list(const std::vector<std::string>& args) {
   print_schema(chip, "    ");
   std::printf("  [mapping]\n");
   print_schema(mapping_schema(), "    ");
+  std::printf(
+      "  [mapping.parallel] (several chips: parallel degrees and collective algorithms)\n");
+  print_schema(parallel_schema(), "    ");
   for (const char* p : {"lru", "lfu", "belady", "static"}) {
     std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n", p);
     print_schema(cache_schema(p), "    ");
@@ -256,10 +265,18 @@ int cmd_list(const std::vector<std::string>& args) {
     std::printf("  [workload] type = \"%s\"\n", w);
     print_schema(workload_schema(w), "    ");
   }
+  std::printf(
+      "  [system] (with [system.topology] and [system.network]; absent: one chip)\n");
+  print_schema(system_schema(), "    ");
+  std::printf("  [system.topology.links.NAME] (type = \"explicit\" only: one link each)\n");
+  print_schema(link_schema(), "    ");
   print_registry<ComputeUnit>("Compute units", "[chip.compute]");
   print_registry<VectorUnit>("Vector units", "[chip.vector]");
   print_registry<DmaEngine>("DMA engines", "[chip.dma]");
   print_registry<Memory>("Memories", "[chip.sram], [chip.memory.NAME]");
+  print_registry<TopologyBuilder>("Topologies", "[system.topology]");
+  print_registry<Network>("Networks", "[system.network]");
+  print_registry<PlacementPolicy>("Placement policies", "[mapping.placement]");
   const fs::path root = MOESIM_SOURCE_DIR;
   print_presets("Hardware presets", root / "configs" / "hw");
   print_presets("Model presets", root / "workloads" / "models");

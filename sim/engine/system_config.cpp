@@ -17,16 +17,6 @@ namespace {
   throw InputError(located_message(cfg.where(key), key, what));
 }
 
-ParamSchema link_schema() {
-  ParamSchema s("system.topology.links");
-  s.add("from", ParamType::kString, "link end: chip<N> or a switch name");
-  s.add("to", ParamType::kString, "other end: chip<N> or a switch name");
-  s.add("bandwidth", ParamType::kBandwidth, "bandwidth of each direction").at_least(1);
-  s.add("latency", ParamType::kTime, "wire latency of one traversal").at_least(0);
-  s.add("duplex", ParamType::kBool, "both directions, each its own resource").default_value(true);
-  return s;
-}
-
 /// Sub-tables of `path` must be among `known`.
 void only_subtables(const Config& cfg, const std::string& path,
                     const std::vector<std::string>& known) {
@@ -43,6 +33,16 @@ void only_subtables(const Config& cfg, const std::string& path,
 }
 
 }  // namespace
+
+ParamSchema link_schema() {
+  ParamSchema s("system.topology.links");
+  s.add("from", ParamType::kString, "link end: chip<N> or a switch name");
+  s.add("to", ParamType::kString, "other end: chip<N> or a switch name");
+  s.add("bandwidth", ParamType::kBandwidth, "bandwidth of each direction").at_least(1);
+  s.add("latency", ParamType::kTime, "wire latency of one traversal").at_least(0);
+  s.add("duplex", ParamType::kBool, "both directions, each its own resource").default_value(true);
+  return s;
+}
 
 ParamSchema system_schema() {
   ParamSchema s("system");

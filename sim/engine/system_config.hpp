@@ -23,6 +23,9 @@ struct SystemSpec {
 /// Schema of the `[system]` table's own keys.
 ParamSchema system_schema();
 
+/// Schema of one `[system.topology.links.NAME]` table (explicit topologies).
+ParamSchema link_schema();
+
 /// Reads and consumes `[system]`, `[system.topology]` (with `[system.topology.links.NAME]`)
 /// and `[system.network]`. With no [system] table: one chip, no topology, no network. With
 /// more than one chip, [system.topology] and [system.network] (each with its `type`) are

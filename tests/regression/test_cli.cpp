@@ -41,6 +41,18 @@ TEST(Cli, ListShowsEveryRegisteredModelWithParameters) {
                         "mixtral_decode.toml", "default \"100ns\""}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
+  // The multi-chip registries and sections, each with its keys.
+  for (const char* s :
+       {"Topologies ([system.topology]", "  ring: ", "  fully_connected: ", "  switch: ",
+        "  mesh: ", "  torus: ", "  two_level: ", "  explicit: ", "node_chips",
+        "intra_bandwidth", "switch_latency", "bidirectional", "Networks ([system.network]",
+        "  fast: ", "  detailed: ", "chunk", "packet_payload", "buffer_packets",
+        "Placement policies ([mapping.placement]", "  round_robin: ", "  contiguous: ",
+        "  table: ", "  [system] ", "  [system.topology.links.NAME]", "duplex",
+        "  [mapping.parallel] ", "tensor_parallel", "expert_parallel", "dedup_dispatch",
+        "dispatch_algorithm", "all_reduce_algorithm", "deepseek_v3_decode_4x8_two_level.toml"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
 }
 
 struct CliCase {
