@@ -264,6 +264,11 @@ class DetailedNetwork final : public Network {
   }
   const Topology& topology() const override { return m_topo; }
   const LinkStats& link_stats(uint32_t i) const override { return *m_link_stats.at(i); }
+  void visit_stats(const std::function<void(const std::string&, const Stat&)>& fn) const override {
+    m_stats.visit(fn);
+    for (const auto& sw : m_switch_stats) sw->visit(fn);
+    for (const auto& l : m_link_stats) l->visit(fn);
+  }
 
  private:
   enum class Kind : uint8_t { kLinkFree, kArrive, kCredit, kHeadReady, kRelayReady };

@@ -11,6 +11,7 @@
 /// sequence number), never in SystemC's order of notification.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,11 @@ class Network : public sc_core::sc_module {
   virtual const Topology& topology() const = 0;
   /// Stats of link direction `i` (Topology::links() order).
   virtual const LinkStats& link_stats(uint32_t i) const = 0;
+  /// Every statistic the model keeps, in output order: by default the link directions; a
+  /// model with more (per switch port, packet totals) adds them.
+  virtual void visit_stats(const std::function<void(const std::string&, const Stat&)>& fn) const {
+    for (uint32_t i = 0; i < topology().links().size(); ++i) link_stats(i).visit(fn);
+  }
 };
 
 }  // namespace moesim

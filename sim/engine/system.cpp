@@ -170,7 +170,7 @@ void System::visit(const std::function<void(const std::string&, const Stat&)>& f
   for (const ChipSlot& s : m_slots) s.chip->stats().visit(fn);
   if (!m_net) return;
   m_stats->visit(fn);
-  for (uint32_t i = 0; i < m_net->topology().links().size(); ++i) m_net->link_stats(i).visit(fn);
+  m_net->visit_stats(fn);
 }
 
 }  // namespace moesim
