@@ -45,9 +45,14 @@ void Sequencer::execute() {
     m_done(m_id);
     return;
   }
+  // The ops ready at the start, listed before any is issued: an op can finish inside
+  // issue() (a collective with no message, on a chip with no token), and op_done() then
+  // issues its dependents itself; a scan of m_remaining would issue those a second time.
+  m_initial.clear();
   for (uint32_t i = 0; i < n; ++i) {
-    if (m_remaining[i] == 0) issue(i);
+    if (m_remaining[i] == 0) m_initial.push_back(i);
   }
+  for (uint32_t i : m_initial) issue(i);
 }
 
 void Sequencer::issue(uint32_t op) {
