@@ -39,8 +39,8 @@ median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 run_point() {
   local label=$1 cfg=$2
   shift 2
-  local i walls="" totals="" rss="" sim_ms=""
-  for i in $(seq "$repeat"); do
+  local walls="" totals="" rss="" sim_ms=""
+  for _ in $(seq "$repeat"); do
     local out="$tmp/out" log="$tmp/log"
     rm -rf "$out"
     if ! /usr/bin/time -o "$tmp/time" -f '%e %M' "$moesim" run "$cfg" --out "$out" \
