@@ -45,13 +45,14 @@ void Sequencer::execute() {
     m_done(m_id);
     return;
   }
-  // Ops without dependencies, collected first: an op can complete while it is issued (a
-  // collective with nothing to move), and its dependents are then issued by op_done.
-  std::vector<uint32_t> ready;
+  // The ops ready at the start, listed before any is issued: an op can finish inside
+  // issue() (a collective with no message, on a chip with no token), and op_done() then
+  // issues its dependents itself; a scan of m_remaining would issue those a second time.
+  m_initial.clear();
   for (uint32_t i = 0; i < n; ++i) {
-    if (m_remaining[i] == 0) ready.push_back(i);
+    if (m_remaining[i] == 0) m_initial.push_back(i);
   }
-  for (uint32_t i : ready) issue(i);
+  for (uint32_t i : m_initial) issue(i);
 }
 
 void Sequencer::issue(uint32_t op) {

@@ -48,6 +48,7 @@ class Sequencer : public sc_core::sc_module, public OpSink {
   StepPlan m_plan;
   std::vector<uint32_t> m_remaining;   // unfinished deps per op
   std::vector<uint32_t> m_dependents;  // CSR of dependents
+  std::vector<uint32_t> m_initial;     // ops with no dependency, issued by execute()
   std::vector<uint32_t> m_dep_offsets;
   std::vector<uint8_t> m_last_dep_load;
   std::vector<sc_core::sc_time> m_copy_ready;  // when each kCopy op was issued

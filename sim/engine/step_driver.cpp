@@ -48,13 +48,22 @@ bool StepDriver::plan_next_step() {
     m_stats.kv_write_bytes += p->kv_write_bytes;
   }
   m_chips_left = m_system.chips();
+  // A chip can finish inside execute() (nothing but collectives with nothing to move); the
+  // next step starts only once every sequencer has been started, never inside execute().
+  m_starting = true;
   for (ChipId c = 0; c < m_system.chips(); ++c) m_system.slot(c).sequencer->execute();
+  m_starting = false;
+  if (m_chips_left == 0) finish_step();
   return true;
 }
 
 void StepDriver::chip_done(ChipId chip) {
   (void)chip;
-  if (--m_chips_left != 0) return;
+  if (--m_chips_left != 0 || m_starting) return;
+  finish_step();
+}
+
+void StepDriver::finish_step() {
   const double dt = (sc_core::sc_time_stamp() - m_step_start).to_seconds();
   if (m_stats.steps.get() == 0 || dt > m_stats.max_step_time.get()) m_stats.max_step_time.set(dt);
   if (m_stats.steps.get() == 0 || dt < m_stats.min_step_time.get()) m_stats.min_step_time.set(dt);

@@ -52,6 +52,8 @@ class StepDriver : public sc_core::sc_module {
   void begin();
   void start_next_step();
   bool plan_next_step();
+  /// Every chip is done with the current step: step statistics, then the next step.
+  void finish_step();
 
   System& m_system;
   TraceReader& m_trace;
@@ -61,6 +63,7 @@ class StepDriver : public sc_core::sc_module {
   TraceStep m_step;
   std::vector<CollectiveRequest> m_collectives;
   uint32_t m_chips_left = 0;
+  bool m_starting = false;  // inside the loop that starts the sequencers
   sc_core::sc_time m_step_start;
   WorkloadStats m_stats;
   std::exception_ptr m_error;

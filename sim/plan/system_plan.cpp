@@ -100,7 +100,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     ++W(m_owner[i]).moe_tokens;
   }
   const uint64_t row_bytes = uint64_t{md.hidden} * md.act_bytes;
-  std::vector<uint64_t> sends(size_t{n} * n);  // [src * n + dst]: tokens (or copies)
+  std::vector<uint64_t> sends(size_t{n} * ep);  // [src * ep + dst - base]: tokens (or copies)
   auto tp_collective = [&](CommRole role, uint32_t layer, std::vector<uint32_t> ChipWork::*slot) {
     if (tp == 1) return;
     for (uint32_t g = 0; g < dp; ++g) {
@@ -138,7 +138,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
         ++m_layer_routed[size_t{l} * n + d];
         if (!m_map.dedup_dispatch || m_seen[d] != m_stamp) {
           m_seen[d] = m_stamp;
-          ++sends[size_t{s} * n + d];
+          ++sends[size_t{s} * ep + (d - base)];
         }
       }
     }
@@ -150,7 +150,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
       std::vector<uint64_t> back(size_t{ep} * ep);
       for (uint32_t i = 0; i < ep; ++i) {
         for (uint32_t j = 0; j < ep; ++j) {
-          const uint64_t b = sends[size_t{base + i} * n + base + j] * row_bytes;
+          const uint64_t b = sends[size_t{base + i} * ep + j] * row_bytes;
           there[size_t{i} * ep + j] = b;
           back[size_t{j} * ep + i] = b;
         }

@@ -95,6 +95,29 @@ TEST(MultiChip, DoublingLinkBandwidthBarelyMovesAMemoryBoundStep) {
   EXPECT_EQ(json_summary(a, "bottleneck_kind"), "memory bandwidth");
 }
 
+TEST(MultiChip, AnExpertParallelGroupWithNoTokenRuns) {
+  // 2 requests on 4 chips in expert-parallel pairs: chips 2 and 3 get no token, so their
+  // group's dispatch and combine have no message and finish the moment they start (inside
+  // the sequencer's first issue). Each chip must still join each collective once.
+  const fs::path dir = fresh_dir("idle_group");
+  std::ofstream(dir / "idle.toml")
+      << "include = [\"" << kSource.string() << "/configs/hw/sn40l_like.toml\", \""
+      << kSource.string() << "/workloads/models/mixtral_8x7b.toml\"]\n"
+      << "[system]\nchips = 4\n[system.topology]\ntype = \"ring\"\nbandwidth = \"100GB/s\"\n"
+      << "latency = \"1us\"\n[system.network]\ntype = \"fast\"\n"
+      << "[mapping.parallel]\nexpert_parallel = 2\n"
+      << "[workload]\ntype = \"synthetic\"\nphase = \"decode\"\nbatch = 2\ncontext = 128\n"
+      << "steps = 2\ndistribution = \"uniform\"\n";
+  const fs::path out = dir / "out";
+  const auto r =
+      run_moesim("run '" + (dir / "idle.toml").string() + "' --quiet --out '" + out.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string j = read_text(out / "stats.json");
+  EXPECT_EQ(json_stat(j, "workload.steps"), 2);
+  EXPECT_EQ(json_stat(j, "chip2.comm.dispatch_bytes"), 0);
+  EXPECT_EQ(json_stat(j, "chip0.comm.ops"), json_stat(j, "chip2.comm.ops"));
+}
+
 TEST(MultiChip, TensorParallelismAddsAllReducesAndSplitsAttention) {
   const std::string cfg = "configs/mixtral_decode_4chip_ring.toml";
   const std::string ep = run(cfg, "", "tp1");
