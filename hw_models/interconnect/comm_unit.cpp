@@ -10,8 +10,9 @@ CommStats::CommStats(StatGroup* g)
                       "summed over collectives (waiting for peers and for the links)") {
   for (int r = 0; r < kNumCommRoles; ++r) {
     const std::string role = comm_role_name(static_cast<CommRole>(r));
-    role_bytes[r] = std::make_unique<Counter>(g, role + "_bytes", "B",
-                                              "bytes this chip sent in " + role + " collectives");
+    role_bytes[r] = std::make_unique<Counter>(
+        g, role + "_bytes", "B",
+        "bytes this chip sent in " + role + " collectives (relayed bytes included)");
   }
 }
 
@@ -31,7 +32,6 @@ void CommUnit::start(uint32_t op) {
   }
   m_op_of[o.collective] = op;
   m_arrived[o.collective] = sc_core::sc_time_stamp();
-  *m_stats->role_bytes[static_cast<int>(o.comm_role)] += o.bytes;
   m_exec->arrive(o.collective, m_chip);
 }
 

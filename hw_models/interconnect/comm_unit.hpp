@@ -27,6 +27,10 @@ class CommUnit final : public Unit {
   ~CommUnit() override;
   /// The executor the collectives of each step are registered with (set before a run).
   void set_executor(CollectiveExecutor* executor) { m_exec = executor; }
+  /// Counts `bytes` this chip sends in a collective of `role` (from its schedule).
+  void count_sent(CommRole role, uint64_t bytes) {
+    *m_stats->role_bytes[static_cast<int>(role)] += bytes;
+  }
   /// Called by the executor: this chip's part of collective `instance` is done.
   void collective_done(uint32_t instance);
   const CommStats& comm_stats() const { return *m_stats; }

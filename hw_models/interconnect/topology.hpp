@@ -115,7 +115,8 @@ class TopologyBuilder {
   };
   virtual ~TopologyBuilder() = default;
   /// Throws TopologyError for a bad combination (e.g. rows * cols != chips).
-  virtual Topology build(uint32_t chips, const std::vector<ExplicitLinkSpec>& explicit_links) const = 0;
+  virtual Topology build(uint32_t chips,
+                         const std::vector<ExplicitLinkSpec>& explicit_links) const = 0;
 };
 
 }  // namespace moesim

@@ -33,7 +33,12 @@ SystemStats::SystemStats(uint32_t chips, uint32_t moe_layers)
   for (int r = 0; r < kNumCommRoles; ++r) {
     const std::string role = comm_role_name(static_cast<CommRole>(r));
     role_bytes[r] = std::make_unique<Counter>(
-        this, role + "_bytes", "B", "bytes that crossed between chips in " + role + " collectives");
+        this, role + "_bytes", "B",
+        r == static_cast<int>(CommRole::kDispatch) || r == static_cast<int>(CommRole::kCombine)
+            ? "bytes between chips in " + role +
+                  " collectives, as the routing implies (a "
+                  "relay's forwarding not counted again)"
+            : "bytes the " + role + " algorithm sent between chips");
   }
   for (uint32_t l = 0; l < moe_layers; ++l) {
     layer_imbalance.push_back(std::make_unique<Scalar>(
@@ -117,26 +122,33 @@ void System::begin_step(const std::vector<CollectiveRequest>& collectives,
   const Topology& topo = m_spec.system.topology;
   for (const CollectiveRequest& r : collectives) {
     CollectiveSchedule sch;
+    const int role = static_cast<int>(r.role);
     switch (r.role) {
       case CommRole::kDispatch:
       case CommRole::kCombine: {
         sch = all_to_all_v(topo, r.group, r.bytes, m_spec.dispatch_algo);
+        // What the routing implies crosses between chips (relays not counted again).
         const size_t g = r.group.size();
         uint64_t crossing = 0;
         for (size_t i = 0; i < g; ++i) {
           for (size_t j = 0; j < g; ++j) crossing += i == j ? 0 : r.bytes[i * g + j];
         }
-        *m_stats->role_bytes[static_cast<int>(r.role)] += crossing;
+        *m_stats->role_bytes[role] += crossing;
         break;
       }
       case CommRole::kAllReduce:
         sch = all_reduce(topo, r.group, r.bytes[0], m_spec.reduce_algo);
-        *m_stats->role_bytes[static_cast<int>(r.role)] += 2 * r.bytes[0] * (r.group.size() - 1);
         break;
       case CommRole::kAllGather:
         sch = all_gather(topo, r.group, r.bytes[0], CollectiveAlgo::kRing);
-        *m_stats->role_bytes[static_cast<int>(r.role)] += r.bytes[0] * (r.group.size() - 1);
         break;
+    }
+    for (const ScheduledMessage& msg : sch.messages) {
+      m_slots[msg.src].comm->count_sent(r.role, msg.bytes);
+      // Reductions and gathers: what the algorithm sends.
+      if (r.role == CommRole::kAllReduce || r.role == CommRole::kAllGather) {
+        *m_stats->role_bytes[role] += msg.bytes;
+      }
     }
     m_exec->add(std::move(sch));
     ++m_stats->collectives;

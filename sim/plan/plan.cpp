@@ -338,7 +338,6 @@ uint32_t Planner::add_comm(CommRole role, uint32_t layer, uint32_t collective,
   op.layer = layer;
   op.collective = collective;
   op.comm_role = role;
-  op.bytes = m_work->comm_bytes[collective];
   return add_op_deps(op, deps);
 }
 

@@ -147,7 +147,6 @@ struct ChipWork {
   std::vector<uint32_t> dispatch;     ///< MoE layers: tokens to the experts' chips
   std::vector<uint32_t> combine;      ///< MoE layers: expert outputs back
   std::vector<uint32_t> gather;       ///< MoE layers: all-gather of the TP group's tokens
-  std::vector<uint64_t> comm_bytes;   ///< by the step's collective id: bytes this chip sends
 };
 
 /// Mapping choices the planner needs.

@@ -36,26 +36,10 @@ SystemPlanner::SystemPlanner(const ModelSpec& model, const PlanOptions& options,
   m_seen.assign(n, 0);
 }
 
-uint32_t SystemPlanner::new_collective(std::vector<CollectiveRequest>& out, uint32_t part,
-                                       CommRole role, uint32_t layer, std::vector<uint32_t> group,
+uint32_t SystemPlanner::new_collective(std::vector<CollectiveRequest>& out, CommRole role,
+                                       uint32_t layer, std::vector<uint32_t> group,
                                        std::vector<uint64_t> bytes) {
   const auto id = static_cast<uint32_t>(out.size());
-  const size_t g = group.size();
-
-  // What each member sends: its row of an all-to-all-v (not to itself); for reductions
-  // and gathers the ring algorithm's 2(n-1)/n and (n-1)/n of the per-chip bytes.
-  for (size_t i = 0; i < g; ++i) {
-    uint64_t sent = 0;
-    if (role == CommRole::kDispatch || role == CommRole::kCombine) {
-      for (size_t j = 0; j < g; ++j) sent += j == i ? 0 : bytes[i * g + j];
-    } else {
-      const uint64_t factor = role == CommRole::kAllReduce ? 2 : 1;
-      sent = bytes[0] * factor * (g - 1) / g;
-    }
-    std::vector<uint64_t>& cb = m_work[group[i]][part].comm_bytes;
-    if (cb.size() <= id) cb.resize(id + 1, 0);  // indexed by the step's collective id
-    cb[id] = sent;
-  }
   out.push_back({role, layer, std::move(group), std::move(bytes)});
   return id;
 }
@@ -82,7 +66,6 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     w.dispatch.assign(md.layers, kNo);
     w.combine.assign(md.layers, kNo);
     w.gather.assign(md.layers, kNo);
-    w.comm_bytes.clear();
   }
   // Attention: a request's tokens on data-parallel group request % dp (its KV cache stays
   // there); inside a group, tokens dispatch from its chips in turn.
@@ -108,7 +91,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
       if (tg == 0) continue;
       std::vector<uint32_t> group(tp);
       std::iota(group.begin(), group.end(), g * tp);
-      const uint32_t id = new_collective(collectives, part, role, layer, group, {tg * row_bytes});
+      const uint32_t id = new_collective(collectives, role, layer, group, {tg * row_bytes});
       for (uint32_t k = 0; k < tp; ++k) (W(g * tp + k).*slot)[layer] = id;
     }
   };
@@ -155,10 +138,9 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
           back[size_t{j} * ep + i] = b;
         }
       }
-      const uint32_t dis =
-          new_collective(collectives, part, CommRole::kDispatch, layer, group, there);
+      const uint32_t dis = new_collective(collectives, CommRole::kDispatch, layer, group, there);
       const uint32_t com =
-          new_collective(collectives, part, CommRole::kCombine, layer, group, std::move(back));
+          new_collective(collectives, CommRole::kCombine, layer, group, std::move(back));
       for (uint32_t c : group) {
         W(c).dispatch[layer] = dis;
         W(c).combine[layer] = com;

@@ -62,8 +62,8 @@ class SystemPlanner {
   static ModelSpec tensor_slice(const ModelSpec& model, uint32_t tp);
 
  private:
-  uint32_t new_collective(std::vector<CollectiveRequest>& out, uint32_t part, CommRole role,
-                          uint32_t layer, std::vector<uint32_t> group, std::vector<uint64_t> bytes);
+  uint32_t new_collective(std::vector<CollectiveRequest>& out, CommRole role, uint32_t layer,
+                          std::vector<uint32_t> group, std::vector<uint64_t> bytes);
   /// Plans micro-batch `part` of `step` into m_work[*][part].
   void plan_part(const TraceStep& step, uint32_t part, std::vector<CollectiveRequest>& out);
 

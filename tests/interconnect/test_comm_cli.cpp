@@ -156,7 +156,8 @@ TEST(CommCli, BadInputsExitTwoWithOneMessageAndNoOutput) {
 /// consecutive chips, each holding every expert in contiguous blocks of 8 / ep; one copy per
 /// (token, destination chip) other than its own; 4096 x 2 bytes a copy.
 uint64_t count_dispatch_bytes(uint32_t step, uint32_t layer, uint32_t chips, uint32_t ep) {
-  std::istringstream in(read_text(std::string(MOESIM_SOURCE_DIR) + "/workloads/traces/mixtral_decode_b16.csv"));
+  std::istringstream in(
+      read_text(std::string(MOESIM_SOURCE_DIR) + "/workloads/traces/mixtral_decode_b16.csv"));
   std::string line;
   uint64_t copies = 0;
   while (std::getline(in, line)) {
