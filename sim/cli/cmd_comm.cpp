@@ -19,8 +19,8 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/engine/run_spec.hpp"
-#include "sim/engine/simulation.hpp"
 #include "sim/engine/system_config.hpp"
+#include "sim/output/atomic_file.hpp"
 #include "sim/plan/system_plan.hpp"
 
 namespace moesim {

@@ -19,7 +19,7 @@
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/stats.hpp"
-#include "sim/engine/simulation.hpp"
+#include "sim/output/atomic_file.hpp"
 
 namespace moesim {
 

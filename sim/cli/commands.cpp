@@ -27,6 +27,7 @@
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/engine/system_config.hpp"
+#include "sim/output/atomic_file.hpp"
 #include "sim/plan/placement.hpp"
 
 namespace moesim {

@@ -1,0 +1,52 @@
+#include "sim/output/summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <systemc>
+
+namespace moesim {
+
+Summary summarise(const RunView& run) {
+  Summary s;
+  s.time_s = sc_core::sc_time_stamp().to_seconds();
+  s.cycles = static_cast<uint64_t>(std::ceil(s.time_s * run.spec.chip.clock_hz - 1e-6));
+  const WorkloadStats& w = run.driver.stats();
+  s.steps = w.steps.get();
+  s.tokens = w.tokens.get();
+  s.assignments = w.assignments.get();
+  s.tokens_per_s = s.time_s > 0 ? static_cast<double>(s.tokens) / s.time_s : 0.0;
+  const ChipSlot& c0 = run.system.slot(0);
+  if (c0.residency) s.expert_hit_rate = c0.residency->level_stats(0).hit_rate.value();
+  auto consider = [&](const std::string& name, const char* kind, double u) {
+    if (s.bottleneck.empty() || u > s.bottleneck_utilisation) {
+      s.bottleneck = name;
+      s.bottleneck_kind = kind;
+      s.bottleneck_utilisation = u;
+    }
+  };
+  for (ChipId c = 0; c < run.system.chips(); ++c) {
+    Chip& chip = run.system.chip(c);
+    consider(chip.compute().unit_stats().full_name(), "compute",
+             chip.compute().unit_stats().utilisation.value());
+    consider(chip.vector().unit_stats().full_name(), "vector",
+             chip.vector().unit_stats().utilisation.value());
+    consider(chip.sram().stats().full_name(), "memory bandwidth",
+             chip.sram().stats().bandwidth_utilisation.value());
+    for (const auto& [name, mem] : chip.tiers()) {
+      consider(mem->stats().full_name(), "memory bandwidth",
+               mem->stats().bandwidth_utilisation.value());
+    }
+    s.weight_stall_s =
+        std::max(s.weight_stall_s, run.system.slot(c).tier_stats->weight_stall_time.get());
+  }
+  if (const Network* net = run.system.network()) {
+    for (uint32_t i = 0; i < net->topology().links().size(); ++i) {
+      const LinkStats& l = net->link_stats(i);
+      consider(l.full_name(), "link bandwidth", l.utilisation.value());
+    }
+  }
+  return s;
+}
+
+}  // namespace moesim
