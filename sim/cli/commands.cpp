@@ -27,8 +27,10 @@
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/engine/system_config.hpp"
+#include "sim/engine/workloads/workload_source.hpp"
 #include "sim/output/atomic_file.hpp"
 #include "sim/plan/placement.hpp"
+#include "workloads/trace/routing/routing_rule.hpp"
 
 namespace moesim {
 
@@ -255,19 +257,17 @@ int cmd_list(const std::vector<std::string>& args) {
   print_schema(chip, "    ");
   std::printf("  [mapping]\n");
   print_schema(mapping_schema(), "    ");
-  std::printf(
-      "  [mapping.parallel] (several chips: parallel degrees and collective algorithms)\n");
+  std::printf("  [mapping.parallel] (several chips: parallel degrees and collective algorithms)\n");
   print_schema(parallel_schema(), "    ");
   for (const char* p : {"lru", "lfu", "belady", "static"}) {
     std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n", p);
     print_schema(cache_schema(p), "    ");
   }
-  for (const char* w : {"trace", "synthetic", "generator", "coe_requests"}) {
-    std::printf("  [workload] type = \"%s\"\n", w);
+  for (const std::string& w : workload_types()) {
+    std::printf("  [workload] type = \"%s\"\n", w.c_str());
     print_schema(workload_schema(w), "    ");
   }
-  std::printf(
-      "  [system] (with [system.topology] and [system.network]; absent: one chip)\n");
+  std::printf("  [system] (with [system.topology] and [system.network]; absent: one chip)\n");
   print_schema(system_schema(), "    ");
   std::printf("  [system.topology.links.NAME] (type = \"explicit\" only: one link each)\n");
   print_schema(link_schema(), "    ");
@@ -278,6 +278,7 @@ int cmd_list(const std::vector<std::string>& args) {
   print_registry<TopologyBuilder>("Topologies", "[system.topology]");
   print_registry<Network>("Networks", "[system.network]");
   print_registry<PlacementPolicy>("Placement policies", "[mapping.placement]");
+  print_registry<RoutingRule>("Generator routing rules", "[routing] of a generator config");
   const fs::path root = MOESIM_SOURCE_DIR;
   print_presets("Hardware presets", root / "configs" / "hw");
   print_presets("Model presets", root / "workloads" / "models");

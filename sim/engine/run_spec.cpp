@@ -1,16 +1,13 @@
 #include "sim/engine/run_spec.hpp"
 
-#include <filesystem>
-
 #include <fmt/format.h>
 
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/engine/residency_config.hpp"
 #include "sim/engine/rtl_impl_check.hpp"
+#include "sim/engine/workloads/workload_source.hpp"
 #include "sim/plan/placement.hpp"
-#include "workloads/trace/gen_config.hpp"
-#include "workloads/trace/gen_trace.hpp"
 
 namespace moesim {
 
@@ -76,39 +73,9 @@ ParamSchema workload_schema(const std::string& type) {
   s.add("max_steps", ParamType::kInt, "simulate at most this many steps (0 = all)")
       .at_least(0)
       .default_value(int64_t{0});
-  if (type == "trace") {
-    s.add("path", ParamType::kPath, "routing trace (.csv, .jsonl or .moetrace)");
-  } else if (type == "generator") {
-    s.add("config", ParamType::kPath, "generator config (workloads/generators/*.toml)");
-  } else if (type == "coe_requests") {
-    s.add("requests", ParamType::kInt, "requests, served one after another (batch 1)")
-        .range(1, 4e9);
-    s.add("output_tokens", ParamType::kInt, "decode steps per request").range(1, 1 << 24);
-    s.add("prompt_tokens", ParamType::kInt, "tokens in a request's KV cache at its first step")
-        .range(0, 1 << 24)
-        .default_value(int64_t{0});
-    s.add("zipf_s", ParamType::kFloat,
-          "router's choice of expert model: Zipf exponent over the models (0 = uniform)")
-        .range(0, 100)
-        .default_value(1.0);
-  } else {
-    s.add("phase", ParamType::kEnum,
-          "decode: one token per request per step; prefill: "
-          "whole prompts")
-        .one_of({"decode", "prefill"});
-    s.add("batch", ParamType::kInt, "requests per step").range(1, 1 << 24);
-    s.add("steps", ParamType::kInt, "steps to generate").range(1, 1e12);
-    s.add("context", ParamType::kInt, "decode: tokens already in each request's KV cache")
-        .range(0, 1 << 24)
-        .default_value(int64_t{0});
-    s.add("prompt_tokens", ParamType::kInt, "prefill: prompt tokens per request")
-        .range(1, 1 << 24)
-        .default_value(int64_t{1});
-    s.add("distribution", ParamType::kEnum, "expert popularity").one_of({"uniform", "zipf"});
-    s.add("zipf_s", ParamType::kFloat, "Zipf exponent (distribution = \"zipf\")")
-        .range(1e-6, 100)
-        .default_value(1.0);
-  }
+  const auto* entry = Registry<WorkloadSource>::instance().find(type);
+  if (entry == nullptr) throw InternalError("workload type '" + type + "' is not registered");
+  for (const ParamSpec& p : entry->schema.params()) s.add(p.name, p.type, p.description) = p;
   return s;
 }
 
@@ -296,89 +263,23 @@ RunSpec build_run_spec(Config& cfg) {
     }
   }
 
-  const std::string wtype =
-      cfg.choose("workload.type", {"trace", "synthetic", "generator", "coe_requests"});
+  const std::string wtype = cfg.choose("workload.type", workload_types());
   const Params w = cfg.section("workload", workload_schema(wtype));
+  spec.workload.type = wtype;
   spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
-  if (wtype == "trace") {
-    spec.workload.source = WorkloadSpec::Source::kTrace;
-    // Shown relative to the working directory, so messages read as the user wrote them.
-    spec.workload.trace_path = std::filesystem::proximate(w.get_string("path")).string();
-    spec.workload.trace_path_loc = cfg.where("workload.path");
-  } else if (wtype == "generator") {
-    // The generator config is a file of its own (checked as strictly, its own locations in
-    // messages); its trace.seed applies.
-    spec.workload.source = WorkloadSpec::Source::kGenerator;
-    spec.workload.trace_path = std::filesystem::proximate(w.get_string("config")).string();
-    spec.workload.trace_path_loc = cfg.where("workload.config");
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(w.get_string("config"), ec)) {
-      fail(cfg, "workload.config",
-           fmt::format("cannot open generator config \"{}\" (No such file or directory)",
-                       spec.workload.trace_path));
-    }
-    Config gen = Config::load(spec.workload.trace_path);
-    spec.workload.generator = read_generator_config(gen);
-  } else if (wtype == "coe_requests") {
-    // Composition of Experts: the routed experts of the one MoE layer are whole models.
-    if (spec.model.moe_layers() != 1 || spec.model.top_k != 1) {
-      fail(cfg, "workload.type",
-           fmt::format("coe_requests needs a model with one MoE layer and top_k = 1 (model '{}' "
-                       "has {} and {})",
-                       spec.model.name, spec.model.moe_layers(), spec.model.top_k));
-    }
-    spec.workload.source = WorkloadSpec::Source::kCoeRequests;
-    CoeRequestSpec& c = spec.workload.coe;
-    c.model = spec.model.name;
-    c.models = spec.model.experts;
-    c.requests = static_cast<uint64_t>(w.get_int("requests"));
-    c.output_tokens = static_cast<uint32_t>(w.get_int("output_tokens"));
-    c.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
-    c.zipf_s = w.get_float("zipf_s");
-    c.seed = spec.seed;
-  } else {
-    spec.workload.source = WorkloadSpec::Source::kSynthetic;
-    SyntheticSpec& s = spec.workload.synthetic;
-    s.model = spec.model.name;
-    s.layers = spec.model.moe_layers();
-    s.experts = spec.model.experts;
-    s.top_k = spec.model.top_k;
-    s.steps = static_cast<uint64_t>(w.get_int("steps"));
-    s.batch = static_cast<uint32_t>(w.get_int("batch"));
-    s.phase = w.get_string("phase") == "decode" ? SyntheticSpec::Phase::kDecode
-                                                : SyntheticSpec::Phase::kPrefill;
-    s.context = static_cast<uint32_t>(w.get_int("context"));
-    s.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
-    s.dist = w.get_string("distribution") == "zipf" ? SyntheticSpec::Dist::kZipf
-                                                    : SyntheticSpec::Dist::kUniform;
-    s.zipf_s = w.get_float("zipf_s");
-    s.seed = spec.seed;
-  }
+  spec.workload.params = w;
+  workload_source(wtype)->read(cfg, w, spec);
   check_rtl_impl(cfg, spec);
   cfg.check_all_consumed();
   return spec;
 }
 
 std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
-  std::unique_ptr<TraceReader> reader;
-  if (spec.workload.source == WorkloadSpec::Source::kSynthetic) {
-    reader = make_synthetic_trace(spec.workload.synthetic);
-  } else if (spec.workload.source == WorkloadSpec::Source::kGenerator) {
-    reader = make_generated_trace(spec.workload.generator);
-  } else if (spec.workload.source == WorkloadSpec::Source::kCoeRequests) {
-    reader = make_coe_request_trace(spec.workload.coe);
-  } else {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(spec.workload.trace_path, ec)) {
-      throw InputError(
-          located_message(spec.workload.trace_path_loc, "workload.path",
-                          fmt::format("cannot open trace \"{}\" ({})", spec.workload.trace_path,
-                                      std::filesystem::exists(spec.workload.trace_path, ec)
-                                          ? "not a regular file"
-                                          : "No such file or directory")));
-    }
-    reader = open_trace(spec.workload.trace_path);
+  const WorkloadSource* source = workload_source(spec.workload.type);
+  if (source == nullptr) {
+    throw InternalError("workload type '" + spec.workload.type + "' is not registered");
   }
+  std::unique_ptr<TraceReader> reader = source->open(spec);
   const TraceMeta& meta = reader->meta();
   const ModelSpec& m = spec.model;
   const std::string& path = spec.workload.trace_path;

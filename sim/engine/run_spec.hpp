@@ -20,16 +20,19 @@
 
 namespace moesim {
 
-/// Where the routing trace comes from.
+/// Where the routing trace comes from: the `[workload]` type's WorkloadSource
+/// (sim/engine/workloads/) fills this in and opens the trace.
 struct WorkloadSpec {
   enum class Source { kTrace, kSynthetic, kGenerator, kCoeRequests };
-  Source source = Source::kTrace;
-  std::string trace_path;    ///< kTrace, kGenerator: path relative to the working directory
-  SourceLoc trace_path_loc;  ///< where the path was set, for messages
-  SyntheticSpec synthetic;   ///< kSynthetic
-  GeneratorSpec generator;   ///< kGenerator: read from the generator config at trace_path
-  CoeRequestSpec coe;        ///< kCoeRequests
-  uint64_t max_steps = 0;    ///< 0 = the whole trace
+  std::string type = "trace";      ///< the registered WorkloadSource that opens the trace
+  Source source = Source::kTrace;  ///< the built-in kind (set by the built-in sources)
+  std::string trace_path;          ///< kTrace, kGenerator: path relative to the working directory
+  SourceLoc trace_path_loc;        ///< where the path was set, for messages
+  SyntheticSpec synthetic;         ///< kSynthetic
+  GeneratorSpec generator;         ///< kGenerator: read from the generator config at trace_path
+  CoeRequestSpec coe;              ///< kCoeRequests
+  uint64_t max_steps = 0;          ///< 0 = the whole trace
+  Params params;                   ///< the `[workload]` table as read (for any source's own keys)
 };
 
 /// Everything a run needs.
@@ -58,6 +61,7 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec);
 ParamSchema sim_schema();
 ParamSchema mapping_schema();
 ParamSchema parallel_schema();
+/// `[workload]` of a registered type: max_steps, then the type's own keys.
 ParamSchema workload_schema(const std::string& type);
 
 }  // namespace moesim

@@ -9,6 +9,7 @@
 
 #include "sim/core/error.hpp"
 #include "workloads/trace/gen_routing_data.hpp"
+#include "workloads/trace/routing/routing_rule.hpp"
 
 namespace moesim {
 
@@ -122,30 +123,7 @@ void read_mode(Config& cfg, G& g, const std::string& mode) {
 void read_routing(Config& cfg, G& g) {
   const std::string type =
       type_of(cfg, "routing", {"topk", "top_p", "expert_choice", "grouped"}, "topk");
-  ParamSchema s(type);
-  s.add("gate_temperature", ParamType::kFloat, "gate weight of a candidate is T^(-1/temperature)")
-      .range(0.01, 100)
-      .default_value(1.0);
-  if (type == "top_p") {
-    s.add("top_p", ParamType::kFloat, "cumulative gate probability to reach").range(1e-6, 1);
-    s.add("min_k", ParamType::kInt, "fewest experts per token")
-        .range(1, 1 << 20)
-        .default_value(int64_t{1});
-    s.add("max_k", ParamType::kInt, "most experts per token (0 = all)")
-        .range(0, 1 << 20)
-        .default_value(int64_t{0});
-  } else if (type == "expert_choice") {
-    s.add("capacity_factor", ParamType::kFloat, "capacity = factor * tokens * top_k / experts")
-        .range(1e-6, 1e6)
-        .default_value(1.0);
-  } else if (type == "grouped") {
-    s.add("n_groups", ParamType::kInt, "expert groups").range(1, 1 << 20);
-    s.add("top_groups", ParamType::kInt, "groups kept per token").range(1, 1 << 20);
-    s.add("group_score", ParamType::kEnum, "group score: its best expert, or its best two summed")
-        .one_of({"max", "top2_sum"})
-        .default_value(std::string("max"));
-  }
-  const Params p = cfg.section("routing", s);
+  const Params p = cfg.section("routing", *routing_schema(type));
   g.gate_temperature = p.get_float("gate_temperature");
   if (type == "topk") g.routing = G::Routing::kTopK;
   if (type == "top_p") {

@@ -20,6 +20,7 @@
 #include "workloads/trace/gen_calibrate.hpp"
 #include "workloads/trace/gen_rng.hpp"
 #include "workloads/trace/gen_serving.hpp"
+#include "workloads/trace/routing/routing_rule.hpp"
 
 namespace moesim {
 
@@ -193,8 +194,7 @@ std::map<std::string, std::string> describe(const G& s) {
   if (s.affinity == G::Affinity::kPermutation) {
     x["affinity.permutation"] = s.identity_permutation ? "identity" : "random";
   }
-  const char* routings[] = {"topk", "top_p", "expert_choice", "grouped"};
-  x["routing"] = routings[static_cast<int>(s.routing)];
+  x["routing"] = routing_name(s.routing);
   x["routing.gate_temperature"] = num(s.gate_temperature);
   switch (s.routing) {
     case G::Routing::kTopP:
@@ -227,7 +227,10 @@ std::map<std::string, std::string> describe(const G& s) {
 class GeneratedTrace final : public TraceReader {
  public:
   GeneratedTrace(const G& spec, uint64_t dropped_routes)
-      : m_s(spec), m_rng(spec.seed), m_serving(spec.serving, spec.seed ^ 0x5e5e5e5e5e5e5e5eull) {
+      : m_s(spec),
+        m_race(m_s),
+        m_rule(make_routing_rule(spec)),
+        m_serving(spec.serving, spec.seed ^ 0x5e5e5e5e5e5e5e5eull) {
     m_meta.model = spec.model;
     m_meta.layers = spec.layers;
     m_meta.experts = spec.experts;
@@ -254,17 +257,17 @@ class GeneratedTrace final : public TraceReader {
     }
     m_ids.insert(m_ids.begin(), spec.experts, 0);
     for (uint32_t e = 0; e < spec.experts; ++e) m_ids[e] = static_cast<int32_t>(e);
-    m_cands = static_cast<uint32_t>(m_ids.size());
+    m_race.cands = static_cast<uint32_t>(m_ids.size());
 
-    const auto pop = popularity(spec, m_rng);
-    m_rate.resize(spec.layers);
-    m_table.resize(spec.layers);
+    const auto pop = popularity(spec, m_race.rng);
+    m_race.rate.resize(spec.layers);
+    m_race.table.resize(spec.layers);
     for (uint32_t l = 0; l < spec.layers; ++l) {
-      m_rate[l].resize(m_cands);
-      for (uint32_t e = 0; e < spec.experts; ++e) m_rate[l][e] = pop[l][e] * (1 - special);
-      for (uint32_t c = spec.experts; c < m_cands; ++c)
-        m_rate[l][c] = special_rate[c - spec.experts];
-      m_table[l].build(m_rate[l]);
+      m_race.rate[l].resize(m_race.cands);
+      for (uint32_t e = 0; e < spec.experts; ++e) m_race.rate[l][e] = pop[l][e] * (1 - special);
+      for (uint32_t c = spec.experts; c < m_race.cands; ++c)
+        m_race.rate[l][c] = special_rate[c - spec.experts];
+      m_race.table[l].build(m_race.rate[l]);
     }
     if (spec.affinity == G::Affinity::kCalibrated) {
       const uint32_t E = spec.experts;
@@ -287,14 +290,13 @@ class GeneratedTrace final : public TraceReader {
         p.resize(spec.experts);
         std::iota(p.begin(), p.end(), 0u);
         if (spec.identity_permutation) continue;
-        for (uint32_t i = spec.experts - 1; i > 0; --i) std::swap(p[i], p[m_rng.below(i + 1)]);
+        for (uint32_t i = spec.experts - 1; i > 0; --i) std::swap(p[i], p[m_race.rng.below(i + 1)]);
       }
     }
-    m_max_sel =
-        spec.routing == G::Routing::kTopP ? (spec.max_k == 0 ? m_cands : spec.max_k) : spec.top_k;
-    m_mark.assign(m_cands, 0);
-    m_time.resize(m_cands);
-    m_order.resize(m_cands);
+    m_race.max_sel = m_rule->max_selected(spec, m_race.cands);
+    m_race.mark.assign(m_race.cands, 0);
+    m_race.time.resize(m_race.cands);
+    m_race.order.resize(m_race.cands);
   }
 
   const TraceMeta& meta() const override { return m_meta; }
@@ -308,32 +310,32 @@ class GeneratedTrace final : public TraceReader {
     step.layers = m_s.layers;
     const uint32_t T = step.num_tokens();
     m_top1.assign(T, -1);
-    const size_t routes = static_cast<size_t>(T) * m_s.layers * m_max_sel;
+    const size_t routes = static_cast<size_t>(T) * m_s.layers * m_race.max_sel;
     step.offsets.reserve(static_cast<size_t>(T) * m_s.layers + 1);
     step.experts.reserve(routes);
     step.weights.reserve(routes);
-    m_sel.reserve(static_cast<size_t>(T) * m_max_sel);
-    m_sel_w.reserve(static_cast<size_t>(T) * m_max_sel);
-    m_sel_off.reserve(T + 1);
+    m_race.sel.reserve(static_cast<size_t>(T) * m_race.max_sel);
+    m_race.sel_w.reserve(static_cast<size_t>(T) * m_race.max_sel);
+    m_race.sel_off.reserve(T + 1);
     step.offsets.push_back(0);
     for (uint32_t l = 0; l < m_s.layers; ++l) {
-      m_sel_off.assign(1, 0);
-      m_sel.clear();
-      m_sel_w.clear();
-      if (m_s.routing == G::Routing::kExpertChoice) {
-        route_expert_choice(l, T);
+      m_race.sel_off.assign(1, 0);
+      m_race.sel.clear();
+      m_race.sel_w.clear();
+      if (!m_rule->token_choice()) {
+        m_rule->route_layer(m_race, l, T);
       } else {
         for (uint32_t t = 0; t < T; ++t) {
           route_token(l, t, step.tokens[t].request);
-          m_sel_off.push_back(static_cast<uint32_t>(m_sel.size()));
+          m_race.sel_off.push_back(static_cast<uint32_t>(m_race.sel.size()));
         }
       }
       if (m_s.capacity_factor > 0) apply_capacity(T);
       for (uint32_t t = 0; t < T; ++t) {
-        for (uint32_t i = m_sel_off[t]; i < m_sel_off[t + 1]; ++i) {
-          if (m_sel[i] < 0) continue;  // dropped
-          step.experts.push_back(m_ids[m_sel[i]]);
-          step.weights.push_back(static_cast<float>(m_sel_w[i]));
+        for (uint32_t i = m_race.sel_off[t]; i < m_race.sel_off[t + 1]; ++i) {
+          if (m_race.sel[i] < 0) continue;  // dropped
+          step.experts.push_back(m_ids[m_race.sel[i]]);
+          step.weights.push_back(static_cast<float>(m_race.sel_w[i]));
         }
         step.offsets.push_back(static_cast<uint32_t>(step.experts.size()));
       }
@@ -374,245 +376,57 @@ class GeneratedTrace final : public TraceReader {
   /// The previous token's choices of `request` at layer `l`: [count, c0, c1, ...].
   int32_t* prev_slot(uint32_t request, uint32_t l) {
     auto& v = m_prev[request];
-    if (v.empty()) v.assign(static_cast<size_t>(m_s.layers) * (m_max_sel + 1), 0);
-    return &v[static_cast<size_t>(l) * (m_max_sel + 1)];
+    if (v.empty()) v.assign(static_cast<size_t>(m_s.layers) * (m_race.max_sel + 1), 0);
+    return &v[static_cast<size_t>(l) * (m_race.max_sel + 1)];
   }
 
   /// Decides the candidates forced first (reuse, affinity) and excluded (reuse) for one
   /// token; marks both with the current stamp.
   void constrain(uint32_t l, uint32_t t, uint32_t request) {
-    m_forced.clear();
-    m_excluded.clear();
-    ++m_stamp;
+    m_race.forced.clear();
+    m_race.excluded.clear();
+    ++m_race.stamp;
     if (m_s.reuse > 0) {
       int32_t* prev = prev_slot(request, l);
       for (int32_t i = 0; i < prev[0]; ++i) {
-        (m_rng.chance(m_s.reuse) ? m_forced : m_excluded)
+        (m_race.rng.chance(m_s.reuse) ? m_race.forced : m_race.excluded)
             .push_back(static_cast<uint32_t>(prev[1 + i]));
       }
       // Too few candidates left to fill k: allow the dropped ones again.
-      if (m_cands - m_excluded.size() < m_s.top_k) m_excluded.clear();
+      if (m_race.cands - m_race.excluded.size() < m_s.top_k) m_race.excluded.clear();
     } else if (m_s.affinity != G::Affinity::kNone && l > 0 && m_top1[t] >= 0) {
-      if (m_rng.chance(m_s.affinity_strength)) {
+      if (m_race.rng.chance(m_s.affinity_strength)) {
         const uint32_t from = static_cast<uint32_t>(m_top1[t]);
         if (m_s.affinity == G::Affinity::kPermutation) {
-          m_forced.push_back(m_perm[l - 1][from]);
+          m_race.forced.push_back(m_perm[l - 1][from]);
         } else {
           const AliasTable& row = m_rows[m_row_of[l - 1]][from];
-          m_forced.push_back(row.prob.empty() ? m_table[l].draw(m_rng) : row.draw(m_rng));
+          m_race.forced.push_back(row.prob.empty() ? m_race.table[l].draw(m_race.rng)
+                                                   : row.draw(m_race.rng));
           // The popularity fallback may draw a special candidate; that is a fresh draw.
         }
       }
     }
-    for (uint32_t c : m_forced) m_mark[c] = m_stamp;
-    for (uint32_t c : m_excluded) m_mark[c] = m_stamp;
-  }
-
-  double weight_of(double time) const {
-    return m_s.gate_temperature == 1.0 ? 1.0 / time : std::pow(time, -1.0 / m_s.gate_temperature);
+    for (uint32_t c : m_race.forced) m_race.mark[c] = m_race.stamp;
+    for (uint32_t c : m_race.excluded) m_race.mark[c] = m_race.stamp;
   }
 
   void route_token(uint32_t l, uint32_t t, uint32_t request) {
     constrain(l, t, request);
-    const size_t first = m_sel.size();
-    switch (m_s.routing) {
-      case G::Routing::kTopK:
-        race_topk(l);
-        break;
-      case G::Routing::kTopP:
-        race_top_p(l);
-        break;
-      case G::Routing::kGrouped:
-        race_grouped(l);
-        break;
-      case G::Routing::kExpertChoice:
-        break;
-    }
+    const size_t first = m_race.sel.size();
+    m_rule->choose(m_race, l);
     // Normalise the weights over the chosen candidates.
     double total = 0;
-    for (size_t i = first; i < m_sel.size(); ++i) total += m_sel_w[i];
-    for (size_t i = first; i < m_sel.size(); ++i) m_sel_w[i] /= total;
-    m_top1[t] = m_sel.size() > first && m_sel[first] < static_cast<int32_t>(m_s.experts)
-                    ? m_sel[first]
+    for (size_t i = first; i < m_race.sel.size(); ++i) total += m_race.sel_w[i];
+    for (size_t i = first; i < m_race.sel.size(); ++i) m_race.sel_w[i] /= total;
+    m_top1[t] = m_race.sel.size() > first && m_race.sel[first] < static_cast<int32_t>(m_s.experts)
+                    ? m_race.sel[first]
                     : -1;
     if (m_s.reuse > 0) {
       int32_t* prev = prev_slot(request, l);
-      prev[0] = static_cast<int32_t>(m_sel.size() - first);
-      for (size_t i = first; i < m_sel.size(); ++i) prev[1 + i - first] = m_sel[i];
+      prev[0] = static_cast<int32_t>(m_race.sel.size() - first);
+      for (size_t i = first; i < m_race.sel.size(); ++i) prev[1 + i - first] = m_race.sel[i];
     }
-  }
-
-  /// First k arrivals of the race: forced candidates first, then successive alias draws
-  /// avoiding marked candidates; arrival times by the memoryless increments X / (mass left).
-  void race_topk(uint32_t l) {
-    const std::vector<double>& rate = m_rate[l];
-    double left = 1.0;
-    for (uint32_t c : m_excluded) left -= rate[c];
-    double time = 0;
-    auto pick = [&](uint32_t c) {
-      time += m_rng.exponential() / std::max(left, 1e-300);
-      left -= rate[c];
-      m_sel.push_back(static_cast<int32_t>(c));
-      m_sel_w.push_back(weight_of(time));
-    };
-    for (uint32_t c : m_forced) pick(c);
-    for (uint32_t i = static_cast<uint32_t>(m_forced.size()); i < m_s.top_k; ++i) {
-      uint32_t c = 0;
-      int tries = 0;
-      do {
-        c = m_table[l].draw(m_rng);
-      } while (m_mark[c] == m_stamp && ++tries < 32);
-      if (m_mark[c] == m_stamp) c = draw_unmarked(rate);
-      m_mark[c] = m_stamp;
-      pick(c);
-    }
-  }
-
-  /// Exact draw among unmarked candidates (very skewed popularity).
-  uint32_t draw_unmarked(const std::vector<double>& rate) {
-    double total = 0;
-    uint32_t last = 0;
-    for (uint32_t c = 0; c < m_cands; ++c) {
-      if (m_mark[c] != m_stamp) {
-        total += rate[c];
-        last = c;
-      }
-    }
-    double u = m_rng.uniform() * total;
-    for (uint32_t c = 0; c < m_cands; ++c) {
-      if (m_mark[c] == m_stamp) continue;
-      if (u < rate[c]) return c;
-      u -= rate[c];
-    }
-    return last;
-  }
-
-  /// Samples every candidate's arrival time (excluded ones never arrive); orders the
-  /// candidates forced first, then by arrival. Returns the number ordered.
-  uint32_t full_race(uint32_t l, uint32_t cands) {
-    const std::vector<double>& rate = m_rate[l];
-    uint32_t n = 0;
-    for (uint32_t c : m_forced) {
-      m_time[c] = m_rng.exponential() / rate[c];
-      m_order[n++] = c;
-    }
-    const uint32_t forced = n;
-    for (uint32_t c = 0; c < cands; ++c) {
-      const double x = m_rng.exponential();
-      if (m_mark[c] == m_stamp || rate[c] <= 0) continue;
-      m_time[c] = x / rate[c];
-      m_order[n++] = c;
-    }
-    std::sort(m_order.begin() + forced, m_order.begin() + n, [&](uint32_t a, uint32_t b) {
-      return m_time[a] < m_time[b] || (m_time[a] == m_time[b] && a < b);
-    });
-    return n;
-  }
-
-  void race_top_p(uint32_t l) {
-    const uint32_t n = full_race(l, m_cands);
-    double total = 0;
-    for (uint32_t i = 0; i < n; ++i) total += weight_of(m_time[m_order[i]]);
-    double cum = 0;
-    for (uint32_t i = 0; i < n && i < m_max_sel; ++i) {
-      // Re-selected (forced) experts always stay; then stop at top_p (at least min_k).
-      if (i >= std::max<size_t>(m_s.min_k, m_forced.size()) && cum >= m_s.top_p) break;
-      const double w = weight_of(m_time[m_order[i]]);
-      cum += w / total;
-      m_sel.push_back(static_cast<int32_t>(m_order[i]));
-      m_sel_w.push_back(w);
-    }
-  }
-
-  /// Group-limited top-k: every expert's arrival time; a group scores its best weight (or
-  /// its best two summed); the top_groups groups stay and the first k arrivals among their
-  /// experts are chosen (ties: lower index).
-  void race_grouped(uint32_t l) {
-    const std::vector<double>& rate = m_rate[l];
-    const uint32_t size = m_s.experts / m_s.n_groups;
-    const double inf = std::numeric_limits<double>::infinity();
-    m_group_score.assign(m_s.n_groups, inf);   // best (smallest) time of the group
-    m_group_second.assign(m_s.n_groups, inf);  // second best
-    for (uint32_t c = 0; c < m_s.experts; ++c) {
-      const double x = m_rng.exponential();
-      const double time = rate[c] > 0 ? x / rate[c] : inf;
-      m_time[c] = time;
-      const uint32_t g = c / size;
-      if (time < m_group_score[g]) {
-        m_group_second[g] = m_group_score[g];
-        m_group_score[g] = time;
-      } else if (time < m_group_second[g]) {
-        m_group_second[g] = time;
-      }
-    }
-    m_groups.resize(m_s.n_groups);
-    std::iota(m_groups.begin(), m_groups.end(), 0u);
-    auto score = [&](uint32_t g) {
-      return weight_of(m_group_score[g]) + (m_s.group_top2_sum ? weight_of(m_group_second[g]) : 0);
-    };
-    std::stable_sort(m_groups.begin(), m_groups.end(),
-                     [&](uint32_t a, uint32_t b) { return score(a) > score(b); });
-    uint32_t n = 0;
-    m_group_kept.assign(m_s.n_groups, 0);
-    for (uint32_t i = 0; i < m_s.top_groups; ++i) m_group_kept[m_groups[i]] = 1;
-    for (uint32_t c = 0; c < m_s.experts; ++c) {
-      if (m_group_kept[c / size] && m_time[c] < inf) m_order[n++] = c;
-    }
-    const uint32_t k = std::min(m_s.top_k, n);
-    std::partial_sort(m_order.begin(), m_order.begin() + k, m_order.begin() + n,
-                      [&](uint32_t a, uint32_t b) {
-                        return m_time[a] < m_time[b] || (m_time[a] == m_time[b] && a < b);
-                      });
-    for (uint32_t i = 0; i < k; ++i) {
-      m_sel.push_back(static_cast<int32_t>(m_order[i]));
-      m_sel_w.push_back(weight_of(m_time[m_order[i]]));
-    }
-  }
-
-  /// Expert choice: every token's gate probabilities over the experts (race weights,
-  /// normalised per token); each expert takes its top `capacity` tokens (ties: lower token).
-  void route_expert_choice(uint32_t l, uint32_t T) {
-    const uint32_t E = m_s.experts;
-    m_score.resize(static_cast<size_t>(T) * E);
-    for (uint32_t t = 0; t < T; ++t) {
-      double total = 0;
-      for (uint32_t e = 0; e < E; ++e) {
-        const double w = weight_of(m_rng.exponential() / m_rate[l][e]);
-        m_score[static_cast<size_t>(t) * E + e] = w;
-        total += w;
-      }
-      for (uint32_t e = 0; e < E; ++e) m_score[static_cast<size_t>(t) * E + e] /= total;
-    }
-    const uint32_t cap = expert_choice_capacity(T);
-    m_ec_routes.assign(T, {});
-    std::vector<uint32_t> idx(T);
-    for (uint32_t e = 0; e < E; ++e) {
-      std::iota(idx.begin(), idx.end(), 0u);
-      auto better = [&](uint32_t a, uint32_t b) {
-        const double sa = m_score[static_cast<size_t>(a) * E + e],
-                     sb = m_score[static_cast<size_t>(b) * E + e];
-        return sa > sb || (sa == sb && a < b);
-      };
-      std::nth_element(idx.begin(), idx.begin() + (cap - 1), idx.end(), better);
-      for (uint32_t i = 0; i < cap; ++i) m_ec_routes[idx[i]].push_back(e);
-    }
-    for (uint32_t t = 0; t < T; ++t) {
-      auto& r = m_ec_routes[t];
-      const double* s = &m_score[static_cast<size_t>(t) * E];
-      std::sort(r.begin(), r.end(),
-                [&](uint32_t a, uint32_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
-      for (uint32_t e : r) {
-        m_sel.push_back(static_cast<int32_t>(e));
-        m_sel_w.push_back(s[e]);
-      }
-      m_sel_off.push_back(static_cast<uint32_t>(m_sel.size()));
-    }
-  }
-
-  /// floor(capacity_factor * tokens * k / experts), at least 1, at most `tokens`.
-  uint32_t expert_choice_capacity(uint32_t T) const {
-    const double c = std::floor(m_s.ec_capacity_factor * T * m_s.top_k / m_s.experts);
-    return static_cast<uint32_t>(std::clamp(c, 1.0, static_cast<double>(T)));
   }
 
   /// Drops the routes beyond each expert's capacity: routes are admitted by rank (every
@@ -624,15 +438,15 @@ class GeneratedTrace final : public TraceReader {
     for (uint32_t rank = 0;; ++rank) {
       bool any = false;
       for (uint32_t t = 0; t < T; ++t) {
-        const uint32_t i = m_sel_off[t] + rank;
-        if (i >= m_sel_off[t + 1]) continue;
+        const uint32_t i = m_race.sel_off[t] + rank;
+        if (i >= m_race.sel_off[t + 1]) continue;
         any = true;
-        const int32_t cand = m_sel[i];
+        const int32_t cand = m_race.sel[i];
         if (cand >= static_cast<int32_t>(m_s.experts)) continue;  // special: no capacity
         if (m_load[cand] < cap) {
           ++m_load[cand];
         } else {
-          m_sel[i] = -1;
+          m_race.sel[i] = -1;
           ++m_dropped;
         }
       }
@@ -641,35 +455,18 @@ class GeneratedTrace final : public TraceReader {
   }
 
   G m_s;
+  RaceState m_race;  // the rule's view: rng, rates, marks, selections (refers to m_s)
+  std::unique_ptr<RoutingRule> m_rule;
   TraceMeta m_meta;
-  Rng m_rng;
   ServingScheduler m_serving;
   std::vector<uint32_t> m_finished;
   uint64_t m_step = 0;
-  std::vector<int32_t> m_ids;  // candidate -> trace expert id
-  uint32_t m_cands = 0;
-  uint32_t m_max_sel = 0;
-  std::vector<std::vector<double>> m_rate;      // [layer][candidate]
-  std::vector<AliasTable> m_table;              // [layer]
+  std::vector<int32_t> m_ids;                   // candidate -> trace expert id
   std::vector<std::vector<AliasTable>> m_rows;  // calibrated affinity: [pair][from expert]
   std::vector<size_t> m_row_of;                 // [layer l]: pair used for l -> l+1
   std::vector<std::vector<uint32_t>> m_perm;    // permutation affinity: [layer l] for l -> l+1
   std::unordered_map<uint32_t, std::vector<int32_t>> m_prev;  // reuse: request -> choices
   std::vector<int32_t> m_top1;                                // per token: top-1 of last layer
-  std::vector<uint64_t> m_mark;
-  uint64_t m_stamp = 0;
-  std::vector<uint32_t> m_forced, m_excluded;
-  std::vector<double> m_time;
-  std::vector<uint32_t> m_order;
-  std::vector<double> m_group_score, m_group_second;
-  std::vector<uint32_t> m_groups;
-  std::vector<uint8_t> m_group_kept;
-  std::vector<double> m_score;
-  std::vector<std::vector<uint32_t>> m_ec_routes;
-  // The current layer's selections (candidate index, -1 when dropped) in CSR form.
-  std::vector<uint32_t> m_sel_off;
-  std::vector<int32_t> m_sel;
-  std::vector<double> m_sel_w;
   std::vector<uint32_t> m_load;
   uint64_t m_dropped = 0;
 };

@@ -1,0 +1,65 @@
+// `type = "synthetic"`: seeded decode or prefill steps with uniform or Zipf popularity.
+
+#include "sim/core/registry.hpp"
+#include "sim/engine/run_spec.hpp"
+#include "sim/engine/workloads/workload_source.hpp"
+#include "workloads/trace/synthetic.hpp"
+
+namespace moesim {
+
+namespace {
+
+class SyntheticWorkload : public WorkloadSource {
+ public:
+  explicit SyntheticWorkload(const Args&) {}
+  static void declare(ParamSchema& s) {
+    s.add("phase", ParamType::kEnum,
+          "decode: one token per request per step; prefill: "
+          "whole prompts")
+        .one_of({"decode", "prefill"});
+    s.add("batch", ParamType::kInt, "requests per step").range(1, 1 << 24);
+    s.add("steps", ParamType::kInt, "steps to generate").range(1, 1e12);
+    s.add("context", ParamType::kInt, "decode: tokens already in each request's KV cache")
+        .range(0, 1 << 24)
+        .default_value(int64_t{0});
+    s.add("prompt_tokens", ParamType::kInt, "prefill: prompt tokens per request")
+        .range(1, 1 << 24)
+        .default_value(int64_t{1});
+    s.add("distribution", ParamType::kEnum, "expert popularity").one_of({"uniform", "zipf"});
+    s.add("zipf_s", ParamType::kFloat, "Zipf exponent (distribution = \"zipf\")")
+        .range(1e-6, 100)
+        .default_value(1.0);
+  }
+
+  int rank() const override { return 1; }
+
+  void read(Config&, const Params& w, RunSpec& spec) const override {
+    spec.workload.source = WorkloadSpec::Source::kSynthetic;
+    SyntheticSpec& s = spec.workload.synthetic;
+    s.model = spec.model.name;
+    s.layers = spec.model.moe_layers();
+    s.experts = spec.model.experts;
+    s.top_k = spec.model.top_k;
+    s.steps = static_cast<uint64_t>(w.get_int("steps"));
+    s.batch = static_cast<uint32_t>(w.get_int("batch"));
+    s.phase = w.get_string("phase") == "decode" ? SyntheticSpec::Phase::kDecode
+                                                : SyntheticSpec::Phase::kPrefill;
+    s.context = static_cast<uint32_t>(w.get_int("context"));
+    s.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
+    s.dist = w.get_string("distribution") == "zipf" ? SyntheticSpec::Dist::kZipf
+                                                    : SyntheticSpec::Dist::kUniform;
+    s.zipf_s = w.get_float("zipf_s");
+    s.seed = spec.seed;
+  }
+
+  std::unique_ptr<TraceReader> open(const RunSpec& spec) const override {
+    return make_synthetic_trace(spec.workload.synthetic);
+  }
+};
+
+}  // namespace
+
+MOESIM_REGISTER(WorkloadSource, SyntheticWorkload, "synthetic",
+                "seeded decode or prefill steps, uniform or Zipf expert popularity");
+
+}  // namespace moesim
