@@ -17,6 +17,7 @@
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_comm.hpp"
 #include "sim/cli/cmd_mem.hpp"
+#include "sim/cli/cmd_place.hpp"
 #include "sim/cli/cmd_rtl_verify.hpp"
 #include "sim/cli/cmd_sweep.hpp"
 #include "sim/cli/cmd_trace.hpp"
@@ -53,6 +54,7 @@ commands:
   trace stats       routing statistics of a trace (imbalance, locality, affinity, k)
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
   comm CONFIG       time one collective on a multi-chip [system] (algbw, busbw, link load)
+  place TRACE       compute an expert placement from a trace and report its balance and traffic
   sweep SWEEP.toml  run a design-space sweep, one process per point (results.csv, results.jsonl)
   rtl-verify BLOCK  co-simulate an RTL block against its reference and SystemC models
 
@@ -309,10 +311,11 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "trace") return cmd_trace(rest);
   if (cmd == "mem") return cmd_mem(rest);
   if (cmd == "comm") return cmd_comm(rest);
+  if (cmd == "place") return cmd_place(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
   if (cmd == "rtl-verify") return cmd_rtl_verify(rest);
-  const std::string hint =
-      did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "comm", "sweep", "rtl-verify"});
+  const std::string hint = did_you_mean(
+      cmd, {"run", "validate", "list", "trace", "mem", "comm", "place", "sweep", "rtl-verify"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }

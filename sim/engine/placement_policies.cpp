@@ -1,8 +1,7 @@
-/// The placement policies of the multi-chip issue: round-robin, contiguous blocks, and an
-/// explicit table read from a CSV file.
+/// The registered placement policies: round-robin, contiguous, an explicit table (CSV or
+/// EPLB JSON), greedy balanced, and DeepSeek EPLB (hierarchical and global). The algorithms
+/// are in sim/plan/placement.cpp; each class here only reads its parameters.
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -14,131 +13,141 @@
 namespace moesim {
 namespace {
 
+/// Parameters every policy has.
+void declare_common(ParamSchema& s) {
+  s.add("locality", ParamType::kBool,
+        "route a token copy to a replica on its own chip, else in its node, else the "
+        "least-loaded one (false: always the least-loaded replica, ties to the lower slot)")
+      .default_value(false);
+}
+
+/// Parameters of the load-driven policies.
+void declare_loaded(ParamSchema& s) {
+  declare_common(s);
+  s.add("replicas", ParamType::kInt,
+        "physical expert slots per MoE layer in each expert-parallel group (0: one per "
+        "expert; more: redundant replicas of the busiest experts, EPLB's num_replicas)")
+      .range(0, 1 << 24)
+      .default_value(int64_t{0});
+  s.add("counts", ParamType::kPath,
+        "CSV layer,expert,count of expert loads (absent: a first pass over the run's trace)")
+      .default_value(std::string());
+}
+
 /// Expert e on chip e mod n (neighbouring experts on different chips).
 class RoundRobin final : public PlacementPolicy {
  public:
-  static void declare(ParamSchema&) {}
+  static void declare(ParamSchema& s) { declare_common(s); }
   explicit RoundRobin(const Args&) {}
-  void place(uint32_t layers, uint32_t experts, uint32_t n,
-             std::vector<uint32_t>& chip) const override {
-    chip.resize(size_t{layers} * experts);
-    for (size_t i = 0; i < chip.size(); ++i) chip[i] = static_cast<uint32_t>(i % experts % n);
+  void place(const PlacementInput& in, Placement& out) const override {
+    out = Placement::round_robin(in.layers, in.experts, in.chips);
   }
 };
 
 /// Experts in blocks of experts / n: chip c holds experts [c * b, (c + 1) * b).
 class Contiguous final : public PlacementPolicy {
  public:
-  static void declare(ParamSchema&) {}
+  static void declare(ParamSchema& s) { declare_common(s); }
   explicit Contiguous(const Args&) {}
-  void place(uint32_t layers, uint32_t experts, uint32_t n,
-             std::vector<uint32_t>& chip) const override {
-    chip.resize(size_t{layers} * experts);
-    const uint32_t block = experts / n;
-    for (size_t i = 0; i < chip.size(); ++i) {
-      chip[i] = static_cast<uint32_t>(i % experts) / block;
+  void place(const PlacementInput& in, Placement& out) const override {
+    out = Placement{};
+    out.layers = in.layers;
+    out.experts = in.experts;
+    out.chips = in.chips;
+    out.slots = in.experts;
+    out.phy2log.resize(size_t{in.layers} * in.experts);
+    for (size_t i = 0; i < out.phy2log.size(); ++i) {
+      out.phy2log[i] = static_cast<uint32_t>(i % in.experts);
     }
+    const std::string err = out.index();
+    if (!err.empty()) throw InternalError("contiguous placement: " + err);
   }
 };
 
-/// A CSV table `layer,expert,chip` (a header naming the columns, in any order; extra columns
-/// ignored; `layer` may be `*` for every MoE layer). Every expert of every layer must be
-/// placed exactly once.
+/// An explicit table: EPLB's JSON form (.json: phy2log, optional log2phy and logcnt) or a
+/// CSV table `layer,expert,chip` (a header naming the columns, in any order; extra columns
+/// ignored; `layer` may be `*` for every MoE layer; every expert placed exactly once).
 class Table final : public PlacementPolicy {
  public:
   static void declare(ParamSchema& s) {
+    declare_common(s);
     s.add("path", ParamType::kPath,
-          "CSV file with columns layer,expert,chip (layer '*': every MoE layer)");
+          "EPLB JSON (phy2log, log2phy, logcnt) or CSV with columns layer,expert,chip (layer "
+          "'*': every MoE layer)");
   }
   explicit Table(const Args& a) : m_path(a.params.get_string("path")) {}
-
-  void place(uint32_t layers, uint32_t experts, uint32_t n,
-             std::vector<uint32_t>& chip) const override {
-    std::ifstream in(m_path);
-    if (!in) throw InputError(fmt::format("{}: cannot open placement table", m_path));
-    chip.assign(size_t{layers} * experts, UINT32_MAX);
-    std::vector<uint32_t> line_of(chip.size(), 0);
-    std::string line;
-    uint32_t lineno = 0;
-    int col_layer = -1;
-    int col_expert = -1;
-    int col_chip = -1;
-    size_t columns = 0;
-    auto fail = [&](const std::string& what) -> void {
-      throw InputError(fmt::format("{}:{}: {}", m_path, lineno, what));
-    };
-    while (std::getline(in, line)) {
-      ++lineno;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string x; std::getline(ss, x, ',');) {
-        const size_t b = x.find_first_not_of(" \t\"");
-        const size_t e = x.find_last_not_of(" \t\"");
-        f.push_back(b == std::string::npos ? "" : x.substr(b, e - b + 1));
-      }
-      if (col_layer < 0) {
-        for (size_t i = 0; i < f.size(); ++i) {
-          if (f[i] == "layer") col_layer = static_cast<int>(i);
-          if (f[i] == "expert") col_expert = static_cast<int>(i);
-          if (f[i] == "chip") col_chip = static_cast<int>(i);
-        }
-        if (col_layer < 0 || col_expert < 0 || col_chip < 0) {
-          fail("expected a header naming the columns layer, expert and chip");
-        }
-        columns = f.size();
-        continue;
-      }
-      if (f.size() != columns) {
-        fail(fmt::format("{} fields, the header has {}", f.size(), columns));
-      }
-      auto number = [&](int col, const char* what, uint64_t limit, const std::string& range) {
-        const std::string& v = f[static_cast<size_t>(col)];
-        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) {
-          fail(fmt::format("{} '{}' is not a non-negative integer", what, v));
-        }
-        const uint64_t x = std::stoull(v);
-        if (x >= limit) fail(fmt::format("{} {} does not exist ({})", what, x, range));
-        return static_cast<uint32_t>(x);
-      };
-      const bool all = f[static_cast<size_t>(col_layer)] == "*";
-      const uint32_t layer =
-          all ? 0 : number(col_layer, "layer", layers, fmt::format("{} MoE layers", layers));
-      const uint32_t expert =
-          number(col_expert, "expert", experts, fmt::format("the model has {} experts", experts));
-      const uint32_t c =
-          number(col_chip, "chip", n, fmt::format("an expert-parallel group has {} chips", n));
-      for (uint32_t l = all ? 0 : layer; l < (all ? layers : layer + 1); ++l) {
-        const size_t key = size_t{l} * experts + expert;
-        if (chip[key] != UINT32_MAX) {
-          fail(fmt::format("expert {} of MoE layer {} is placed twice (also on line {})", expert, l,
-                           line_of[key]));
-        }
-        chip[key] = c;
-        line_of[key] = lineno;
-      }
-    }
-    if (col_layer < 0) throw InputError(fmt::format("{}: empty placement table", m_path));
-    for (size_t key = 0; key < chip.size(); ++key) {
-      if (chip[key] == UINT32_MAX) {
-        throw InputError(
-            fmt::format("{}: expert {} of MoE layer {} has no chip (every expert of "
-                        "every layer needs one)",
-                        m_path, key % experts, key / experts));
-      }
-    }
+  void place(const PlacementInput& in, Placement& out) const override {
+    const bool json = m_path.size() >= 5 && m_path.compare(m_path.size() - 5, 5, ".json") == 0;
+    out = json ? read_placement_json(m_path, in.layers, in.experts, in.chips)
+               : read_placement_csv(m_path, in.layers, in.experts, in.chips);
   }
 
  private:
   std::string m_path;
 };
 
+/// Shared by the load-driven policies: replicas.
+class Loaded : public PlacementPolicy {
+ public:
+  explicit Loaded(const Args& a)
+      : m_replicas(static_cast<uint32_t>(a.params.get_int("replicas"))) {}
+  bool needs_load() const override { return true; }
+  uint32_t slots() const override { return m_replicas; }
+
+ private:
+  uint32_t m_replicas;
+};
+
+/// Experts (and their replicas) heaviest first, each onto the least-loaded chip with room.
+class Greedy final : public Loaded {
+ public:
+  static void declare(ParamSchema& s) { declare_loaded(s); }
+  explicit Greedy(const Args& a) : Loaded(a) {}
+  void place(const PlacementInput& in, Placement& out) const override { greedy_balanced(in, out); }
+};
+
+/// DeepSeek EPLB. Hierarchical: expert groups onto nodes, replicas inside each node, replicas
+/// onto the node's chips. Global: the same with one group and one node.
+template <bool kHierarchical>
+class Eplb final : public Loaded {
+ public:
+  static void declare(ParamSchema& s) {
+    declare_loaded(s);
+    if (kHierarchical) {
+      s.add("groups", ParamType::kInt,
+            "expert groups (DeepSeek's group-limited routing; a multiple of the group's nodes, "
+            "else the global policy is used)")
+          .range(1, 1 << 20)
+          .default_value(int64_t{1});
+    }
+  }
+  explicit Eplb(const Args& a)
+      : Loaded(a),
+        m_groups(kHierarchical ? static_cast<uint32_t>(a.params.get_int("groups")) : 1) {}
+  void place(const PlacementInput& in, Placement& out) const override {
+    eplb_rebalance(in, m_groups, kHierarchical, out);
+  }
+
+ private:
+  uint32_t m_groups;
+};
+using EplbHierarchical = Eplb<true>;
+using EplbGlobal = Eplb<false>;
+
 MOESIM_REGISTER(PlacementPolicy, RoundRobin, "round_robin",
                 "expert e on chip e mod (expert-parallel chips)");
 MOESIM_REGISTER(PlacementPolicy, Contiguous, "contiguous",
                 "experts in equal consecutive blocks, one block per chip");
-MOESIM_REGISTER(PlacementPolicy, Table, "table", "an explicit table: CSV rows layer,expert,chip");
+MOESIM_REGISTER(PlacementPolicy, Table, "table",
+                "an explicit table: EPLB JSON (phy2log) or CSV rows layer,expert,chip");
+MOESIM_REGISTER(PlacementPolicy, Greedy, "greedy",
+                "experts sorted by load, each onto the least-loaded chip with room (replicas "
+                "optional)");
+MOESIM_REGISTER(PlacementPolicy, EplbHierarchical, "eplb_hierarchical",
+                "DeepSeek EPLB: expert groups onto nodes, redundant replicas inside nodes, "
+                "replicas onto chips");
+MOESIM_REGISTER(PlacementPolicy, EplbGlobal, "eplb_global",
+                "DeepSeek EPLB's global policy: redundant replicas, then onto chips");
 
 }  // namespace
 }  // namespace moesim

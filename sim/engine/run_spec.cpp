@@ -4,6 +4,7 @@
 
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/engine/placement/placement_inputs.hpp"
 #include "sim/engine/residency_config.hpp"
 #include "sim/engine/rtl_impl_check.hpp"
 #include "sim/engine/workloads/workload_source.hpp"
@@ -183,9 +184,36 @@ void read_parallel(Config& cfg, RunSpec& spec) {
            "expert caches over several chips are not modelled yet (use one chip, or no "
            "[mapping.cache])");
     }
-    reg.find(type)
-        ->create(PlacementPolicy::Args{pp})
-        ->place(md.moe_layers(), md.experts, m.expert_parallel, m.expert_chip);
+    m.placement_policy = type;
+    m.placement_params = pp;
+    m.locality = pp.has("locality") && pp.get_bool("locality");
+    m.chips_per_node = spec.system.topology.chips_per_node();
+    const auto policy = reg.find(type)->create(PlacementPolicy::Args{pp});
+    const uint32_t slots = policy->slots();
+    if (slots != 0 && (slots < md.experts || slots % m.expert_parallel != 0)) {
+      fail(cfg, "mapping.placement.replicas",
+           fmt::format("{} slots per layer: at least the model's {} experts and a multiple of "
+                       "the {} chips of an expert-parallel group",
+                       slots, md.experts, m.expert_parallel));
+    }
+    PlacementInput in;
+    in.layers = md.moe_layers();
+    in.experts = md.experts;
+    in.chips = m.expert_parallel;
+    in.chips_per_node = m.chips_per_node;
+    if (policy->needs_load()) {
+      const std::string counts = pp.get_string("counts");
+      if (counts.empty()) return;  // resolve_placement() counts the run's trace
+      in.load = read_expert_load(counts, in.layers, in.experts);
+    }
+    try {
+      m.placement = run_placement(*policy, std::move(in));
+    } catch (const InputError& e) {
+      // A table names its own file and line; a shape problem is the section's.
+      const std::string what = e.what();
+      if (type == "table") throw;
+      fail(cfg, "mapping.placement.type", what);
+    }
   }
 }
 
@@ -271,6 +299,7 @@ RunSpec build_run_spec(Config& cfg) {
   workload_source(wtype)->read(cfg, w, spec);
   check_rtl_impl(cfg, spec);
   cfg.check_all_consumed();
+  resolve_placement(spec);
   return spec;
 }
 

@@ -26,9 +26,15 @@ SystemPlanner::SystemPlanner(const ModelSpec& model, const PlanOptions& options,
       n % mapping.tensor_parallel != 0 || n % mapping.expert_parallel != 0) {
     throw InternalError("SystemPlanner: parallel degrees must divide the chips");
   }
-  if (n > 1 && mapping.expert_chip.size() != size_t{model.moe_layers()} * model.experts) {
-    throw InternalError("SystemPlanner: one chip per (MoE layer, expert) expected");
+  const Placement& pl = m_map.placement;
+  if (n > 1 && (pl.layers != model.moe_layers() || pl.experts != model.experts ||
+                pl.chips != mapping.expert_parallel ||
+                pl.slot_chip.size() != size_t{pl.layers} * pl.slots)) {
+    throw InternalError("SystemPlanner: an indexed placement of every MoE layer expected");
   }
+  if (n > 1)
+    m_router =
+        ReplicaRouter(&pl, n / mapping.expert_parallel, m_map.locality, m_map.chips_per_node);
   const ModelSpec slice = tensor_slice(model, mapping.tensor_parallel);
   m_planners.assign(n, Planner(n == 1 ? model : slice, options));
   if (mapping.micro_batches == 0) throw InternalError("SystemPlanner: micro_batches >= 1");
@@ -116,7 +122,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
           throw InternalError("expert id out of range in step " + std::to_string(step.index));
         }
         const size_t key = size_t{l} * experts + static_cast<uint32_t>(e);
-        const uint32_t d = base + m_map.expert_chip[key];
+        const uint32_t d = base + m_router.route(base / ep, l, static_cast<uint32_t>(e), s);
         ++W(d).expert_tokens[key];
         ++m_layer_routed[size_t{l} * n + d];
         if (!m_map.dedup_dispatch || m_seen[d] != m_stamp) {
@@ -166,6 +172,7 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   m_balance.routed.assign(n, 0);
   m_balance.layer_imbalance.assign(m_model.moe_layers(), 1.0);
   m_layer_routed.assign(size_t{m_model.moe_layers()} * n, 0);
+  m_router.new_step();
   // Micro-batches: each data-parallel group's tokens, in (request, position) order, cut into
   // `parts` consecutive chunks (whole requests in decode; a long prompt is split in prefill).
   const uint32_t dp = m_map.dp_groups();

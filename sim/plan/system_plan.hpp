@@ -10,9 +10,11 @@
 /// combine.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "hw_models/interconnect/topology.hpp"
+#include "sim/plan/placement.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace moesim {
@@ -25,8 +27,19 @@ struct ParallelMapping {
   /// A token bound for several experts on one chip crosses the links once (as DeepEP does);
   /// false: once per expert.
   bool dedup_dispatch = true;
-  /// moe_layers x experts: chip within the expert-parallel group holding each expert.
-  std::vector<uint32_t> expert_chip;
+  /// Which expert each physical slot of an expert-parallel group holds, per MoE layer, and
+  /// the chip of each slot (every group has the same placement). Indexed.
+  Placement placement;
+  /// Route a token copy to a replica on its own chip, else in its node, else the
+  /// least-loaded one (false: the least-loaded replica so far in the step and layer, ties
+  /// to the lower slot). Only matters with replicas.
+  bool locality = false;
+  /// The `[mapping.placement]` policy and its parameters (for a placement computed once the
+  /// workload is known, from a first pass over its trace: `placement.layers` is 0 until then).
+  std::string placement_policy = "round_robin";
+  Params placement_params;
+  /// Chips per node of the system (Topology::chips_per_node; 0: one node).
+  uint32_t chips_per_node = 0;
   /// Micro-batches per step (1: no overlap). Each has its own chain of ops and collectives;
   /// their layers interleave, so one's dispatch and combine overlap another's compute (as
   /// DeepSeek-V3 does with two).
@@ -48,6 +61,8 @@ class SystemPlanner {
  public:
   /// One chip: `mapping` may be default. Several: ModelSpec slices for tensor parallelism.
   SystemPlanner(const ModelSpec& model, const PlanOptions& options, const ParallelMapping& mapping);
+  SystemPlanner(const SystemPlanner&) = delete;  // m_router points into m_map
+  SystemPlanner& operator=(const SystemPlanner&) = delete;
   uint32_t chips() const { return static_cast<uint32_t>(m_planners.size()); }
   const ParallelMapping& mapping() const { return m_map; }
   /// Expert weights of chip `chip` come from `store` (not owned; see Planner::set_store).
@@ -73,6 +88,7 @@ class SystemPlanner {
   std::vector<std::vector<ChipWork>> m_work;  // [ChipId][micro-batch]
   std::vector<uint64_t> m_layer_routed;       // [moe layer * chips + chip] of this step
   StepBalance m_balance;
+  ReplicaRouter m_router;           // over m_map.placement
   std::vector<uint32_t> m_owner;    // per step token: chip that dispatches it
   std::vector<uint32_t> m_part_of;  // per step token: its micro-batch
   std::vector<uint64_t> m_seen;     // per chip: m_stamp of the last token that reached it

@@ -1,0 +1,205 @@
+// `moesim place` on the shipped trace, its table round trip, placements with replicas in a
+// simulation (tables, counts from a first pass over the trace, locality), and the exit-2
+// messages of bad options and tables.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/regression/cli_runner.hpp"
+
+namespace moesim {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace testing_support;
+
+const char* kTrace = "workloads/traces/mixtral_decode_b16.csv";
+const char* kRing = "configs/mixtral_decode_4chip_ring.toml";
+
+/// The "all" row of a `moesim place` report.
+std::string all_row(const std::string& out) {
+  const size_t at = out.find("\n    all ");
+  return at == std::string::npos ? "" : out.substr(at + 1);
+}
+
+TEST(PlaceCli, ReportsEveryLayerAndWritesTableAndJson) {
+  const fs::path dir = fresh_dir("place_ok");
+  const auto r =
+      run_moesim(std::string("place ") + kTrace +
+                 " --chips 4 --nodes 2 --policy eplb_hierarchical --groups 2 "
+                 "--replicas 12 --out '" +
+                 (dir / "t.json").string() + "' --json '" + (dir / "r.json").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\n     31 "), std::string::npos) << "32 MoE layers";
+  EXPECT_FALSE(all_row(r.out).empty());
+  const std::string j = read_text(dir / "r.json");
+  for (const char* k : {"\"peak_to_avg\"", "\"leave_chip\"", "\"leave_node\"", "\"hops_per_token\"",
+                        "\"layers\"", "\"slots\": 12"}) {
+    EXPECT_NE(j.find(k), std::string::npos) << k;
+  }
+  // The written table read back gives the same placement, so the same report.
+  const auto t =
+      run_moesim(std::string("place ") + kTrace + " --chips 4 --nodes 2 --policy table --table '" +
+                 (dir / "t.json").string() + "'");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(all_row(t.out), all_row(r.out));
+  // Out of sample: the same trace as --eval measures the same.
+  const auto e = run_moesim(std::string("place ") + kTrace +
+                            " --chips 4 --nodes 2 --policy eplb_hierarchical --groups 2 "
+                            "--replicas 12 --eval " +
+                            kTrace);
+  EXPECT_EQ(all_row(e.out), all_row(r.out));
+  EXPECT_NE(e.out.find("out of sample"), std::string::npos);
+}
+
+/// Peak-to-average of the "all" row.
+double peak(const std::string& out) {
+  return std::stod(all_row(out).substr(8, 11));
+}
+
+TEST(PlaceCli, GreedyAndReplicasBalanceBetterThanRoundRobin) {
+  auto place = [](const std::string& extra) {
+    const auto r = run_moesim(std::string("place ") + kTrace + " --chips 4 " + extra);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return peak(r.out);
+  };
+  const double rr = place("--policy round_robin");
+  const double g = place("--policy greedy");
+  const double g16 = place("--policy greedy --replicas 16");
+  EXPECT_LE(g, rr);
+  EXPECT_LT(g16, rr);
+}
+
+struct BadPlace {
+  const char* name;
+  const char* args;
+  const char* message;
+};
+
+class BadPlaceCli : public ::testing::TestWithParam<BadPlace> {};
+
+TEST_P(BadPlaceCli, ExitsTwoWithOneMessageAndNoOutput) {
+  const BadPlace& c = GetParam();
+  const fs::path dir = fresh_dir(std::string("place_bad_") + c.name);
+  std::ofstream(dir / "bad.json") << "{\"phy2log\": [[0, 1, 2]]}";
+  std::string args = c.args;
+  for (size_t at; (at = args.find("DIR")) != std::string::npos;) args.replace(at, 3, dir.string());
+  std::string msg = c.message;
+  for (size_t at; (at = msg.find("DIR")) != std::string::npos;) msg.replace(at, 3, dir.string());
+  const auto r = run_moesim("place " + args + " --out '" + (dir / "t.json").string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "moesim: error: " + msg + "\n");
+  EXPECT_FALSE(fs::exists(dir / "t.json"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadPlaceCli,
+    ::testing::Values(
+        BadPlace{"no_trace", "--chips 4 --policy greedy",
+                 "place: missing TRACE (see 'moesim place --help')"},
+        BadPlace{"no_chips", "workloads/traces/mixtral_decode_b16.csv --policy greedy",
+                 "place: missing --chips N (see 'moesim place --help')"},
+        BadPlace{"chips", "workloads/traces/mixtral_decode_b16.csv --chips 3 --policy greedy",
+                 "place: --chips 3 does not divide the trace's 8 experts (see 'moesim place "
+                 "--help')"},
+        BadPlace{"nodes",
+                 "workloads/traces/mixtral_decode_b16.csv --chips 4 --nodes 3 --policy greedy",
+                 "place: --nodes 3 does not divide --chips 4 (see 'moesim place --help')"},
+        BadPlace{"replicas",
+                 "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy greedy --replicas 10",
+                 "place: --replicas 10: at least the trace's 8 experts and a multiple of --chips "
+                 "4 (see 'moesim place --help')"},
+        BadPlace{"not_applicable",
+                 "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy round_robin "
+                 "--replicas 12",
+                 "place: --replicas does not apply to policy 'round_robin' (see 'moesim place "
+                 "--help')"},
+        BadPlace{"policy", "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy gredy",
+                 "place: --policy: unknown policy 'gredy' (policies: contiguous, eplb_global, "
+                 "eplb_hierarchical, greedy, round_robin, table) (did you mean 'greedy'?) (see "
+                 "'moesim place --help')"},
+        BadPlace{"option", "workloads/traces/mixtral_decode_b16.csv --chips 4 --polcy greedy",
+                 "place: unknown option '--polcy' (did you mean '--policy'?) (see 'moesim place "
+                 "--help')"},
+        BadPlace{"no_table", "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy table",
+                 "place: policy 'table' needs --table FILE (see 'moesim place --help')"},
+        BadPlace{"bad_table",
+                 "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy table --table "
+                 "DIR/bad.json",
+                 "DIR/bad.json:1:13: \"phy2log\" must be an array of 32 rows (one per MoE "
+                 "layer)"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+/// Runs the 4-chip ring config with `set`; returns stats.json ("" when it failed).
+std::string run(const std::string& set, const std::string& tag, int* code = nullptr) {
+  const fs::path out = fresh_dir("place_run_" + tag);
+  const auto r = run_moesim(std::string("run ") + kRing + " --quiet --out '" + out.string() +
+                            "' --set mapping.parallel.dispatch_algorithm=direct " + set);
+  if (code) *code = r.code;
+  if (!code) {
+    EXPECT_EQ(r.code, 0) << r.err;
+  }
+  return fs::exists(out / "stats.json") ? read_text(out / "stats.json") : "";
+}
+
+TEST(PlaceInRun, ReplicasFromTheTracesFirstPassBalanceTheChips) {
+  const std::string rr = run("--set mapping.placement.type=round_robin", "rr");
+  const std::string eplb =
+      run("--set mapping.placement.type=eplb_global --set mapping.placement.replicas=16", "eplb");
+  const std::string loc =
+      run("--set mapping.placement.type=eplb_global --set mapping.placement.replicas=16 "
+          "--set mapping.placement.locality=true",
+          "loc");
+  EXPECT_LT(json_stat(eplb, "system.routed_imbalance"), json_stat(rr, "system.routed_imbalance"));
+  // The same routed copies, wherever they run.
+  double a = 0, b = 0;
+  for (int c = 0; c < 4; ++c) {
+    a += json_stat(rr, "chip" + std::to_string(c) + ".compute.ops");
+    b += json_stat(loc, "chip" + std::to_string(c) + ".compute.ops");
+  }
+  EXPECT_GT(b, 0);
+  // Locality keeps copies on their own chip: less dispatched than without it.
+  EXPECT_LT(json_stat(loc, "system.dispatch_bytes"), json_stat(eplb, "system.dispatch_bytes"));
+  EXPECT_EQ(
+      run("--set mapping.placement.type=eplb_global --set mapping.placement.replicas=16", "eplb2"),
+      eplb)
+      << "deterministic";
+}
+
+TEST(PlaceInRun, EplbJsonTableAndCountsFile) {
+  const fs::path dir = fresh_dir("place_in_run_table");
+  const auto p = run_moesim(std::string("place ") + kTrace +
+                            " --chips 4 --policy eplb_global --replicas 12 --out '" +
+                            (dir / "t.json").string() + "'");
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::string from_table =
+      run("--set mapping.placement.type=table --set mapping.placement.path='" +
+              (dir / "t.json").string() + "'",
+          "table");
+  const std::string from_trace =
+      run("--set mapping.placement.type=eplb_global --set mapping.placement.replicas=12", "trace");
+  EXPECT_EQ(json_stat(from_table, "system.routed_imbalance"),
+            json_stat(from_trace, "system.routed_imbalance"));
+  {
+    std::ofstream f(dir / "c.csv");
+    f << "layer,expert,count\n";
+    for (int l = 0; l < 32; ++l) {
+      for (int e = 0; e < 8; ++e) f << l << "," << e << "," << (e == 0 ? 1000 : 1) << "\n";
+    }
+  }
+  EXPECT_FALSE(run("--set mapping.placement.type=greedy --set mapping.placement.replicas=12 "
+                   "--set mapping.placement.counts='" +
+                       (dir / "c.csv").string() + "'",
+                   "counts")
+                   .empty());
+  int code = 0;
+  const std::string bad =
+      run("--set mapping.placement.type=greedy --set mapping.placement.replicas=10", "bad", &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_TRUE(bad.empty());
+}
+
+}  // namespace
+}  // namespace moesim

@@ -1,0 +1,206 @@
+// Placement algorithms (pure C++): the DeepSeek EPLB README example exactly, greedy against
+// round-robin, replica invariants, replica routing, and EPLB JSON tables.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "sim/core/error.hpp"
+#include "sim/plan/placement.hpp"
+
+namespace moesim {
+namespace {
+
+namespace fs = std::filesystem;
+
+PlacementInput eplb_example() {
+  PlacementInput in;
+  in.layers = 2;
+  in.experts = 12;
+  in.chips = 8;
+  in.chips_per_node = 4;  // 2 nodes
+  in.slots = 16;
+  in.load = {90, 132, 40,  61, 104, 165, 39,  4,   73,  56, 183, 86,
+             20, 107, 104, 64, 19,  197, 187, 157, 172, 86, 16,  27};
+  return in;
+}
+
+TEST(Eplb, ReadmeExampleGivesThePublishedPhy2log) {
+  Placement p;
+  eplb_rebalance(eplb_example(), 4, true, p);
+  const std::vector<uint32_t> published = {5, 6,  5, 7, 8, 4,  3, 4, 10, 9, 10, 2, 0, 1, 11, 1,
+                                           7, 10, 6, 8, 6, 11, 8, 9, 2,  4, 5,  1, 5, 0, 3,  1};
+  EXPECT_EQ(p.phy2log, published);
+  EXPECT_EQ(p.slots, 16u);
+  EXPECT_EQ(p.replica_count(0, 10), 2u);
+}
+
+/// Replica counts sum to the slots, every expert has one, and slots split evenly.
+void expect_valid(const Placement& p) {
+  for (uint32_t l = 0; l < p.layers; ++l) {
+    uint32_t sum = 0;
+    for (uint32_t e = 0; e < p.experts; ++e) {
+      EXPECT_GE(p.replica_count(l, e), 1u) << l << " " << e;
+      sum += p.replica_count(l, e);
+    }
+    EXPECT_EQ(sum, p.slots);
+    std::vector<uint32_t> per_chip(p.chips, 0);
+    for (uint32_t s = 0; s < p.slots; ++s) ++per_chip[p.chip_of_slot(l, s)];
+    for (uint32_t c : per_chip) EXPECT_EQ(c, p.slots / p.chips);
+  }
+}
+
+std::vector<double> skewed_load(uint32_t layers, uint32_t experts, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<double> w(size_t{layers} * experts);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (double& x : w) x = std::floor(1000 * std::pow(u(rng), 4)) + 1;  // heavy skew
+  return w;
+}
+
+/// max over chips / mean over chips of the load a placement gives (replicas share equally).
+double peak_to_avg(const Placement& p, const std::vector<double>& w, uint32_t l) {
+  std::vector<double> chip(p.chips, 0);
+  double sum = 0;
+  for (uint32_t s = 0; s < p.slots; ++s) {
+    const uint32_t e = p.phy2log[size_t{l} * p.slots + s];
+    chip[p.chip_of_slot(l, s)] += w[size_t{l} * p.experts + e] / p.replica_count(l, e);
+  }
+  for (double x : chip) sum += x;
+  return *std::max_element(chip.begin(), chip.end()) * p.chips / sum;
+}
+
+TEST(Placement, GreedyNeverWorseThanRoundRobin) {
+  for (uint32_t seed = 1; seed <= 50; ++seed) {
+    for (uint32_t chips : {2u, 4u, 8u, 16u}) {
+      PlacementInput in;
+      in.layers = 3;
+      in.experts = 64;
+      in.chips = chips;
+      in.load = skewed_load(in.layers, in.experts, seed);
+      Placement g;
+      greedy_balanced(in, g);
+      const Placement rr = Placement::round_robin(in.layers, in.experts, chips);
+      for (uint32_t l = 0; l < in.layers; ++l) {
+        EXPECT_LE(peak_to_avg(g, in.load, l), peak_to_avg(rr, in.load, l) + 1e-12)
+            << "seed " << seed << " chips " << chips << " layer " << l;
+      }
+    }
+  }
+}
+
+TEST(Placement, ReplicaInvariantsHoldForEveryPolicyAndShape) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    for (uint32_t extra : {0u, 8u, 16u, 64u}) {
+      PlacementInput in;
+      in.layers = 2;
+      in.experts = 32;
+      in.chips = 8;
+      in.chips_per_node = 4;
+      in.slots = 32 + extra;
+      in.load = skewed_load(in.layers, in.experts, seed);
+      Placement a, b, c;
+      greedy_balanced(in, a);
+      eplb_rebalance(in, 4, true, b);
+      eplb_rebalance(in, 1, false, c);
+      expect_valid(a);
+      expect_valid(b);
+      expect_valid(c);
+    }
+  }
+  expect_valid(Placement::round_robin(4, 64, 8));
+}
+
+TEST(Placement, BadShapesAreInputErrors) {
+  PlacementInput in = eplb_example();
+  in.slots = 20;  // not a multiple of 8 chips
+  Placement p;
+  EXPECT_THROW(eplb_rebalance(in, 4, true, p), InputError);
+  in.slots = 8;  // fewer than 12 experts
+  EXPECT_THROW(greedy_balanced(in, p), InputError);
+}
+
+TEST(ReplicaRouter, SpreadsOverReplicasAndPrefersTheNearestWithLocality) {
+  Placement p;
+  p.layers = 1;
+  p.experts = 2;
+  p.chips = 4;
+  p.slots = 4;
+  p.phy2log = {0, 0, 0, 1};  // expert 0 on chips 0, 1, 2; expert 1 on chip 3
+  ASSERT_EQ(p.index(), "");
+  ReplicaRouter lb(&p, 1, false, 2);
+  std::vector<uint32_t> hit(4, 0);
+  for (int i = 0; i < 9; ++i) ++hit[lb.route(0, 0, 0, 3)];
+  EXPECT_EQ(hit, (std::vector<uint32_t>{3, 3, 3, 0}));
+  ReplicaRouter near(&p, 1, true, 2);
+  EXPECT_EQ(near.route(0, 0, 0, 1), 1u);  // own chip
+  EXPECT_EQ(near.route(0, 0, 0, 3), 2u);  // same node (chips 2, 3)
+  EXPECT_EQ(near.route(0, 0, 1, 0), 3u);  // the only replica
+  // A token only ever goes to a chip holding its expert.
+  for (uint32_t src = 0; src < 4; ++src) {
+    for (uint32_t e = 0; e < 2; ++e) {
+      for (ReplicaRouter* r : {&lb, &near}) {
+        const uint32_t c = r->route(0, 0, e, src);
+        bool holds = false;
+        for (const uint32_t* s = p.replicas_begin(0, e); s != p.replicas_end(0, e); ++s) {
+          holds |= p.chip_of_slot(0, *s) == c;
+        }
+        EXPECT_TRUE(holds) << src << " " << e;
+      }
+    }
+  }
+}
+
+fs::path write(const std::string& name, const std::string& text) {
+  const fs::path d = fs::temp_directory_path() / "moesim_test_placement";
+  fs::create_directories(d);
+  std::ofstream(d / name) << text;
+  return d / name;
+}
+
+std::string error_of(const fs::path& f, uint32_t layers, uint32_t experts, uint32_t chips) {
+  try {
+    read_placement_json(f.string(), layers, experts, chips);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(PlacementJson, RoundTripsAndAcceptsRealFileVariations) {
+  Placement p;
+  eplb_rebalance(eplb_example(), 4, true, p);
+  const fs::path f = write("rt.json", placement_json(p));
+  const Placement q = read_placement_json(f.string(), 2, 12, 8);
+  EXPECT_EQ(q.phy2log, p.phy2log);
+  // Key order, extra keys, compact whitespace, phy2log alone.
+  const fs::path g = write("var.json",
+                           "{\"note\":{\"by\":\"engine\",\"v\":[1.5,true,null]},\"phy2log\":"
+                           "[[5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1],\n\t[7,10,6,8,6,11,8,9,2,4,5,1,"
+                           "5,0,3,1]]}");
+  EXPECT_EQ(read_placement_json(g.string(), 2, 12, 8).phy2log, p.phy2log);
+}
+
+TEST(PlacementJson, BadTablesAreLocated) {
+  const std::string d = (fs::temp_directory_path() / "moesim_test_placement").string();
+  EXPECT_EQ(error_of(write("a.json", "{\"phy2log\": [[0, 1, 2, 3]]}"), 1, 4, 3),
+            d + "/a.json:1:13: 4 slots per layer do not split evenly over 3 chips");
+  EXPECT_EQ(error_of(write("b.json", "{\"phy2log\": [[0, 1,\n 9, 3]]}"), 1, 4, 2),
+            d + "/b.json:2:2: \"phy2log\"[0][2] = 9 is outside [0, 3]");
+  EXPECT_EQ(error_of(write("c.json", "{\"phy2log\": [[0, 1, 1, 3]]}"), 1, 4, 2),
+            d + "/c.json:1:13: expert 2 of layer 0 has no replica (every expert needs one)");
+  EXPECT_EQ(error_of(write("d.json", "{\"log2phy\": []}"), 1, 4, 2),
+            d + "/d.json:1:1: no \"phy2log\" key (the logical expert of each slot)");
+  EXPECT_EQ(error_of(write("e.json", "{\"phy2log\": [[0, 1, 2, 3]], \"logcnt\": [[1, 1, 2, 1]]}"),
+                     1, 4, 2),
+            d + "/e.json:1:47: \"logcnt\"[0][2] = 2, but phy2log has 1 replica of expert 2");
+  EXPECT_EQ(error_of(write("f.json", "{\"phy2log\": [[0, 1, 2, 3]"), 1, 4, 2),
+            d + "/f.json:1:26: expected ']', found the end of the file");
+  EXPECT_EQ(error_of(write("g.json", "{\"phy2log\": [[0, 1], [2, 3]]}"), 1, 4, 2),
+            d + "/g.json:1:13: \"phy2log\" must be an array of 1 rows (one per MoE layer)");
+}
+
+}  // namespace
+}  // namespace moesim
