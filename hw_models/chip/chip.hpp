@@ -13,6 +13,7 @@
 #include "hw_models/compute/compute_unit.hpp"
 #include "hw_models/compute/vector_unit.hpp"
 #include "hw_models/memory/memory.hpp"
+#include "sim/core/registry.hpp"
 
 namespace moesim {
 
@@ -20,6 +21,11 @@ namespace moesim {
 struct ComponentSpec {
   std::string type;
   Params params;
+  /// What the model of `Interface` registered as `type` tells others of these params.
+  template <class Interface>
+  typename FactsOf<Interface>::type facts() const {
+    return Registry<Interface>::instance().describe(type, params);
+  }
 };
 
 /// Everything needed to build one chip (validated; no config access needed).

@@ -16,6 +16,7 @@
 
 #include "hw_models/memory/memory.hpp"
 #include "sim/config/schema.hpp"
+#include "sim/core/model_args.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/plan/plan.hpp"
 
@@ -60,12 +61,7 @@ struct UnitStats : StatGroup {
 class Unit : public sc_core::sc_module {
  public:
   /// What every unit model is constructed from.
-  struct Args {
-    sc_core::sc_module_name name;  ///< lives until the model's constructor has finished
-    const Params& params;
-    double clock_hz;
-    StatGroup* stats_parent;
-  };
+  using Args = ModelArgs;
   /// `stats_name`: the stat group's name when it differs from the module's (default: same).
   Unit(const sc_core::sc_module_name& name, uint32_t slots, double clock_hz,
        StatGroup* stats_parent, const char* stats_name = nullptr);

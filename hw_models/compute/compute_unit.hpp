@@ -24,6 +24,13 @@ struct ComputeStats : StatGroup {
 class ComputeUnit : public Unit {
  public:
   using Unit::Unit;
+  /// What others need of a configured compute unit (its model's static describe(params)).
+  struct Facts {
+    bool rtl = false;                ///< impl = "rtl": timed on the verilated tile
+    bool weight_stationary = false;  ///< its dataflow
+    int rows = 0;                    ///< PE rows of one array
+    int cols = 0;                    ///< PE columns of one array
+  };
   /// Cycles the unit needs for `op` (a kGemm op of the bound plan).
   virtual uint64_t op_cycles(const StepPlan& plan, const Op& op) const = 0;
   /// Peak floating-point operations per second.

@@ -53,6 +53,9 @@ class SimdVector final : public VectorUnit, public MemoryClient {
         .one_of({"model", "rtl"})
         .default_value(std::string("model"));
   }
+  static Facts describe(const Params& p) {
+    return {p.get_string("topk_impl") == "rtl", p.get_string("softmax_impl") == "rtl"};
+  }
   explicit SimdVector(const Unit::Args& a)
       : VectorUnit(a.name, 1, a.clock_hz, a.stats_parent),
         m_lanes(static_cast<uint64_t>(a.params.get_int("lanes"))),
@@ -63,8 +66,9 @@ class SimdVector final : public VectorUnit, public MemoryClient {
         m_busy_cycles(m_unit_stats.get(), "busy_cycles", "cycles", "cycles computing"),
         m_elements(m_unit_stats.get(), "elements", "elements", "elements processed") {
     static_assert(kNumVecFns == 5, "one cost per VecFn");
-    m_topk_rtl = a.params.get_string("topk_impl") == "rtl";
-    m_softmax_rtl = a.params.get_string("softmax_impl") == "rtl";
+    const Facts facts = describe(a.params);
+    m_topk_rtl = facts.topk_rtl;
+    m_softmax_rtl = facts.softmax_rtl;
     m_path = a.params.path();
 #if MOESIM_WITH_RTL
     if (m_softmax_rtl)

@@ -48,15 +48,19 @@ class Systolic final : public ComputeUnit, public MemoryClient {
         .one_of({"model", "rtl"})
         .default_value(std::string("model"));
   }
-  explicit Systolic(const Unit::Args& a)
+  static Facts describe(const Params& p) {
+    return {p.get_string("impl") == "rtl", p.get_string("dataflow") == "weight_stationary",
+            static_cast<int>(p.get_int("rows")), static_cast<int>(p.get_int("cols"))};
+  }
+  explicit Systolic(const Unit::Args& a) : Systolic(a, describe(a.params)) {}
+  Systolic(const Unit::Args& a, const Facts& f)
       : ComputeUnit(a.name, 1, a.clock_hz, a.stats_parent),
-        m_rows(static_cast<uint64_t>(a.params.get_int("rows"))),
-        m_cols(static_cast<uint64_t>(a.params.get_int("cols"))),
+        m_rows(static_cast<uint64_t>(f.rows)),
+        m_cols(static_cast<uint64_t>(f.cols)),
         m_arrays(static_cast<uint64_t>(a.params.get_int("arrays"))),
-        m_df(a.params.get_string("dataflow") == "weight_stationary" ? Dataflow::kWeightStationary
-                                                                    : Dataflow::kOutputStationary),
+        m_df(f.weight_stationary ? Dataflow::kWeightStationary : Dataflow::kOutputStationary),
         m_stats(std::make_unique<ComputeStats>("array", m_unit_stats.get(), peak_flops())) {
-    if (a.params.get_string("impl") == "rtl") {
+    if (f.rtl) {
 #if MOESIM_WITH_RTL
       m_rtl =
           std::make_unique<RtlTileTiming>(m_rows, m_cols, a.params.path() + ".impl", m_stats.get());

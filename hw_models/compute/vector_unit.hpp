@@ -10,6 +10,11 @@ namespace moesim {
 class VectorUnit : public Unit {
  public:
   using Unit::Unit;
+  /// What others need of a configured vector unit (its model's static describe(params)).
+  struct Facts {
+    bool topk_rtl = false;     ///< topk_impl = "rtl"
+    bool softmax_rtl = false;  ///< softmax_impl = "rtl"
+  };
   /// Cycles the unit needs for `op`.
   virtual uint64_t op_cycles(const Op& op) const = 0;
 };

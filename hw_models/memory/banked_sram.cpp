@@ -83,12 +83,12 @@ void BankedSram::declare(ParamSchema& s) {
 BankedSram::BankedSram(const Memory::Args& a)
     : Memory(a.name),
       m_geom(geometry_of(a.params)),
-      m_capacity(a.params.get_bytes("capacity")),
+      m_capacity(describe(a.params).capacity_bytes),
       m_clock_hz(a.clock_hz),
       m_engine(m_geom),
       m_predicted(m_geom) {
   const double res = sc_core::sc_get_time_resolution().to_seconds();
-  m_ticks_per_cycle = 1.0 / (a.clock_hz * res);
+  m_clock = TickClock(1.0 / (a.clock_hz * res));
   m_latency_ticks =
       static_cast<uint64_t>(std::llround(a.params.get_seconds("latency", a.clock_hz) / res));
   m_stats = std::make_unique<BankedSramStats>(static_cast<const char*>(a.name), a.stats_parent,
@@ -123,18 +123,6 @@ const MemoryStats& BankedSram::stats() const {
 
 uint64_t BankedSram::simulated_cycles() const {
   return m_engine.simulated_cycles();
-}
-
-uint64_t BankedSram::time_of(uint64_t cycle) const {
-  return static_cast<uint64_t>(std::llround(static_cast<double>(cycle) * m_ticks_per_cycle));
-}
-
-uint64_t BankedSram::cycle_at(uint64_t t) const {
-  // The clock period need not be a whole number of time units (1.4 GHz), so round both ways.
-  uint64_t c = static_cast<uint64_t>(static_cast<double>(t) / m_ticks_per_cycle);
-  while (time_of(c) < t) ++c;
-  while (c > 0 && time_of(c - 1) >= t) --c;
-  return c;
 }
 
 void BankedSram::transfer(uint64_t bytes, bool write, MemoryClient* client, uint64_t tag) {

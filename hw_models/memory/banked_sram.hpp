@@ -21,6 +21,7 @@
 
 #include "hw_models/memory/banked_sram_engine.hpp"
 #include "hw_models/memory/memory.hpp"
+#include "sim/core/tick_clock.hpp"
 
 namespace moesim {
 
@@ -56,6 +57,7 @@ class BankedSram final : public Memory {
   /// Declares capacity, banks, bank_width, bank_ports, ports, read_ports, write_ports,
   /// port_accesses, interleave, latency.
   static void declare(ParamSchema& s);
+  static Facts describe(const Params& p) { return {p.get_bytes("capacity"), 0}; }
   explicit BankedSram(const Memory::Args& a);
   ~BankedSram() override;
 
@@ -88,13 +90,13 @@ class BankedSram final : public Memory {
   void on_wake();
   void on_deliver();
   void sync_stats();
-  uint64_t time_of(uint64_t cycle) const;
-  uint64_t cycle_at(uint64_t t) const;
+  uint64_t time_of(uint64_t cycle) const { return m_clock.time_of(cycle); }
+  uint64_t cycle_at(uint64_t t) const { return m_clock.cycle_at(t); }
 
   SramGeometry m_geom;
   uint64_t m_capacity;
   double m_clock_hz;
-  double m_ticks_per_cycle;  // SystemC time units per cycle
+  TickClock m_clock;  // the chip clock in SystemC time units
   uint64_t m_latency_ticks;
   uint64_t m_alloc_next = 0;
   BankedSramEngine m_engine;     // committed state

@@ -10,7 +10,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "hw_models/memory/fluid_memory.hpp"
+#include "hw_models/memory/dram_fidelity.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 
@@ -43,7 +43,13 @@ DramConfig dram_config(const Params& p) {
 
 }  // namespace
 
+Memory::Facts DetailedDram::describe(const Params& p) {
+  return {p.get_bytes("capacity"), 0};
+}
+
 void DetailedDram::declare(ParamSchema& s) {
+  // The keys of Registry<DramFidelity> (test Registries.DramFidelitiesAreTheSchemaChoices):
+  // this schema is built while the fidelities are still registering.
   s.add("fidelity", ParamType::kEnum,
         "detailed: cycle-level (this model); fast: stacks x the preset's peak x the calibrated "
         "efficiency of fast_calibration, plus its latency, bandwidth shared between transfers")
@@ -78,7 +84,7 @@ void DetailedDram::declare(ParamSchema& s) {
 DetailedDram::DetailedDram(const Memory::Args& a)
     : Memory(a.name),
       m_spec(stack_spec(a.params)),
-      m_capacity(a.params.get_bytes("capacity")),
+      m_capacity(describe(a.params).capacity_bytes),
       m_device_bytes(0),
       m_stack_bytes(m_spec.capacity_bytes()) {
   const DramConfig cfg = dram_config(a.params);
@@ -103,7 +109,7 @@ DetailedDram::DetailedDram(const Memory::Args& a)
   }
   m_alloc_align = align * static_cast<uint64_t>(stacks);
 
-  m_ticks_per_cycle = m_spec.tck_ps * 1e-12 / sc_core::sc_get_time_resolution().to_seconds();
+  m_clock = TickClock(m_spec.tck_ps * 1e-12 / sc_core::sc_get_time_resolution().to_seconds());
   m_blocked.resize(static_cast<size_t>(stacks) * m_spec.units() * 2);
   m_stats = std::make_unique<DetailedDramStats>(static_cast<const char*>(a.name), a.stats_parent,
                                                 peak_bytes_per_s(),
@@ -133,18 +139,6 @@ const DetailedDramStats& DetailedDram::dram_stats() const {
 
 uint64_t DetailedDram::read_queue_slots() const {
   return static_cast<uint64_t>(m_sys.size()) * m_spec.units() * m_sys[0]->config().read_queue_depth;
-}
-
-uint64_t DetailedDram::time_of(uint64_t cycle) const {
-  return static_cast<uint64_t>(std::llround(static_cast<double>(cycle) * m_ticks_per_cycle));
-}
-
-uint64_t DetailedDram::cycle_at(uint64_t t) const {
-  // tCK need not be a whole number of time units (DDR5: 416.67 ps), so round both ways.
-  uint64_t c = static_cast<uint64_t>(static_cast<double>(t) / m_ticks_per_cycle);
-  while (time_of(c) < t) ++c;
-  while (c > 0 && time_of(c - 1) >= t) --c;
-  return c;
 }
 
 uint32_t DetailedDram::new_transfer(uint64_t addr, uint64_t bytes, bool write, MemoryClient* client,
@@ -346,21 +340,18 @@ const DramCalibration* find_dram_calibration(const std::string& preset,
 
 namespace {
 
-/// The fast fidelity of a "dram" tier: the fluid model set from the preset and the
-/// calibration table, so one tier description runs at either fidelity.
-std::unique_ptr<Memory> make_fast_dram_tier(const Memory::Args& a) {
-  const std::string preset = a.params.get_string("preset");
-  const std::string pattern = a.params.get_string("fast_calibration");
-  const DramCalibration* cal = find_dram_calibration(preset, pattern);
-  // Every preset has every pattern (test MemCalibration.EveryPresetHasEveryPattern).
-  if (cal == nullptr) throw std::logic_error("no calibration row for " + preset + " " + pattern);
-  const double peak =
-      dram_preset(preset).peak_bytes_per_s() * static_cast<double>(a.params.get_int("stacks"));
-  const auto latency = sc_core::sc_time::from_value(
-      static_cast<sc_dt::uint64>(std::llround(cal->latency_ns * 1e3)));  // ps
-  return std::make_unique<FluidMemory>(a.name, a.stats_parent, peak * cal->efficiency, latency,
-                                       a.params.get_bytes("capacity"));
-}
+/// The detailed fidelity of a "dram" tier: this model.
+class DetailedFidelity final : public DramFidelity {
+ public:
+  static void declare(ParamSchema&) {}
+  explicit DetailedFidelity(const Args&) {}
+  std::unique_ptr<Memory> build(const Memory::Args& a) const override {
+    return std::make_unique<DetailedDram>(a);
+  }
+};
+
+MOESIM_REGISTER(DramFidelity, DetailedFidelity, "detailed",
+                "cycle-level: banks, rows, refresh and an FR-FCFS controller per pseudo-channel");
 
 // Registered by hand rather than with MOESIM_REGISTER: `fidelity` picks the class.
 const bool kRegisteredDram = Registry<Memory>::instance().add(
@@ -368,10 +359,15 @@ const bool kRegisteredDram = Registry<Memory>::instance().add(
      "off-chip DRAM tier (HBM, DDR) from a JEDEC preset; fidelity = \"detailed\": banks, rows, "
      "refresh and an FR-FCFS controller per pseudo-channel, transfers split into 64-byte "
      "requests; fidelity = \"fast\": the calibrated bandwidth and latency of the same device",
-     declared_schema<DetailedDram>("dram"), [](const Memory::Args& a) -> std::unique_ptr<Memory> {
-       if (a.params.get_string("fidelity") == "fast") return make_fast_dram_tier(a);
-       return std::make_unique<DetailedDram>(a);
-     }});
+     declared_schema<DetailedDram>("dram"),
+     [](const Memory::Args& a) -> std::unique_ptr<Memory> {
+       const auto* fidelity =
+           Registry<DramFidelity>::instance().find(a.params.get_string("fidelity"));
+       if (fidelity == nullptr)
+         throw InternalError(a.params.path() + ".fidelity: not a registered DRAM fidelity");
+       return fidelity->create({})->build(a);
+     },
+     [](const Params& p) { return DetailedDram::describe(p); }});
 
 }  // namespace
 

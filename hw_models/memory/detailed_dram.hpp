@@ -22,6 +22,7 @@
 
 #include "hw_models/memory/dram/dram.hpp"
 #include "hw_models/memory/memory.hpp"
+#include "sim/core/tick_clock.hpp"
 
 namespace moesim {
 
@@ -68,6 +69,7 @@ class DetailedDram final : public Memory {
   SC_HAS_PROCESS(DetailedDram);
   /// Declares preset, stacks, capacity, page_policy, address_mapping, queue_depth, refresh.
   static void declare(ParamSchema& s);
+  static Facts describe(const Params& p);
   explicit DetailedDram(const Memory::Args& a);
   ~DetailedDram() override;
 
@@ -114,8 +116,8 @@ class DetailedDram final : public Memory {
   void on_complete(uint32_t id);
   void step();
   void sync_stats();
-  uint64_t cycle_at(uint64_t t) const;  // first DRAM cycle starting at or after time value t
-  uint64_t time_of(uint64_t cycle) const;
+  uint64_t cycle_at(uint64_t t) const { return m_clock.cycle_at(t); }
+  uint64_t time_of(uint64_t cycle) const { return m_clock.time_of(cycle); }
 
   DramSpec m_spec;
   uint64_t m_capacity;
@@ -123,7 +125,7 @@ class DetailedDram final : public Memory {
   uint64_t m_stack_bytes;
   uint64_t m_alloc_align;  // every allocated transfer starts on a fresh page
   uint64_t m_alloc_next = 0;
-  double m_ticks_per_cycle;  // SystemC time-resolution units per tCK
+  TickClock m_clock;  // tCK in SystemC time-resolution units
   std::vector<std::unique_ptr<DramSystem>> m_sys;
 
   std::vector<Transfer> m_transfers;  // slab indexed by request id

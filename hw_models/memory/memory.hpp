@@ -12,6 +12,7 @@
 #include <systemc>
 
 #include "sim/config/schema.hpp"
+#include "sim/core/model_args.hpp"
 #include "sim/core/stats.hpp"
 
 namespace moesim {
@@ -42,13 +43,13 @@ struct MemoryStats : StatGroup {
 class Memory : public sc_core::sc_module {
  public:
   /// What every memory model is constructed from.
-  struct Args {
-    /// Module name ("hbm", "sram"). Held here so it lives until the model's constructor
-    /// has finished: SystemC names processes after the module being constructed.
-    sc_core::sc_module_name name;
-    const Params& params;  ///< validated values of its config section
-    double clock_hz;       ///< the chip clock (for values given in cycles)
-    StatGroup* stats_parent;
+  using Args = ModelArgs;
+  /// What others need of a configured memory (its model's static describe(params)).
+  struct Facts {
+    uint64_t capacity_bytes = 0;
+    /// The bandwidth it is quoted against when peak_bytes_per_s() already includes an
+    /// efficiency (0: peak_bytes_per_s()).
+    double nominal_bytes_per_s = 0;
   };
   explicit Memory(const sc_core::sc_module_name& name) : sc_core::sc_module(name) {}
   ~Memory() override = default;

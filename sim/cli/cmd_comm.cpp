@@ -18,6 +18,7 @@
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/stats.hpp"
+#include "sim/core/units_text.hpp"
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/system_config.hpp"
 #include "sim/output/atomic_file.hpp"
@@ -283,28 +284,10 @@ std::string num(uint64_t v) {
   return format_stat_number(static_cast<double>(v), true);
 }
 
-std::string human_rate(double bytes_per_s) {
-  if (bytes_per_s >= 1e12) return fmt::format("{:.2f} TB/s", bytes_per_s / 1e12);
-  if (bytes_per_s >= 1e9) return fmt::format("{:.1f} GB/s", bytes_per_s / 1e9);
-  return fmt::format("{:.1f} MB/s", bytes_per_s / 1e6);
-}
-
-std::string human_time(double s) {
-  if (s >= 1) return fmt::format("{:.3f} s", s);
-  if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
-  if (s >= 1e-6) return fmt::format("{:.3f} us", s * 1e6);
-  return fmt::format("{:.1f} ns", s * 1e9);
-}
-
-std::string human_bytes(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int i = 0;
-  while (v >= 1024 && i < 4) {
-    v /= 1024;
-    ++i;
-  }
-  return i == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[i]);
+/// "512 B", "1.50 MiB" (two decimals: collective sizes are compared closely).
+std::string human_size(uint64_t b) {
+  const ScaledBytes s = scale_bytes(b);
+  return s.whole_bytes ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", s.value, s.unit);
 }
 
 /// The per-link table of the text report.
@@ -424,7 +407,7 @@ int comm_bytes(const CommOptions& o) {
   std::printf("  %-14s%u chips, topology %s, network %s\n", "system", n, sys.topology_type.c_str(),
               sys.network.type.c_str());
   std::printf("  %-14s%s, algorithm %s, %s per chip (%llu B), %zu messages\n", "collective",
-              o.collective.c_str(), collective_algo_name(algo), human_bytes(B).c_str(),
+              o.collective.c_str(), collective_algo_name(algo), human_size(B).c_str(),
               static_cast<unsigned long long>(B), run.messages);
   std::printf("  %-14s%s\n", "time", human_time(t).c_str());
   std::printf("  %-14s%s\n", "algbw", human_rate(algbw).c_str());
@@ -591,11 +574,11 @@ int comm_routing(const CommOptions& o) {
   std::printf(
       "  %-14s%llu B (%s) between chips, %llu token rows of %llu B; %llu B kept on "
       "chip\n",
-      "matrix", static_cast<unsigned long long>(between), human_bytes(between).c_str(),
+      "matrix", static_cast<unsigned long long>(between), human_size(between).c_str(),
       static_cast<unsigned long long>(between / row_bytes),
       static_cast<unsigned long long>(row_bytes), static_cast<unsigned long long>(local));
   std::printf("  %-14smax %llu B (%s), mean %s B per chip to other chips\n", "sent",
-              static_cast<unsigned long long>(max_sent), human_bytes(max_sent).c_str(),
+              static_cast<unsigned long long>(max_sent), human_size(max_sent).c_str(),
               num(mean_sent).c_str());
   std::printf("  %-14s%s\n", "time", human_time(t).c_str());
   std::printf("  %-14s%s (mean send buffer %s B per chip, own slice included)\n", "algbw",

@@ -19,6 +19,7 @@
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/stats.hpp"
+#include "sim/core/units_text.hpp"
 #include "sim/output/atomic_file.hpp"
 
 namespace moesim {
@@ -96,20 +97,6 @@ std::string pattern_name(DramPattern p) {
       return "random";
   }
   return "?";
-}
-
-/// "742.0 GB/s" (decimal units, as bandwidths are quoted).
-std::string human_rate(double bytes_per_s) {
-  if (bytes_per_s >= 1e12) return fmt::format("{:.2f} TB/s", bytes_per_s / 1e12);
-  if (bytes_per_s >= 1e9) return fmt::format("{:.1f} GB/s", bytes_per_s / 1e9);
-  return fmt::format("{:.1f} MB/s", bytes_per_s / 1e6);
-}
-
-std::string human_time(double s) {
-  if (s >= 1) return fmt::format("{:.3f} s", s);
-  if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
-  if (s >= 1e-6) return fmt::format("{:.3f} us", s * 1e6);
-  return fmt::format("{:.1f} ns", s * 1e9);
 }
 
 struct MemOptions {
@@ -255,9 +242,9 @@ int cmd_mem(const std::vector<std::string>& args) {
   const MemDriverResult r = host.result();
   // A fast model's peak_bytes_per_s() already includes its efficiency; compare against the
   // nominal `bandwidth` it was given, as for the DRAM presets.
-  const double peak = params.has("bandwidth") && params.has("efficiency")
-                          ? params.get_bytes_per_s("bandwidth")
-                          : mem->peak_bytes_per_s();
+  const Memory::Facts facts = Registry<Memory>::instance().describe(type, params);
+  const double peak =
+      facts.nominal_bytes_per_s > 0 ? facts.nominal_bytes_per_s : mem->peak_bytes_per_s();
   std::optional<double> hit_rate, refresh;
   if (dram) {
     hit_rate = dram->dram_stats().row_hit_rate.get();

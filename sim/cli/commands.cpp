@@ -14,6 +14,8 @@
 #include "hw_models/compute/vector_unit.hpp"
 #include "hw_models/interconnect/network.hpp"
 #include "hw_models/interconnect/topology.hpp"
+#include "hw_models/memory/dram_fidelity.hpp"
+#include "hw_models/memory/residency/cache_policy.hpp"
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_comm.hpp"
 #include "sim/cli/cmd_mem.hpp"
@@ -219,8 +221,8 @@ void print_schema(const ParamSchema& s, const std::string& indent) {
 }
 
 template <class Interface>
-void print_registry(const char* title, const char* section) {
-  std::printf("\n%s (%s, chosen with type = \"...\")\n", title, section);
+void print_registry(const char* title, const char* section, const char* key = "type") {
+  std::printf("\n%s (%s, chosen with %s = \"...\")\n", title, section, key);
   for (const auto& [name, e] : Registry<Interface>::instance().entries()) {
     std::printf("  %s: %s\n", name.c_str(), e.description.c_str());
     print_schema(e.schema, "    ");
@@ -261,8 +263,9 @@ int cmd_list(const std::vector<std::string>& args) {
   print_schema(mapping_schema(), "    ");
   std::printf("  [mapping.parallel] (several chips: parallel degrees and collective algorithms)\n");
   print_schema(parallel_schema(), "    ");
-  for (const char* p : {"lru", "lfu", "belady", "static"}) {
-    std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n", p);
+  for (const std::string& p : cache_policy_names()) {
+    std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n",
+                p.c_str());
     print_schema(cache_schema(p), "    ");
   }
   for (const std::string& w : workload_types()) {
@@ -277,10 +280,12 @@ int cmd_list(const std::vector<std::string>& args) {
   print_registry<VectorUnit>("Vector units", "[chip.vector]");
   print_registry<DmaEngine>("DMA engines", "[chip.dma]");
   print_registry<Memory>("Memories", "[chip.sram], [chip.memory.NAME]");
+  print_registry<DramFidelity>("DRAM fidelities", "[chip.memory.NAME] type = \"dram\"", "fidelity");
   print_registry<TopologyBuilder>("Topologies", "[system.topology]");
   print_registry<Network>("Networks", "[system.network]");
   print_registry<PlacementPolicy>("Placement policies", "[mapping.placement]");
   print_registry<RoutingRule>("Generator routing rules", "[routing] of a generator config");
+  print_registry<CacheReplacement>("Cache policies", "[mapping.cache.TIER]", "policy");
   const fs::path root = MOESIM_SOURCE_DIR;
   print_presets("Hardware presets", root / "configs" / "hw");
   print_presets("Model presets", root / "workloads" / "models");

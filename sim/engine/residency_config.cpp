@@ -8,35 +8,19 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/config_fail.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/units_text.hpp"
 #include "sim/engine/run_spec.hpp"
 
 namespace moesim {
 
 namespace {
 
-const std::vector<std::string> kPolicies = {"lru", "lfu", "belady", "static"};
-
+/// "1048576 B (1.0 MiB)".
 std::string human(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int i = 0;
-  while (v >= 1024 && i < 4) {
-    v /= 1024;
-    ++i;
-  }
-  return fmt::format("{} B ({:.1f} {})", b, v, units[i]);
-}
-
-[[noreturn]] void fail(const Config& cfg, const std::string& key, const std::string& what) {
-  throw InputError(located_message(cfg.where(key), key, what));
-}
-
-CachePolicy policy_of(const std::string& p) {
-  if (p == "lfu") return CachePolicy::kLfu;
-  if (p == "belady") return CachePolicy::kBelady;
-  if (p == "static") return CachePolicy::kStatic;
-  return CachePolicy::kLru;
+  return fmt::format("{} B ({})", b, human_bytes(b));
 }
 
 }  // namespace
@@ -60,17 +44,11 @@ ParamSchema cache_schema(const std::string& policy) {
         "experts predicted per layer; 0 = as many as the current layer used")
       .range(0, 65536)
       .default_value(int64_t{0});
-  if (policy == "belady") {
-    s.add("lookahead", ParamType::kInt,
-          "steps of future trace the oracle sees (read ahead, held in memory)")
-        .range(1, 1 << 20)
-        .default_value(int64_t{64});
-  }
-  if (policy == "static") {
-    s.add("counts", ParamType::kPath,
-          "CSV layer,expert,count ranking the experts to pin; \"\" = count uses in a first pass "
-          "over the trace")
-        .default_value(std::string());
+  // Then the policy's own parameters (its declare()).
+  if (const auto* e = Registry<CacheReplacement>::instance().find(policy)) {
+    for (const ParamSpec& own : e->schema.params()) {
+      s.add(own.name, own.type, own.description) = own;
+    }
   }
   return s;
 }
@@ -111,18 +89,19 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
                        "cache itself",
                        name));
     }
-    const std::string policy = cfg.choose(path + ".policy", kPolicies);
+    const std::string policy = cfg.choose(path + ".policy", cache_policy_names());
     const Params p = cfg.section(path, cache_schema(policy));
     Read r;
     r.level.tier = name;
     r.level.tier_index = index_of(name);
-    r.level.policy = policy_of(policy);
+    r.level.policy = CachePolicy(policy);
+    const CacheReplacement::Facts facts = r.level.policy.facts();
     r.level.capacity_bytes = p.get_bytes("capacity");
     r.explicit_capacity = r.level.capacity_bytes != 0;
     r.level.prefetch = p.get_string("prefetch") == "affinity";
     r.level.prefetch_experts = static_cast<uint32_t>(p.get_int("prefetch_experts"));
-    if (policy == "belady") r.level.lookahead_steps = static_cast<uint64_t>(p.get_int("lookahead"));
-    if (policy == "static" && !p.get_string("counts").empty()) {
+    if (facts.sees_future) r.level.lookahead_steps = static_cast<uint64_t>(p.get_int("lookahead"));
+    if (facts.pins_most_used && !p.get_string("counts").empty()) {
       // Shown relative to the working directory, as the user wrote it.
       r.level.counts_path = std::filesystem::proximate(p.get_string("counts")).string();
       std::error_code ec;
@@ -183,7 +162,7 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
     const std::string path = "mapping.cache." + r.level.tier;
     uint64_t tier_cap = 0;
     for (const auto& t : chip.tiers) {
-      if (t.first == r.level.tier) tier_cap = t.second.params.get_bytes("capacity");
+      if (t.first == r.level.tier) tier_cap = t.second.facts<Memory>().capacity_bytes;
     }
     // Non-expert weights stream from the cache nearest the compute, pinned there.
     const uint64_t pinned = i == 0 ? dense_bytes : 0;

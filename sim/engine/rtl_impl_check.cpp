@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/config_fail.hpp"
 #include "sim/core/error.hpp"
 #include "sim/engine/run_spec.hpp"
 
@@ -11,27 +12,16 @@
 
 namespace moesim {
 
-namespace {
-
-[[noreturn]] void fail(const Config& cfg, const std::string& key, const std::string& what) {
-  throw InputError(located_message(cfg.where(key), key, what));
-}
-
-bool wants_rtl(const Params& p, const char* key) {
-  return p.has(key) && p.get_string(key) == "rtl";
-}
-
-}  // namespace
-
 void check_rtl_impl(const Config& cfg, const RunSpec& spec) {
-  const Params& cp = spec.chip.compute.params;
-  const Params& vp = spec.chip.vector.params;
+  // What the configured models say of themselves; a model without an RTL choice says no.
+  const ComputeUnit::Facts compute = spec.chip.compute.facts<ComputeUnit>();
+  const VectorUnit::Facts vector = spec.chip.vector.facts<VectorUnit>();
   const struct {
     bool on;
     std::string key;
-  } asks[] = {{wants_rtl(cp, "impl"), "chip.compute.impl"},
-              {wants_rtl(vp, "topk_impl"), "chip.vector.topk_impl"},
-              {wants_rtl(vp, "softmax_impl"), "chip.vector.softmax_impl"}};
+  } asks[] = {{compute.rtl, "chip.compute.impl"},
+              {vector.topk_rtl, "chip.vector.topk_impl"},
+              {vector.softmax_rtl, "chip.vector.softmax_impl"}};
   for (const auto& a : asks) {
     if (a.on && !MOESIM_WITH_RTL)
       fail(cfg, a.key,
@@ -40,12 +30,12 @@ void check_rtl_impl(const Config& cfg, const RunSpec& spec) {
   }
 #if MOESIM_WITH_RTL
   if (asks[0].on) {
-    if (cp.get_string("dataflow") != "weight_stationary")
+    if (!compute.weight_stationary)
       fail(cfg, asks[0].key,
            "\"rtl\" needs dataflow = \"weight_stationary\" (the RTL tile is weight-stationary)");
     rtl::SystolicTileParams p;
-    p.rows = static_cast<int>(cp.get_int("rows"));
-    p.cols = static_cast<int>(cp.get_int("cols"));
+    p.rows = compute.rows;
+    p.cols = compute.cols;
     p.acc_w = 32;
     if (!rtl::systolic_tile_cc_baked(p))
       fail(cfg, asks[0].key,

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/config_fail.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/units_text.hpp"
 #include "sim/engine/placement/placement_inputs.hpp"
 #include "sim/engine/residency_config.hpp"
 #include "sim/engine/rtl_impl_check.hpp"
@@ -81,23 +83,6 @@ ParamSchema workload_schema(const std::string& type) {
 }
 
 namespace {
-
-/// "1.0 GiB", "520.0 MiB": for messages next to an exact byte count.
-std::string human_bytes(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int i = 0;
-  while (v >= 1024 && i < 4) {
-    v /= 1024;
-    ++i;
-  }
-  return fmt::format("{:.1f} {}", v, units[i]);
-}
-
-/// Throws the house-format message for `key` at the place the config set it.
-[[noreturn]] void fail(const Config& cfg, const std::string& key, const std::string& what) {
-  throw InputError(located_message(cfg.where(key), key, what));
-}
 
 template <class Interface>
 ComponentSpec component(Config& cfg, const std::string& path) {
@@ -265,7 +250,7 @@ RunSpec build_run_spec(Config& cfg) {
   spec.plan.weight_buffers = static_cast<uint32_t>(map.get_int("weight_buffers"));
   spec.plan.weight_tile_bytes = map.get_bytes("weight_buffer") / spec.plan.weight_buffers;
   spec.plan.attention_q_tile = static_cast<uint32_t>(map.get_int("attention_q_tile"));
-  const uint64_t sram_cap = spec.chip.sram.params.get_bytes("capacity");
+  const uint64_t sram_cap = spec.chip.sram.facts<Memory>().capacity_bytes;
   if (map.get_bytes("weight_buffer") > sram_cap) {
     fail(cfg, "mapping.weight_buffer",
          fmt::format("{} B ({}) does not fit in chip.sram.capacity = {} B ({})",
@@ -280,7 +265,7 @@ RunSpec build_run_spec(Config& cfg) {
   read_parallel(cfg, spec);
   for (const auto& [tname, tier] : spec.chip.tiers) {
     if (tname != spec.chip.weights_tier) continue;
-    const uint64_t cap = tier.params.get_bytes("capacity");
+    const uint64_t cap = tier.facts<Memory>().capacity_bytes;
     const uint64_t need = chip_weight_bytes(spec);
     if (need > cap) {
       fail(cfg, "mapping.weights",

@@ -65,7 +65,7 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
   std::vector<uint64_t> counts;
   if (rs.enabled()) {
     for (const CacheLevelSpec& l : rs.levels) {
-      if (l.policy == CachePolicy::kStatic && l.counts.empty() && counts.empty()) {
+      if (l.policy.facts().pins_most_used && l.counts.empty() && counts.empty()) {
         counts = expert_use_counts(spec, l);
       }
     }

@@ -6,16 +6,13 @@
 #include <fmt/ranges.h>
 
 #include "hw_models/interconnect/network.hpp"
+#include "sim/config/config_fail.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 
 namespace moesim {
 
 namespace {
-
-[[noreturn]] void fail(const Config& cfg, const std::string& key, const std::string& what) {
-  throw InputError(located_message(cfg.where(key), key, what));
-}
 
 /// Sub-tables of `path` must be among `known`.
 void only_subtables(const Config& cfg, const std::string& path,

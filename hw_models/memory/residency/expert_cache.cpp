@@ -1,22 +1,10 @@
 #include "hw_models/memory/residency/expert_cache.hpp"
 
+#include <utility>
+
 #include "sim/core/error.hpp"
 
 namespace moesim {
-
-const char* cache_policy_name(CachePolicy p) {
-  switch (p) {
-    case CachePolicy::kLru:
-      return "lru";
-    case CachePolicy::kLfu:
-      return "lfu";
-    case CachePolicy::kBelady:
-      return "belady";
-    case CachePolicy::kStatic:
-      return "static";
-  }
-  return "?";
-}
 
 bool NextUseOracle::pop(uint32_t key, uint64_t pos) {
   std::deque<uint64_t>& q = m_queues[key];
@@ -27,44 +15,27 @@ bool NextUseOracle::pop(uint32_t key, uint64_t pos) {
 
 ExpertCache::ExpertCache(CachePolicy policy, uint32_t capacity, uint32_t num_keys,
                          const NextUseOracle* oracle)
-    : m_policy(policy),
+    : m_policy(std::move(policy)),
       m_capacity(capacity),
-      m_oracle(oracle),
       m_present(num_keys, 0),
-      m_pinned(policy == CachePolicy::kStatic ? num_keys : 0, 0),
+      m_pinned(m_policy.facts().pins_most_used ? num_keys : 0, 0),
       m_last(num_keys, 0),
-      m_count(policy == CachePolicy::kLfu ? num_keys : 0, 0),
       m_rank(num_keys) {
-  if (policy == CachePolicy::kBelady && oracle == nullptr) {
-    throw InternalError("ExpertCache: belady needs a next-use oracle");
+  if (m_policy.facts().sees_future && oracle == nullptr) {
+    throw InternalError("ExpertCache: " + m_policy.name() + " needs a next-use oracle");
   }
+  m_impl = m_policy.create({num_keys, oracle});
 }
 
 ExpertCache::Rank ExpertCache::rank_of(uint32_t key) const {
-  switch (m_policy) {
-    case CachePolicy::kLru:
-    case CachePolicy::kStatic:
-      return {m_last[key], 0, key};
-    case CachePolicy::kLfu:
-      return {m_count[key], m_last[key], key};
-    case CachePolicy::kBelady:
-      // Furthest next use first; among keys never used again, the least recently used.
-      return {kNever - m_oracle->next(key), m_last[key], key};
-  }
-  return {0, 0, key};
+  const CacheReplacement::Rank r = m_impl->rank(key, m_last[key]);
+  return {r.a, r.b, key};
 }
 
 bool ExpertCache::admits(uint32_t key) const {
-  switch (m_policy) {
-    case CachePolicy::kStatic:
-      return m_pinned[key] != 0;
-    case CachePolicy::kBelady:
-      // Keeping the furthest-used of the cached keys and the newcomer is optimal (MIN).
-      return m_order.size() < m_capacity ||
-             m_oracle->next(key) < m_oracle->next(m_order.begin()->key);
-    default:
-      return true;
-  }
+  const bool pinned = key < m_pinned.size() && m_pinned[key] != 0;
+  const bool room = m_order.size() < m_capacity || m_order.empty();
+  return m_impl->admits(key, pinned, room ? kNoKey : m_order.begin()->key);
 }
 
 void ExpertCache::rerank(uint32_t key) {
@@ -75,7 +46,7 @@ void ExpertCache::rerank(uint32_t key) {
 
 void ExpertCache::access(uint32_t key, uint64_t stamp) {
   m_last[key] = stamp;
-  if (m_policy == CachePolicy::kLfu) ++m_count[key];
+  m_impl->accessed(key);
   if (m_present[key]) rerank(key);
 }
 

@@ -7,22 +7,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "hw_models/memory/residency/cache_policy.hpp"
+
 namespace moesim {
-
-/// Which expert a full cache level gives up for a new one.
-enum class CachePolicy : uint8_t {
-  kLru,     ///< least recently used
-  kLfu,     ///< least frequently used over the whole run (ties: least recently used)
-  kBelady,  ///< used furthest in the future, with bypass (Belady's MIN; needs a NextUseOracle)
-  kStatic,  ///< a fixed pinned set, each copied in on first use and never evicted; others bypass
-};
-
-/// Name of a policy as written in configs ("lru", ...).
-const char* cache_policy_name(CachePolicy p);
 
 inline constexpr uint32_t kNoKey = UINT32_MAX;
 inline constexpr uint64_t kNever = UINT64_MAX;  ///< next use beyond what the oracle sees
@@ -49,12 +41,12 @@ class NextUseOracle {
 /// The contents and replacement state of one cache level.
 class ExpertCache {
  public:
-  /// A level holding at most `capacity` of `num_keys` possible experts. kBelady needs
-  /// `oracle` (kept by reference; must outlive the cache).
+  /// A level holding at most `capacity` of `num_keys` possible experts. A policy that sees
+  /// the future (kBelady) needs `oracle` (kept by reference; must outlive the cache).
   ExpertCache(CachePolicy policy, uint32_t capacity, uint32_t num_keys,
               const NextUseOracle* oracle = nullptr);
 
-  CachePolicy policy() const { return m_policy; }
+  const CachePolicy& policy() const { return m_policy; }
   uint32_t capacity() const { return m_capacity; }
   uint32_t size() const { return static_cast<uint32_t>(m_order.size()); }
   bool contains(uint32_t key) const { return m_present[key] != 0; }
@@ -63,15 +55,15 @@ class ExpertCache {
   /// otherwise it streams from below and the cache is left as it is. Others: always.
   bool admits(uint32_t key) const;
 
-  /// Records an access to `key` at time `stamp` (increasing): counts it for kLfu and, if
-  /// cached, refreshes its rank. Call for every access, hit or miss, before insert().
+  /// Records an access to `key` at time `stamp` (increasing): tells the policy (kLfu counts
+  /// it) and, if cached, refreshes its rank. Call for every access, hit or miss, before insert().
   void access(uint32_t key, uint64_t stamp);
   /// Inserts `key` (absent, admitted) at time `stamp`; returns the evicted key or kNoKey.
   uint32_t insert(uint32_t key, uint64_t stamp);
   /// kBelady: the oracle's next use of `key` changed; re-rank it if cached.
   void reposition(uint32_t key);
-  /// kStatic: pins `key`, the only keys admitted (at most capacity keys; extra ones are
-  /// refused). Returns whether it is pinned. A pinned key is copied in on its first miss.
+  /// kStatic (a policy that pins): pins `key`, the only keys admitted (at most capacity keys; extra
+  /// ones are refused). Returns whether it is pinned. A pinned key is copied in on its first miss.
   bool pin(uint32_t key);
   /// Keys pinned so far (kStatic).
   uint32_t pinned() const { return m_pinned_count; }
@@ -91,14 +83,13 @@ class ExpertCache {
   void rerank(uint32_t key);
 
   CachePolicy m_policy;
+  std::unique_ptr<CacheReplacement> m_impl;
   uint32_t m_capacity;
-  const NextUseOracle* m_oracle;
   std::vector<uint8_t> m_present;
   std::vector<uint8_t> m_pinned;  // kStatic
   uint32_t m_pinned_count = 0;
-  std::vector<uint64_t> m_last;   // stamp of the last access
-  std::vector<uint64_t> m_count;  // accesses so far (kLfu)
-  std::vector<Rank> m_rank;       // current rank of each cached key
+  std::vector<uint64_t> m_last;  // stamp of the last access
+  std::vector<Rank> m_rank;      // current rank of each cached key
   std::set<Rank> m_order;
 };
 

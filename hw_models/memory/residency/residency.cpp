@@ -12,7 +12,7 @@ namespace moesim {
 uint64_t ResidencySpec::lookahead_steps() const {
   uint64_t w = 0;
   for (const CacheLevelSpec& l : levels) {
-    if (l.policy == CachePolicy::kBelady) w = std::max(w, l.lookahead_steps);
+    if (l.policy.facts().sees_future) w = std::max(w, l.lookahead_steps);
   }
   return w;
 }
@@ -93,7 +93,7 @@ ResidencyManager::ResidencyManager(const ResidencySpec& spec, uint32_t moe_layer
         std::make_unique<ExpertCache>(ls.policy, static_cast<uint32_t>(cap), keys, m_oracle.get());
     lv.stats = std::make_unique<CacheLevelStats>(ls.tier, stats_parent);
     lv.prefetched.assign(keys, 0);
-    if (ls.policy == CachePolicy::kStatic) {
+    if (ls.policy.facts().pins_most_used) {
       // Pin the most used experts (ties: lower key); never-used ones are not worth a slot.
       const std::vector<uint64_t>& c = ls.counts.empty() ? counts : ls.counts;
       std::vector<uint32_t> order(keys);

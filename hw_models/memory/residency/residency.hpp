@@ -25,11 +25,11 @@ struct CacheLevelSpec {
   uint8_t tier_index = 0;  ///< index into the chip's tiers
   CachePolicy policy = CachePolicy::kLru;
   uint64_t capacity_bytes = 0;    ///< bytes for experts (resolved; never 0)
-  uint64_t lookahead_steps = 0;   ///< kBelady: future steps the oracle sees
+  uint64_t lookahead_steps = 0;   ///< a policy seeing the future (kBelady): steps it sees
   bool prefetch = false;          ///< affinity prefetch of the next layer's experts
   uint32_t prefetch_experts = 0;  ///< experts predicted per layer; 0 = as many as used
-  std::string counts_path;        ///< kStatic: counts file ("" = first pass over the trace)
-  std::vector<uint64_t> counts;   ///< kStatic: the counts file's counts per key, if any
+  std::string counts_path;        ///< a pinning policy (kStatic): counts file ("" = first pass)
+  std::vector<uint64_t> counts;   ///< a pinning policy: the counts file's counts per key, if any
 };
 
 /// The residency configuration of a run.
@@ -38,7 +38,7 @@ struct ResidencySpec {
   uint8_t home_index = 0;
   std::vector<CacheLevelSpec> levels;  ///< nearest the compute first; each caches the next
   bool enabled() const { return !levels.empty(); }
-  /// Largest lookahead of any kBelady level (0: no oracle needed).
+  /// Largest lookahead of any level whose policy sees the future (0: no oracle needed).
   uint64_t lookahead_steps() const;
 };
 
