@@ -61,6 +61,10 @@ const BadCase kCases[] = {
     {"19_engine_only_warmup.jsonl", Via::kImportEngine,
      ": no step left to write (80 routing rows read; see the options that drop passes)"},
     {"20_engine_nan_weight.jsonl", Via::kImportEngine, ":1: weight NaN is not finite"},
+    {"21_logits_bad_magic.npy", Via::kImportLogits, ": array: bad magic (not a NumPy .npy array)"},
+    {"22_logits_float64.npy", Via::kImportLogits,
+     ": array: header: key 'descr': unsupported dtype '<f8' (expected little-endian "
+     "float16/float32, or integers for request/step)"},
 };
 
 TEST(BadTraceCorpus, EveryFileHasACaseAndEveryCaseAFile) {

@@ -2,8 +2,10 @@
 // skipped passes, layer maps, and every malformed-row message (with --skip-bad-rows counts).
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -481,6 +483,145 @@ TEST_F(ImportOrders, LayersCoverPartOfTheModel) {
               imported({olmoe_row({0, 0, 3})}, o, "bad");
             }),
             p + ":1: MoE layer 3 is not among --layers (1-2)");
+}
+
+/// (request, position, layer) -> routes, token by token in trace order.
+struct FlatRoute {
+  uint32_t request, position, layer;
+  std::vector<int32_t> experts;
+  std::vector<float> weights;
+  bool operator==(const FlatRoute& o) const {
+    return request == o.request && position == o.position && layer == o.layer &&
+           experts == o.experts && weights == o.weights;
+  }
+};
+std::vector<FlatRoute> flatten(const std::vector<TraceStep>& steps) {
+  std::vector<FlatRoute> v;
+  for (const TraceStep& s : steps) {
+    for (uint32_t t = 0; t < s.num_tokens(); ++t) {
+      for (uint32_t l = 0; l < s.layers; ++l) {
+        const uint32_t b = s.route_begin(l, t), e = s.route_end(l, t);
+        v.push_back({s.tokens[t].request,
+                     s.tokens[t].position,
+                     l,
+                     {s.experts.begin() + b, s.experts.begin() + e},
+                     {s.weights.begin() + b, s.weights.begin() + e}});
+      }
+    }
+  }
+  return v;
+}
+
+class ImportLogits : public TraceTest {
+ protected:
+  void SetUp() override {
+    TraceTest::SetUp();
+    const std::string cmd = "/usr/bin/python3 '" + std::string(MOESIM_SOURCE_DIR) +
+                            "/tests/trace/tools/make_logits.py' '" + path("") + "'";
+    if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "needs /usr/bin/python3 with numpy";
+  }
+  static ImportOptions logits() {
+    ImportOptions o = tiny(ImportFormat::kLogitsNpz);
+    return o;
+  }
+};
+
+TEST_F(ImportLogits, TopKEqualsTheTraceOfTheSameChoices) {
+  // expected.jsonl: numpy's softmax top-2 of the same logits, as an engine log.
+  ImportOptions eo = tiny(ImportFormat::kEngineJsonl);
+  eo.detect_warmup = false;
+  const auto want = flatten(import(path("expected.jsonl"), eo).steps);
+  ASSERT_EQ(want.size(), 24u * 4);
+  const Imported npz = import(path("logits.npz"), logits());
+  EXPECT_EQ(npz.steps.size(), 8u);  // the step array: a prefill step, then 7 decode steps
+  EXPECT_EQ(tokens(npz.steps[0]).size(), 10u);
+  EXPECT_EQ(tokens(npz.steps[1]), (Pairs{{0, 6}, {1, 4}}));
+  EXPECT_EQ(flatten(npz.steps), want);
+  EXPECT_EQ(npz.meta.extra.at("routing"), "softmax top-2, raw probabilities");
+  // Deflated members, one 3-D .npy and one .npy per layer hold the same logits.
+  EXPECT_EQ(flatten(import(path("logits_z.npz"), logits()).steps), want);
+  const auto one_step_each = [&](const std::vector<FlatRoute>& v) {
+    std::vector<FlatRoute> out = v;
+    for (auto& r : out) r.request = 0, r.position = 0;
+    return out;
+  };
+  const Imported three = import(path("logits3d.npy"), logits());
+  EXPECT_EQ(three.steps.size(), 24u);  // no step or request array: batch-1 decode
+  EXPECT_EQ(one_step_each(flatten(three.steps)), one_step_each(want));
+  auto r = open_import(std::vector<std::string>{path("layer_0.npy"), path("layer_1.npy"),
+                                                path("layer_2.npy"), path("layer_3.npy")},
+                       logits());
+  EXPECT_EQ(one_step_each(flatten(read_all(*r))), one_step_each(want));
+  // float16 logits.
+  EXPECT_EQ(flatten(import(path("logits16.npz"), logits()).steps),
+            flatten(import(path("expected16.jsonl"), eo).steps));
+}
+
+TEST_F(ImportLogits, PoliciesRenormaliseGroupTopPAndCapacity) {
+  ImportOptions o = logits();
+  o.routing.renormalize = true;
+  for (const TraceStep& s : import(path("logits.npz"), o).steps) {
+    for (size_t i = 0; i + 1 < s.offsets.size(); ++i) {
+      float sum = 0;
+      for (uint32_t j = s.offsets[i]; j < s.offsets[i + 1]; ++j) sum += s.weights[j];
+      EXPECT_NEAR(sum, 1.0f, 1e-5f);
+    }
+  }
+  // Group-limited: 4 groups of 2, one group allowed: both experts from one group.
+  o = logits();
+  o.routing.groups = 4;
+  o.routing.topk_groups = 1;
+  for (const TraceStep& s : import(path("logits.npz"), o).steps) {
+    for (size_t i = 0; i + 1 < s.offsets.size(); ++i) {
+      ASSERT_EQ(s.offsets[i + 1] - s.offsets[i], 2u);
+      EXPECT_EQ(s.experts[s.offsets[i]] / 2, s.experts[s.offsets[i] + 1] / 2);
+    }
+  }
+  // Top-p: k varies, never above top-k = 3.
+  o = logits();
+  o.routing.top_k = 3;
+  o.routing.top_p = 0.5;
+  const Imported tp = import(path("logits.npz"), o);
+  std::set<uint32_t> ks;
+  for (const TraceStep& s : tp.steps) {
+    for (size_t i = 0; i + 1 < s.offsets.size(); ++i) ks.insert(s.offsets[i + 1] - s.offsets[i]);
+  }
+  EXPECT_GT(ks.size(), 1u);
+  EXPECT_LE(*ks.rbegin(), 3u);
+  // Capacity factor 0.5: an expert takes at most ceil(0.5 * 10 * 2 / 8) = 2 routes in the
+  // 10-token step.
+  o = logits();
+  o.routing.capacity_factor = 0.5;
+  const Imported cap = import(path("logits.npz"), o);
+  EXPECT_GT(cap.report.dropped_routes, 0u);
+  const TraceStep& s0 = cap.steps[0];
+  for (uint32_t l = 0; l < 4; ++l) {
+    std::vector<int> load(8, 0);
+    for (uint32_t j = s0.route_begin(l, 0); j < s0.route_end(l, 9); ++j) ++load[s0.experts[j]];
+    EXPECT_LE(*std::max_element(load.begin(), load.end()), 2);
+  }
+  EXPECT_EQ(cap.meta.extra.at("routing"), "softmax top-2, raw probabilities, capacity factor 0.5");
+}
+
+TEST_F(ImportLogits, BadFilesNameTheFileAndWhat) {
+  const std::string p = path("bad.npy");
+  write_file(p, "not numpy");
+  EXPECT_EQ(input_error([&] { import(p, logits()); }),
+            p + ": array: bad magic (not a NumPy .npy array)");
+  EXPECT_EQ(input_error([&] { import(path("layer_0.npy"), logits()); }),
+            path("layer_0.npy") +
+                ": array: expected a 3-D array (layers x tokens x experts), got 2 dimensions");
+  ImportOptions wide = logits();
+  wide.experts = 16;
+  EXPECT_EQ(
+      input_error([&] { import(path("logits.npz"), wide); }),
+      path("logits.npz") + ": member 'layer_0': 8 experts per row but model 'tiny-moe' has 16");
+  ImportOptions more = logits();
+  more.is_moe = {true, true, true, true, true};
+  EXPECT_EQ(input_error([&] { import(path("logits.npz"), more); }),
+            path("logits.npz") +
+                ": missing member 'layer_4' (model 'tiny-moe' has 5 MoE layers: layer_0 .. "
+                "layer_4)");
 }
 
 TEST(Import, FormatNames) {
