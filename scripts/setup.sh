@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libsystemc-dev verilator libfmt-dev
-          libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
+          libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format zlib1g-dev
           python3 python3-numpy python3-matplotlib python3-distributed python3-dask)
 missing=()
 for p in "${packages[@]}"; do

@@ -22,7 +22,7 @@ const fs::path kSource = MOESIM_SOURCE_DIR;
 const fs::path kBad = kSource / "tests" / "trace" / "bad";
 
 /// How a corpus file is read.
-enum class Via { kStats, kImportOlmoe, kImportEngine };
+enum class Via { kStats, kImportOlmoe, kImportOlmoeStrict, kImportEngine, kImportLogits };
 
 struct BadCase {
   const char* file;
@@ -49,7 +49,7 @@ const BadCase kCases[] = {
     {"12_olmoe_expert_out_of_range.jsonl", Via::kImportOlmoe,
      ":5: expert 8 out of range (model 'tiny-moe' has 8 experts)"},
     {"13_olmoe_missing_weights.jsonl", Via::kImportOlmoe, ":2: missing key 'gating_probs'"},
-    {"14_olmoe_token_missing_layer.jsonl", Via::kImportOlmoe,
+    {"14_olmoe_token_missing_layer.jsonl", Via::kImportOlmoeStrict,
      ":7: token 1 of problem 0: token_idx 1 (request 0) has no row for layer 3"},
     {"15_engine_negative_weight.jsonl", Via::kImportEngine, ":3: weight -0.1 is negative"},
     {"16_engine_bad_json.jsonl", Via::kImportEngine,
@@ -61,6 +61,10 @@ const BadCase kCases[] = {
     {"19_engine_only_warmup.jsonl", Via::kImportEngine,
      ": no step left to write (80 routing rows read; see the options that drop passes)"},
     {"20_engine_nan_weight.jsonl", Via::kImportEngine, ":1: weight NaN is not finite"},
+    {"21_logits_bad_magic.npy", Via::kImportLogits, ": array: bad magic (not a NumPy .npy array)"},
+    {"22_logits_float64.npy", Via::kImportLogits,
+     ": array: header: key 'descr': unsupported dtype '<f8' (expected little-endian "
+     "float16/float32, or integers for request/step)"},
 };
 
 TEST(BadTraceCorpus, EveryFileHasACaseAndEveryCaseAFile) {
@@ -82,9 +86,14 @@ TEST_P(BadTrace, ExitsTwoWithTheExactMessageAndNoOutput) {
       args = std::string("trace stats ") + c.file;
       break;
     case Via::kImportOlmoe:
+    case Via::kImportOlmoeStrict:
     case Via::kImportEngine:
+    case Via::kImportLogits:
       args = std::string("trace import --format ") +
-             (c.via == Via::kImportOlmoe ? "olmoe-jsonl" : "engine-jsonl") +
+             (c.via == Via::kImportEngine   ? "engine-jsonl"
+              : c.via == Via::kImportLogits ? "logits-npz"
+                                            : "olmoe-jsonl") +
+             (c.via == Via::kImportOlmoeStrict ? " --strict" : "") +
              " --model ../data/tiny_moe.toml " + c.file + " '" + out.string() + "'";
       break;
   }
@@ -112,15 +121,16 @@ TEST(TraceCli, ImportAndStatsUsageErrors) {
     std::string message;
   } cases[] = {
       {"trace import --model mixtral_8x7b a b",
-       "trace import: --format is required (olmoe-jsonl or engine-jsonl)"},
+       "trace import: --format is required (olmoe-jsonl, engine-jsonl or logits-npz)"},
       {"trace import --format olmoe --model mixtral_8x7b a b",
-       "trace import: --format expects olmoe-jsonl or engine-jsonl, got 'olmoe' (did you mean "
-       "'olmoe-jsonl'?)"},
+       "trace import: --format expects olmoe-jsonl, engine-jsonl or logits-npz, got 'olmoe' (did "
+       "you mean 'olmoe-jsonl'?)"},
       {"trace import --format olmoe-jsonl a b",
        "trace import: --model is required (a preset in workloads/models)"},
       {"trace import --format olmoe-jsonl --model mixtral a b",
        "trace import: --model: no preset 'mixtral' (did you mean 'mixtral_8x7b'?) (presets: "
-       "deepseek_v3, m3vit_small, mixtral_8x7b, olmoe_1b_7b, qwen3_30b_a3b)"},
+       "deepseek_moe_16b, deepseek_v3, m3vit_small, mixtral_8x7b, olmoe_1b_7b, qwen1_5_moe_a2_7b, "
+       "qwen3_30b_a3b, switch_base_128)"},
       {imp + "--layer-map first a b",
        "trace import: --layer-map expects moe or transformer, got 'first'"},
       {imp + "--warmup-min-tokens 1 a b",
@@ -129,7 +139,7 @@ TEST(TraceCli, ImportAndStatsUsageErrors) {
        "trace import: --skip-passes expects a non-negative integer, got 'x'"},
       {imp + "--skip-pases 1 a b",
        "trace import: unknown option '--skip-pases' (did you mean '--skip-passes'?)"},
-      {imp + "a", "trace import: expects IN and OUT"},
+      {imp + "a", "trace import: expects IN... and OUT"},
       {imp + "--format", "trace import: --format needs a value"},
       {"trace stats", "trace stats: missing TRACE"},
       {"trace stats a b", "trace stats: unexpected argument 'b'"},
@@ -166,13 +176,52 @@ TEST(TraceCli, ImportWritesATraceAndReportsWhatItDropped) {
   EXPECT_NE(s.out.find("\"source\": \"import:engine-jsonl\""), std::string::npos) << s.out;
   // A preset by name, with the olmoe importer: OLMoE's 16 layers and 64 experts.
   const auto o = run_moesim(
-      "trace import --format olmoe-jsonl --model olmoe_1b_7b "
+      "trace import --strict --format olmoe-jsonl --model olmoe_1b_7b "
       "tests/trace/data/olmoe_small.jsonl '" +
       (dir / "o.csv").string() + "'");
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err,
-            "moesim: error: tests/trace/data/olmoe_small.jsonl:5: token 0 of problem 0: "
+            "moesim: error: tests/trace/data/olmoe_small.jsonl:13: token 0 of problem 0: "
             "token_idx 0 (request 0) has no row for layer 4\n");
+  EXPECT_FALSE(fs::exists(dir / "o.csv"));
+  // The log covers OLMoE's first 4 MoE layers: --layers says so, the rest filled by copy.
+  const auto part = run_moesim(
+      "trace import --format olmoe-jsonl --model olmoe_1b_7b --layers 0-3 --fill copy "
+      "tests/trace/data/olmoe_small.jsonl '" +
+      (dir / "o.csv").string() + "'");
+  ASSERT_EQ(part.code, 0) << part.err;
+  EXPECT_NE(part.out.find("steps written             5 (5 tokens, 160 assignments)"),
+            std::string::npos)
+      << part.out;
+  const std::string text = read_text(dir / "o.csv");
+  EXPECT_NE(text.find("real_layers=0-3"), std::string::npos) << text.substr(0, 400);
+  EXPECT_NE(text.find("layer_fill=copy-nearest"), std::string::npos);
+  // Without --layers nothing is complete: every token is dropped, which leaves no step.
+  const auto none = run_moesim(
+      "trace import --format olmoe-jsonl --model olmoe_1b_7b "
+      "tests/trace/data/olmoe_small.jsonl '" +
+      (dir / "n.csv").string() + "'");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("no step left to write (20 routing rows read"), std::string::npos)
+      << none.err;
+}
+
+TEST(TraceCli, NewModelPresetsValidateAndRun) {
+  // Each preset on a small decode config: `moesim validate`, then a short run.
+  const fs::path dir = fresh_dir("presets");
+  for (const char* m : {"qwen1_5_moe_a2_7b", "deepseek_moe_16b", "switch_base_128"}) {
+    const fs::path cfg = dir / (std::string(m) + ".toml");
+    std::ofstream(cfg) << "include = [\"" << (kSource / "configs/hw/sn40l_like.toml").string()
+                       << "\", \"" << (kSource / "workloads/models" / m).string()
+                       << ".toml\"]\n[workload]\ntype = \"synthetic\"\nphase = \"decode\"\n"
+                          "batch = 4\ncontext = 64\nsteps = 2\ndistribution = \"uniform\"\n";
+    const auto v = run_moesim("validate '" + cfg.string() + "'");
+    EXPECT_EQ(v.code, 0) << m << ": " << v.err;
+    EXPECT_EQ(v.out, cfg.string() + ": ok\n");
+    const auto r =
+        run_moesim("run '" + cfg.string() + "' --quiet --out '" + (dir / m).string() + "'");
+    EXPECT_EQ(r.code, 0) << m << ": " << r.err;
+  }
 }
 
 TEST(TraceCli, ConvertAmongAllThreeFormsAndRunAJsonlTrace) {
