@@ -196,6 +196,36 @@ TEST(PlaceInRun, ReplicasFromTheTracesFirstPassBalanceTheChips) {
       << "deterministic";
 }
 
+/// A number after `"key": ` in a `moesim place --json` report's "overall" object.
+double overall(const std::string& json, const std::string& key) {
+  const size_t o = json.find("\"overall\"");
+  const size_t at = json.find("\"" + key + "\": ", o);
+  return std::stod(json.substr(at + key.size() + 4));
+}
+
+TEST(PlaceInRun, ReportsThePlaceMetricsAndTheLinkTimeTheyCause) {
+  // The ring config: contiguous placement on 4 chips in one node, the shipped trace.
+  const fs::path dir = fresh_dir("place_metrics");
+  const auto p =
+      run_moesim(std::string("place ") + kTrace + " --chips 4 --policy contiguous --json '" +
+                 (dir / "r.json").string() + "'");
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::string j = read_text(dir / "r.json");
+  const std::string s = run("", "metrics");
+  EXPECT_NEAR(json_stat(s, "system.leave_chip"), overall(j, "leave_chip"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.leave_node"), overall(j, "leave_node"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.hops_per_token"), overall(j, "hops_per_token"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.step_imbalance"), overall(j, "step_peak_to_avg"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.cross_chip_transitions"), overall(j, "cross_chip_transitions"),
+              1e-5);
+  EXPECT_GT(json_stat(s, "system.dispatch_time"), 0);
+  EXPECT_GT(json_stat(s, "system.combine_time"), 0);
+  // Affinity keeps a token's consecutive experts together in the simulation too.
+  const std::string a = run("--set mapping.placement.type=affinity", "metrics_aff");
+  EXPECT_LT(json_stat(a, "system.cross_chip_transitions"),
+            json_stat(s, "system.cross_chip_transitions") - 0.1);
+}
+
 TEST(PlaceInRun, EplbJsonTableAndCountsFile) {
   const fs::path dir = fresh_dir("place_in_run_table");
   const auto p = run_moesim(std::string("place ") + kTrace +
