@@ -36,7 +36,8 @@ void CommUnit::start(uint32_t op) {
 }
 
 void CommUnit::collective_done(uint32_t instance) {
-  m_stats->collective_time += (sc_core::sc_time_stamp() - m_arrived[instance]).to_seconds();
+  m_last_wait = (sc_core::sc_time_stamp() - m_arrived[instance]).to_seconds();
+  m_stats->collective_time += m_last_wait;
   complete(m_op_of[instance]);
 }
 

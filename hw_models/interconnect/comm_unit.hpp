@@ -34,6 +34,8 @@ class CommUnit final : public Unit {
   /// Called by the executor: this chip's part of collective `instance` is done.
   void collective_done(uint32_t instance);
   const CommStats& comm_stats() const { return *m_stats; }
+  /// Seconds from arriving at the collective finished last to its finishing.
+  double last_wait() const { return m_last_wait; }
 
  protected:
   void start(uint32_t op) override;
@@ -44,6 +46,7 @@ class CommUnit final : public Unit {
   std::vector<uint32_t> m_op_of;  // by collective instance: the op waiting on it
   std::vector<sc_core::sc_time> m_arrived;
   std::unique_ptr<CommStats> m_stats;
+  double m_last_wait = 0;
 };
 
 }  // namespace moesim

@@ -37,6 +37,8 @@ measurement) and reports, per MoE layer and overall:
   leave node      routed copies whose expert runs in another node
   hops/token      link hops per token and MoE layer: one message per destination chip (as
                   DeepEP sends it), 1 hop inside the node, 2 to another node (via its NIC)
+  cross trans     pairs (a token's copy at this layer, its copy at the next) on two chips:
+                  what an ExFlow-style execution, where a token follows its expert, sends
 A token's attention runs on chip request mod N (data-parallel attention), its copies go to a
 replica chosen as the simulation does (the least-loaded replica so far in the step and
 layer, or with --locality its own chip, then its node, then the least-loaded).
@@ -131,6 +133,8 @@ struct Metrics {
   std::vector<double> step_ratio;  // [layer]: sum over steps of per-step peak/avg
   std::vector<uint64_t> copies, leave_chip, leave_node, hops;  // [layer]
   std::vector<uint64_t> tokens_in;  // [layer]: tokens with at least one routed copy
+  /// [layer]: pairs (copy at layer, copy at layer + 1) of a token, and those on two chips.
+  std::vector<uint64_t> transitions, cross;
 };
 
 Metrics measure(TraceReader& reader, const Placement& p, uint32_t cpn, bool locality,
@@ -142,7 +146,8 @@ Metrics measure(TraceReader& reader, const Placement& p, uint32_t cpn, bool loca
   m.routed.assign(size_t{p.layers} * n, 0);
   m.step_ratio.assign(p.layers, 0);
   m.copies.assign(p.layers, 0);
-  m.leave_chip = m.leave_node = m.hops = m.tokens_in = m.copies;
+  m.leave_chip = m.leave_node = m.hops = m.tokens_in = m.transitions = m.cross = m.copies;
+  std::vector<std::vector<uint32_t>> prev, cur;  // per token: chips of its copies at l - 1, l
   ReplicaRouter router(&p, 1, locality, cpn);
   std::vector<uint64_t> step_routed(size_t{p.layers} * n);
   std::vector<uint64_t> seen(n, 0);
@@ -154,17 +159,25 @@ Metrics measure(TraceReader& reader, const Placement& p, uint32_t cpn, bool loca
     std::fill(step_routed.begin(), step_routed.end(), 0);
     const uint32_t t = step.num_tokens();
     m.tokens += t;
+    prev.assign(t, {});
+    cur.assign(t, {});
     for (uint32_t l = 0; l < p.layers; ++l) {
       for (uint32_t i = 0; i < t; ++i) {
         const uint32_t src = step.tokens[i].request % n;
         ++stamp;
         bool any = false;
+        cur[i].clear();
         for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
           const int32_t e = step.experts[r];
           if (e < 0) continue;
           any = true;
           const uint32_t d = router.route(0, l, static_cast<uint32_t>(e), src);
           ++step_routed[size_t{l} * n + d];
+          cur[i].push_back(d);
+          if (l > 0) {
+            m.transitions[l - 1] += prev[i].size();
+            for (uint32_t c : prev[i]) m.cross[l - 1] += c != d;
+          }
           ++m.copies[l];
           if (d == src) continue;
           ++m.leave_chip[l];
@@ -177,6 +190,7 @@ Metrics measure(TraceReader& reader, const Placement& p, uint32_t cpn, bool loca
         }
         if (any) ++m.tokens_in[l];
       }
+      std::swap(prev, cur);
       uint64_t mx = 0, sum = 0;
       for (uint32_t c = 0; c < n; ++c) {
         const uint64_t x = step_routed[size_t{l} * n + c];
@@ -192,11 +206,12 @@ Metrics measure(TraceReader& reader, const Placement& p, uint32_t cpn, bool loca
 
 struct Row {
   double peak = 1, step_peak = 1, leave_chip = 0, leave_node = 0, hops = 0;
+  double cross = -1;  ///< cross-chip transitions to the next layer (-1: none, the last layer)
 };
 
 Row row_of(const Metrics& m, uint32_t first, uint32_t last) {
   Row r;
-  uint64_t mx = 0, sum = 0, copies = 0, lc = 0, ln = 0, hops = 0, toks = 0;
+  uint64_t mx = 0, sum = 0, copies = 0, lc = 0, ln = 0, hops = 0, toks = 0, tr = 0, cr = 0;
   double sr = 0;
   std::vector<uint64_t> per_chip(m.chips, 0);
   for (uint32_t l = first; l < last; ++l) {
@@ -215,6 +230,10 @@ Row row_of(const Metrics& m, uint32_t first, uint32_t last) {
     ln += m.leave_node[l];
     hops += m.hops[l];
     toks += m.tokens_in[l];
+    if (l + 1 < m.layers) {
+      tr += m.transitions[l];
+      cr += m.cross[l];
+    }
   }
   const double layers = last - first;
   r.peak = sum == 0 ? 1.0 : static_cast<double>(mx) * m.chips / static_cast<double>(sum);
@@ -222,6 +241,9 @@ Row row_of(const Metrics& m, uint32_t first, uint32_t last) {
   r.leave_chip = copies == 0 ? 0 : static_cast<double>(lc) / static_cast<double>(copies);
   r.leave_node = copies == 0 ? 0 : static_cast<double>(ln) / static_cast<double>(copies);
   r.hops = toks == 0 ? 0 : static_cast<double>(hops) / static_cast<double>(toks);
+  if (first + 1 < m.layers) {
+    r.cross = tr == 0 ? 0 : static_cast<double>(cr) / static_cast<double>(tr);
+  }
   return r;
 }
 
@@ -302,6 +324,10 @@ int cmd_place(const std::vector<std::string>& args) {
     in.load = counts.empty() ? count_expert_load(*reader, meta.layers, meta.experts, o.max_steps)
                              : read_expert_load(counts, meta.layers, meta.experts);
   }
+  if (policy->needs_transitions()) {
+    if (policy->needs_load()) reader = open_trace(o.trace);
+    in.transitions = count_expert_transitions(*reader, meta.layers, meta.experts, o.max_steps);
+  }
   const Placement p = run_placement(*policy, std::move(in));
 
   std::unique_ptr<TraceReader> eval = open_trace(o.eval ? *o.eval : o.trace);
@@ -319,18 +345,20 @@ int cmd_place(const std::vector<std::string>& args) {
       "({} steps, {} tokens{})\n",
       o.policy, o.chips, o.nodes, o.nodes == 1 ? "" : "s", p.slots, p.slots / o.chips, eval_path,
       m.steps, m.tokens, o.eval ? ", out of sample" : ", in sample");
-  text += fmt::format("{:>7} {:>10} {:>14} {:>11} {:>11} {:>11}\n", "layer", "peak/avg",
-                      "step peak/avg", "leave chip", "leave node", "hops/token");
+  text += fmt::format("{:>7} {:>10} {:>14} {:>11} {:>11} {:>11} {:>11}\n", "layer", "peak/avg",
+                      "step peak/avg", "leave chip", "leave node", "hops/token", "cross trans");
   auto line = [&](const std::string& name, const Row& r) {
-    text += fmt::format("{:>7} {:>10.3f} {:>14.3f} {:>10.1f}% {:>10.1f}% {:>11.3f}\n", name, r.peak,
-                        r.step_peak, 100 * r.leave_chip, 100 * r.leave_node, r.hops);
+    text += fmt::format("{:>7} {:>10.3f} {:>14.3f} {:>10.1f}% {:>10.1f}% {:>11.3f} {:>11}\n", name,
+                        r.peak, r.step_peak, 100 * r.leave_chip, 100 * r.leave_node, r.hops,
+                        r.cross < 0 ? std::string("-") : fmt::format("{:.1f}%", 100 * r.cross));
   };
   std::string jl;
   auto jrow = [&](const Row& r) {
     return fmt::format(
         "\"peak_to_avg\": {}, \"step_peak_to_avg\": {}, \"leave_chip\": {}, \"leave_node\": {}, "
-        "\"hops_per_token\": {}",
-        num(r.peak), num(r.step_peak), num(r.leave_chip), num(r.leave_node), num(r.hops));
+        "\"hops_per_token\": {}, \"cross_chip_transitions\": {}",
+        num(r.peak), num(r.step_peak), num(r.leave_chip), num(r.leave_node), num(r.hops),
+        r.cross < 0 ? std::string("null") : num(r.cross));
   };
   for (uint32_t l = 0; l < m.layers; ++l) {
     const Row r = row_of(m, l, l + 1);

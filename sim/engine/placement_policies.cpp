@@ -1,6 +1,6 @@
 /// The registered placement policies: round-robin, contiguous, an explicit table (CSV or
-/// EPLB JSON), greedy balanced, and DeepSeek EPLB (hierarchical and global). The algorithms
-/// are in sim/plan/placement.cpp; each class here only reads its parameters.
+/// EPLB JSON), greedy balanced, DeepSeek EPLB (hierarchical and global) and affinity. The
+/// algorithms are in sim/plan/placement.cpp; each class here only reads its parameters.
 
 #include <string>
 
@@ -134,6 +134,28 @@ class Eplb final : public Loaded {
 using EplbHierarchical = Eplb<true>;
 using EplbGlobal = Eplb<false>;
 
+/// ExFlow-style: a token's experts at consecutive layers on one chip, learned from the
+/// inter-layer transitions of a first pass over the trace (no replicas).
+class Affinity final : public PlacementPolicy {
+ public:
+  static void declare(ParamSchema& s) {
+    declare_common(s);
+    s.add("swap_rounds", ParamType::kInt,
+          "rounds of improving expert swaps after the greedy growth (0: greedy only)")
+        .range(0, 1000)
+        .default_value(int64_t{20});
+  }
+  explicit Affinity(const Args& a)
+      : m_rounds(static_cast<uint32_t>(a.params.get_int("swap_rounds"))) {}
+  bool needs_transitions() const override { return true; }
+  void place(const PlacementInput& in, Placement& out) const override {
+    affinity_placement(in, m_rounds, out);
+  }
+
+ private:
+  uint32_t m_rounds;
+};
+
 MOESIM_REGISTER(PlacementPolicy, RoundRobin, "round_robin",
                 "expert e on chip e mod (expert-parallel chips)");
 MOESIM_REGISTER(PlacementPolicy, Contiguous, "contiguous",
@@ -148,6 +170,9 @@ MOESIM_REGISTER(PlacementPolicy, EplbHierarchical, "eplb_hierarchical",
                 "replicas onto chips");
 MOESIM_REGISTER(PlacementPolicy, EplbGlobal, "eplb_global",
                 "DeepSeek EPLB's global policy: redundant replicas, then onto chips");
+MOESIM_REGISTER(PlacementPolicy, Affinity, "affinity",
+                "ExFlow-style: a token's experts at consecutive layers on one chip, from the "
+                "trace's inter-layer transitions");
 
 }  // namespace
 }  // namespace moesim

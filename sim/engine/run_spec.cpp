@@ -191,6 +191,7 @@ void read_parallel(Config& cfg, RunSpec& spec) {
       if (counts.empty()) return;  // resolve_placement() counts the run's trace
       in.load = read_expert_load(counts, in.layers, in.experts);
     }
+    if (policy->needs_transitions()) return;  // resolve_placement() counts them
     try {
       m.placement = run_placement(*policy, std::move(in));
     } catch (const InputError& e) {

@@ -45,6 +45,37 @@ SystemStats::SystemStats(uint32_t chips, uint32_t moe_layers)
         this, fmt::format("moe_layer{}_imbalance", l), "1",
         fmt::format("max / mean over chips of routed copies at MoE layer {}, mean over steps", l)));
   }
+  auto ratio = [](uint64_t a, uint64_t b) {
+    return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+  };
+  step_imbalance = std::make_unique<Formula>(
+      this, "step_imbalance", "1",
+      "max / mean over chips of routed copies per step and MoE layer, mean over both (moesim "
+      "place's step peak/avg)",
+      [this] { return steps == 0 ? 1.0 : step_imbalance_sum / static_cast<double>(steps); });
+  leave_chip = std::make_unique<Formula>(
+      this, "leave_chip", "1",
+      "routed copies whose replica is on another chip than the token's dispatching chip, of all",
+      [this, ratio] { return ratio(sums.leave_chip, sums.copies); });
+  leave_node = std::make_unique<Formula>(
+      this, "leave_node", "1", "routed copies whose replica is in another node, of all",
+      [this, ratio] { return ratio(sums.leave_node, sums.copies); });
+  hops_per_token = std::make_unique<Formula>(
+      this, "hops_per_token", "hops",
+      "link hops per token and MoE layer: one message per destination chip, 1 hop inside the "
+      "node, 2 to another (as moesim place counts them)",
+      [this, ratio] { return ratio(sums.hops, sums.token_layers); });
+  cross_transitions = std::make_unique<Formula>(
+      this, "cross_chip_transitions", "1",
+      "pairs (a token's copy at a MoE layer, its copy at the next) on two chips, of all such "
+      "pairs",
+      [this, ratio] { return ratio(sums.cross, sums.transitions); });
+  dispatch_time = std::make_unique<Scalar>(
+      this, "dispatch_time", "s",
+      "time from arriving at a dispatch collective to finishing its part, summed over "
+      "collectives and chips, divided by the chips");
+  combine_time =
+      std::make_unique<Scalar>(this, "combine_time", "s", "the same for the combine collectives");
 }
 
 System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done) : m_spec(spec) {
@@ -90,7 +121,13 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
     m_net = entry->create(
         Network::Args{"network", spec.system.network.params, spec.system.topology, nullptr});
     m_exec = std::make_unique<CollectiveExecutor>(*m_net, [this](uint32_t instance, ChipId c) {
-      m_slots[c].comm->collective_done(instance);
+      CommUnit& comm = *m_slots[c].comm;
+      comm.collective_done(instance);
+      const CommRole role = m_role_of[instance];
+      if (role == CommRole::kDispatch || role == CommRole::kCombine) {
+        Scalar& s = role == CommRole::kDispatch ? *m_stats->dispatch_time : *m_stats->combine_time;
+        s += comm.last_wait() / static_cast<double>(m_slots.size());
+      }
     });
     m_stats = std::make_unique<SystemStats>(n, spec.model.moe_layers());
     for (ChipId c = 0; c < n; ++c) {
@@ -119,6 +156,8 @@ void System::begin_step(const std::vector<CollectiveRequest>& collectives,
                         const StepBalance& balance) {
   if (!m_exec) return;
   m_exec->reset();
+  m_role_of.clear();
+  for (const CollectiveRequest& r : collectives) m_role_of.push_back(r.role);
   const Topology& topo = m_spec.system.topology;
   for (const CollectiveRequest& r : collectives) {
     CollectiveSchedule sch;
@@ -155,6 +194,20 @@ void System::begin_step(const std::vector<CollectiveRequest>& collectives,
   }
   for (size_t c = 0; c < balance.routed.size(); ++c) m_stats->routed[c] += balance.routed[c];
   ++m_stats->steps;
+  StepBalance& s = m_stats->sums;
+  s.copies += balance.copies;
+  s.leave_chip += balance.leave_chip;
+  s.leave_node += balance.leave_node;
+  s.hops += balance.hops;
+  s.token_layers += balance.token_layers;
+  s.transitions += balance.transitions;
+  s.cross += balance.cross;
+  double layers_sum = 0;
+  for (double x : balance.layer_imbalance) layers_sum += x;
+  m_stats->step_imbalance_sum +=
+      balance.layer_imbalance.empty()
+          ? 1.0
+          : layers_sum / static_cast<double>(balance.layer_imbalance.size());
   for (size_t l = 0; l < balance.layer_imbalance.size(); ++l) {
     m_stats->layer_sum[l] += balance.layer_imbalance[l];
     m_stats->layer_imbalance[l]->set(m_stats->layer_sum[l] / static_cast<double>(m_stats->steps));

@@ -37,6 +37,14 @@ struct SystemStats : StatGroup {
   std::vector<uint64_t> routed;                          ///< per chip, whole run
   uint64_t steps = 0;
   std::vector<double> layer_sum;  // per MoE layer: summed per-step imbalance
+  /// Placement metrics, as `moesim place` reports them (whole run).
+  StepBalance sums;
+  double step_imbalance_sum = 0;  ///< summed over steps of the mean over MoE layers
+  std::unique_ptr<Formula> step_imbalance, leave_chip, leave_node, hops_per_token,
+      cross_transitions;
+  /// Summed over the chips of the time from arriving at a dispatch (combine) collective to
+  /// finishing its part, divided by the chips: the link time the placement causes.
+  std::unique_ptr<Scalar> dispatch_time, combine_time;
 };
 
 class System {
@@ -74,6 +82,7 @@ class System {
   std::unique_ptr<Network> m_net;
   std::unique_ptr<CollectiveExecutor> m_exec;
   std::unique_ptr<SystemStats> m_stats;
+  std::vector<CommRole> m_role_of;  // by collective instance of the current step
 };
 
 }  // namespace moesim

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <queue>
 
 #include <fmt/format.h>
 
@@ -269,6 +270,188 @@ uint32_t ReplicaRouter::route_many(uint32_t group, uint32_t layer, const uint32_
   if (chosen == nullptr) chosen = pick([](uint32_t) { return true; });
   ++load[*chosen];
   return p.chip_of_slot(layer, *chosen);
+}
+
+}  // namespace moesim
+
+namespace moesim {
+
+void affinity_placement(const PlacementInput& in, uint32_t swap_rounds, Placement& out,
+                        AffinityStats* stats) {
+  const uint32_t L = in.layers;
+  const uint32_t E = in.experts;
+  const uint32_t C = in.chips;
+  if (in.slots != 0 && in.slots != E) {
+    throw InputError(fmt::format("the affinity policy places no replicas ({} slots for {} experts)",
+                                 in.slots, E));
+  }
+  if (E % C != 0) {
+    throw InputError(fmt::format("{} experts do not split evenly over {} chips", E, C));
+  }
+  const size_t sq = size_t{E} * E;
+  if (L > 1 && in.transitions.size() != size_t{L - 1} * sq) {
+    throw InternalError(
+        "affinity placement: (layers - 1) x experts x experts transitions expected");
+  }
+  const uint32_t cap = E / C;
+  constexpr uint32_t kNone = UINT32_MAX;
+  const size_t nodes = size_t{L} * E;
+  auto tr = [&](uint32_t l, uint32_t i, uint32_t j) {
+    return in.transitions[l * sq + size_t{i} * E + j];
+  };
+  std::vector<uint32_t> chip(nodes, kNone);
+  std::vector<uint32_t> fill(size_t{L} * C, 0);
+  std::vector<double> mass(nodes * C, 0.0);  // transition mass of a node to each chip
+  // Greedy growth: the unplaced node with the most transition mass to a chip with room goes
+  // there (a max-heap, stale entries skipped); a node with none starts a new cluster on the
+  // least-filled chip of its layer (nodes by load, heaviest first).
+  struct Entry {
+    double w;
+    uint32_t node, chip;
+    bool operator<(const Entry& o) const {
+      if (w != o.w) return w < o.w;
+      return node != o.node ? node > o.node : chip > o.chip;
+    }
+  };
+  std::priority_queue<Entry> heap;
+  auto touch = [&](size_t nb, uint32_t c, double w) {
+    if (w <= 0 || chip[nb] != kNone) return;
+    mass[nb * C + c] += w;
+    heap.push({mass[nb * C + c], static_cast<uint32_t>(nb), c});
+  };
+  auto assign = [&](size_t node, uint32_t c) {
+    const auto l = static_cast<uint32_t>(node / E);
+    const auto e = static_cast<uint32_t>(node % E);
+    chip[node] = c;
+    ++fill[size_t{l} * C + c];
+    if (l + 1 < L)
+      for (uint32_t j = 0; j < E; ++j) touch(size_t{l + 1} * E + j, c, tr(l, e, j));
+    if (l > 0)
+      for (uint32_t i = 0; i < E; ++i) touch(size_t{l - 1} * E + i, c, tr(l - 1, i, e));
+  };
+  std::vector<uint32_t> seeds(nodes);
+  std::iota(seeds.begin(), seeds.end(), 0u);
+  const bool loaded = in.load.size() == nodes;
+  std::stable_sort(seeds.begin(), seeds.end(),
+                   [&](uint32_t a, uint32_t b) { return loaded && in.load[a] > in.load[b]; });
+  size_t next_seed = 0;
+  for (size_t placed = 0; placed < nodes; ++placed) {
+    size_t node = kNone;
+    uint32_t c = 0;
+    while (!heap.empty() && node == kNone) {
+      const Entry t = heap.top();
+      heap.pop();
+      if (chip[t.node] != kNone || t.w != mass[size_t{t.node} * C + t.chip]) continue;  // stale
+      const uint32_t l = t.node / E;
+      if (fill[size_t{l} * C + t.chip] < cap) {
+        node = t.node;
+        c = t.chip;
+        break;
+      }
+      // Its chip is full in this layer: its best chip with room, if any mass goes there.
+      uint32_t best = kNone;
+      for (uint32_t k = 0; k < C; ++k) {
+        if (fill[size_t{l} * C + k] < cap &&
+            (best == kNone || mass[size_t{t.node} * C + k] > mass[size_t{t.node} * C + best])) {
+          best = k;
+        }
+      }
+      if (best != kNone && mass[size_t{t.node} * C + best] > 0) {
+        heap.push({mass[size_t{t.node} * C + best], t.node, best});
+      }
+    }
+    if (node == kNone) {
+      while (chip[seeds[next_seed]] != kNone) ++next_seed;
+      node = seeds[next_seed];
+      const size_t l = node / E;
+      c = static_cast<uint32_t>(std::min_element(fill.begin() + l * C, fill.begin() + (l + 1) * C) -
+                                (fill.begin() + l * C));
+    }
+    assign(node, c);
+  }
+  // Local search: in each layer, swap two experts on different chips when it raises the
+  // co-located transition mass with both neighbouring layers (which stay fixed meanwhile).
+  std::fill(mass.begin(), mass.end(), 0.0);
+  for (uint32_t l = 0; l + 1 < L; ++l) {
+    for (uint32_t i = 0; i < E; ++i) {
+      for (uint32_t j = 0; j < E; ++j) {
+        const double w = tr(l, i, j);
+        mass[(size_t{l} * E + i) * C + chip[size_t{l + 1} * E + j]] += w;
+        mass[(size_t{l + 1} * E + j) * C + chip[size_t{l} * E + i]] += w;
+      }
+    }
+  }
+  uint64_t swaps = 0;
+  uint32_t rounds = 0;
+  auto move = [&](uint32_t l, uint32_t e, uint32_t from, uint32_t to) {
+    if (l + 1 < L) {
+      for (uint32_t j = 0; j < E; ++j) {
+        const double w = tr(l, e, j);
+        mass[(size_t{l + 1} * E + j) * C + from] -= w;
+        mass[(size_t{l + 1} * E + j) * C + to] += w;
+      }
+    }
+    if (l > 0) {
+      for (uint32_t i = 0; i < E; ++i) {
+        const double w = tr(l - 1, i, e);
+        mass[(size_t{l - 1} * E + i) * C + from] -= w;
+        mass[(size_t{l - 1} * E + i) * C + to] += w;
+      }
+    }
+    chip[size_t{l} * E + e] = to;
+  };
+  for (bool improved = C > 1 && L > 1; improved && rounds < swap_rounds; ++rounds) {
+    improved = false;
+    for (uint32_t l = 0; l < L; ++l) {
+      for (uint32_t a = 0; a < E; ++a) {
+        for (uint32_t b = a + 1; b < E; ++b) {
+          const uint32_t ca = chip[size_t{l} * E + a];
+          const uint32_t cb = chip[size_t{l} * E + b];
+          if (ca == cb) continue;
+          const double* ma = &mass[(size_t{l} * E + a) * C];
+          const double* mb = &mass[(size_t{l} * E + b) * C];
+          const double gain = ma[cb] + mb[ca] - ma[ca] - mb[cb];
+          if (gain <= 1e-9 * (ma[ca] + mb[cb] + 1)) continue;
+          move(l, a, ca, cb);
+          move(l, b, cb, ca);
+          ++swaps;
+          improved = true;
+        }
+      }
+    }
+  }
+  if (stats != nullptr) {
+    stats->swaps = swaps;
+    stats->rounds = rounds;
+  }
+  out = Placement{};
+  out.phy2log.assign(nodes, 0);
+  for (uint32_t l = 0; l < L; ++l) {
+    std::vector<uint32_t> next(C, 0);
+    for (uint32_t e = 0; e < E; ++e) {
+      const uint32_t c = chip[size_t{l} * E + e];
+      out.phy2log[size_t{l} * E + size_t{c} * cap + next[c]++] = e;
+    }
+  }
+  finish(in, E, out);
+}
+
+double cross_chip_transitions(const Placement& p, const std::vector<double>& transitions) {
+  const uint32_t E = p.experts;
+  const size_t sq = size_t{E} * E;
+  double all = 0;
+  double cross = 0;
+  for (uint32_t l = 0; l + 1 < p.layers; ++l) {
+    for (uint32_t i = 0; i < E; ++i) {
+      const uint32_t ci = p.chip_of_slot(l, *p.replicas_begin(l, i));
+      for (uint32_t j = 0; j < E; ++j) {
+        const double w = transitions[l * sq + size_t{i} * E + j];
+        all += w;
+        if (p.chip_of_slot(l + 1, *p.replicas_begin(l + 1, j)) != ci) cross += w;
+      }
+    }
+  }
+  return all == 0 ? 0.0 : cross / all;
 }
 
 }  // namespace moesim

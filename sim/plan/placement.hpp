@@ -109,6 +109,27 @@ void eplb_rebalance(const PlacementInput& in, uint32_t groups, bool hierarchical
 /// each onto the least-loaded chip with room (ties to the lower chip).
 void greedy_balanced(const PlacementInput& in, Placement& out);
 
+/// What the affinity local search did.
+struct AffinityStats {
+  uint64_t swaps = 0;   ///< expert swaps made
+  uint32_t rounds = 0;  ///< rounds over every layer run
+};
+
+/// Affinity-aware (ExFlow-style), no replicas: places the experts so that a token's experts
+/// at consecutive layers share a chip, maximising the co-located transition mass of
+/// in.transitions under experts / chips experts per chip and layer. Greedy growth on the
+/// layered transition graph (the unplaced (layer, expert) with the most mass to a chip with
+/// room goes there; one with none opens a cluster on the least-filled chip of its layer,
+/// heaviest load first), then up to `swap_rounds` rounds of improving swaps of two experts
+/// of a layer. O(layers x experts^2 x (chips + log)) time, layers x experts x chips memory
+/// beside the counts.
+void affinity_placement(const PlacementInput& in, uint32_t swap_rounds, Placement& out,
+                        AffinityStats* stats = nullptr);
+
+/// Fraction of `transitions` ((layers - 1) x experts x experts) whose two experts are on
+/// different chips (an expert's chip: that of its first replica).
+double cross_chip_transitions(const Placement& p, const std::vector<double>& transitions);
+
 // --- EPLB-form JSON tables ---
 
 /// Reads `{"phy2log": [[...], ...], "log2phy": [[[...]]], "logcnt": [[...]]}` (whitespace, key

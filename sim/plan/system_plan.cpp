@@ -40,6 +40,7 @@ SystemPlanner::SystemPlanner(const ModelSpec& model, const PlanOptions& options,
   if (mapping.micro_batches == 0) throw InternalError("SystemPlanner: micro_batches >= 1");
   m_work.assign(n, std::vector<ChipWork>(mapping.micro_batches));
   m_seen.assign(n, 0);
+  m_hop_seen.assign(n, 0);
 }
 
 uint32_t SystemPlanner::new_collective(std::vector<CollectiveRequest>& out, CommRole role,
@@ -101,6 +102,9 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
       for (uint32_t k = 0; k < tp; ++k) (W(g * tp + k).*slot)[layer] = id;
     }
   };
+  const uint32_t cpn = m_map.chips_per_node == 0 ? n : m_map.chips_per_node;
+  StepBalance& bal = m_balance;
+  for (uint32_t i = 0; i < t; ++i) m_prev[i].clear();
   uint32_t l = 0;
   for (uint32_t layer = 0; layer < md.layers; ++layer) {
     tp_collective(CommRole::kAllReduce, layer, &ChipWork::attn_reduce);
@@ -114,6 +118,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
       if (s == UINT32_MAX) continue;  // another micro-batch's token
       const uint32_t base = s / ep * ep;
       ++m_stamp;
+      m_cur[i].clear();
       for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
         const int32_t e = step.experts[r];
         if (e != kNullExpert) ++W(s).combined[l];
@@ -125,12 +130,27 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
         const uint32_t d = base + m_router.route(base / ep, l, static_cast<uint32_t>(e), s);
         ++W(d).expert_tokens[key];
         ++m_layer_routed[size_t{l} * n + d];
+        ++bal.copies;
+        m_cur[i].push_back(d);
+        bal.transitions += m_prev[i].size();
+        for (uint32_t c : m_prev[i]) bal.cross += c != d;
+        if (d != s) {
+          ++bal.leave_chip;
+          const bool other_node = d / cpn != s / cpn;
+          bal.leave_node += other_node;
+          if (m_hop_seen[d] != m_stamp) {
+            m_hop_seen[d] = m_stamp;
+            bal.hops += other_node ? 2 : 1;
+          }
+        }
         if (!m_map.dedup_dispatch || m_seen[d] != m_stamp) {
           m_seen[d] = m_stamp;
           ++sends[size_t{s} * ep + (d - base)];
         }
       }
+      bal.token_layers += !m_cur[i].empty();
     }
+    std::swap(m_prev, m_cur);
     // One dispatch and one combine per expert-parallel group.
     for (uint32_t base = 0; base < n; base += ep) {
       std::vector<uint32_t> group(ep);
@@ -169,6 +189,7 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   }
   const uint32_t n = chips();
   const uint32_t parts = m_map.micro_batches;
+  m_balance = StepBalance{};
   m_balance.routed.assign(n, 0);
   m_balance.layer_imbalance.assign(m_model.moe_layers(), 1.0);
   m_layer_routed.assign(size_t{m_model.moe_layers()} * n, 0);
@@ -178,6 +199,8 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   const uint32_t dp = m_map.dp_groups();
   const uint32_t t = step.num_tokens();
   m_part_of.assign(t, 0);
+  m_prev.resize(t);
+  m_cur.resize(t);
   if (parts > 1) {
     std::vector<std::vector<uint32_t>> by_group(dp);
     for (uint32_t i = 0; i < t; ++i) by_group[step.tokens[i].request % dp].push_back(i);

@@ -54,6 +54,13 @@ struct StepBalance {
   std::vector<uint64_t> routed;
   /// Per MoE layer: max over chips / mean over chips of routed copies (1 = balanced).
   std::vector<double> layer_imbalance;
+  /// Routed copies; those whose replica is on another chip / node than the dispatching chip.
+  uint64_t copies = 0, leave_chip = 0, leave_node = 0;
+  /// Link hops (one message per token, MoE layer and destination chip, as `moesim place`
+  /// counts them: 1 inside the node, 2 to another) and (token, MoE layer) with a copy.
+  uint64_t hops = 0, token_layers = 0;
+  /// Pairs (a token's copy at MoE layer l, its copy at l + 1), and those on two chips.
+  uint64_t transitions = 0, cross = 0;
 };
 
 /// Plans a step for every chip of the system.
@@ -88,11 +95,13 @@ class SystemPlanner {
   std::vector<std::vector<ChipWork>> m_work;  // [ChipId][micro-batch]
   std::vector<uint64_t> m_layer_routed;       // [moe layer * chips + chip] of this step
   StepBalance m_balance;
-  ReplicaRouter m_router;           // over m_map.placement
-  std::vector<uint32_t> m_owner;    // per step token: chip that dispatches it
-  std::vector<uint32_t> m_part_of;  // per step token: its micro-batch
-  std::vector<uint64_t> m_seen;     // per chip: m_stamp of the last token that reached it
-  uint64_t m_stamp = 0;             // one per (token, MoE layer) ever planned (dedup)
+  ReplicaRouter m_router;            // over m_map.placement
+  std::vector<uint32_t> m_owner;     // per step token: chip that dispatches it
+  std::vector<uint32_t> m_part_of;   // per step token: its micro-batch
+  std::vector<uint64_t> m_seen;      // per chip: m_stamp of the last token that reached it
+  std::vector<uint64_t> m_hop_seen;  // the same for the hop count
+  std::vector<std::vector<uint32_t>> m_prev, m_cur;  // per step token: its chips at l - 1, l
+  uint64_t m_stamp = 0;  // one per (token, MoE layer) ever planned (dedup)
 };
 
 }  // namespace moesim

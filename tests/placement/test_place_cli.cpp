@@ -72,6 +72,28 @@ TEST(PlaceCli, GreedyAndReplicasBalanceBetterThanRoundRobin) {
   EXPECT_LT(g16, rr);
 }
 
+/// Cross-chip transitions (last column) of the "all" row, as a fraction.
+double cross(const std::string& out) {
+  const std::string row = all_row(out);
+  const size_t pct = row.rfind('%');
+  const size_t sp = row.rfind(' ', pct);
+  return std::stod(row.substr(sp + 1, pct - sp - 1)) / 100;
+}
+
+TEST(PlaceCli, AffinityKeepsConsecutiveExpertsOnOneChip) {
+  auto place = [](const std::string& policy) {
+    const auto r =
+        run_moesim(std::string("place ") + kTrace + " --chips 4 --nodes 2 --policy " + policy);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("cross trans"), std::string::npos);
+    return cross(r.out);
+  };
+  const double rr = place("round_robin");
+  const double aff = place("affinity");
+  EXPECT_NEAR(rr, 0.745, 0.01) << "4 chips: about 3/4 of the transitions cross at random";
+  EXPECT_LT(aff, rr - 0.1);
+}
+
 struct BadPlace {
   const char* name;
   const char* args;
@@ -117,11 +139,17 @@ INSTANTIATE_TEST_SUITE_P(
                  "place: --replicas does not apply to policy 'round_robin' (see 'moesim place "
                  "--help')"},
         BadPlace{"policy", "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy gredy",
-                 "place: --policy: unknown policy 'gredy' (policies: contiguous, eplb_global, "
-                 "eplb_hierarchical, greedy, round_robin, table) (did you mean 'greedy'?) (see "
+                 "place: --policy: unknown policy 'gredy' (policies: affinity, contiguous, "
+                 "eplb_global, eplb_hierarchical, greedy, round_robin, table) (did you mean "
+                 "'greedy'?) (see "
                  "'moesim place --help')"},
         BadPlace{"option", "workloads/traces/mixtral_decode_b16.csv --chips 4 --polcy greedy",
                  "place: unknown option '--polcy' (did you mean '--policy'?) (see 'moesim place "
+                 "--help')"},
+        BadPlace{"affinity_replicas",
+                 "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy affinity --replicas "
+                 "12",
+                 "place: --replicas does not apply to policy 'affinity' (see 'moesim place "
                  "--help')"},
         BadPlace{"no_table", "workloads/traces/mixtral_decode_b16.csv --chips 4 --policy table",
                  "place: policy 'table' needs --table FILE (see 'moesim place --help')"},
@@ -166,6 +194,36 @@ TEST(PlaceInRun, ReplicasFromTheTracesFirstPassBalanceTheChips) {
       run("--set mapping.placement.type=eplb_global --set mapping.placement.replicas=16", "eplb2"),
       eplb)
       << "deterministic";
+}
+
+/// A number after `"key": ` in a `moesim place --json` report's "overall" object.
+double overall(const std::string& json, const std::string& key) {
+  const size_t o = json.find("\"overall\"");
+  const size_t at = json.find("\"" + key + "\": ", o);
+  return std::stod(json.substr(at + key.size() + 4));
+}
+
+TEST(PlaceInRun, ReportsThePlaceMetricsAndTheLinkTimeTheyCause) {
+  // The ring config: contiguous placement on 4 chips in one node, the shipped trace.
+  const fs::path dir = fresh_dir("place_metrics");
+  const auto p =
+      run_moesim(std::string("place ") + kTrace + " --chips 4 --policy contiguous --json '" +
+                 (dir / "r.json").string() + "'");
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::string j = read_text(dir / "r.json");
+  const std::string s = run("", "metrics");
+  EXPECT_NEAR(json_stat(s, "system.leave_chip"), overall(j, "leave_chip"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.leave_node"), overall(j, "leave_node"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.hops_per_token"), overall(j, "hops_per_token"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.step_imbalance"), overall(j, "step_peak_to_avg"), 1e-5);
+  EXPECT_NEAR(json_stat(s, "system.cross_chip_transitions"), overall(j, "cross_chip_transitions"),
+              1e-5);
+  EXPECT_GT(json_stat(s, "system.dispatch_time"), 0);
+  EXPECT_GT(json_stat(s, "system.combine_time"), 0);
+  // Affinity keeps a token's consecutive experts together in the simulation too.
+  const std::string a = run("--set mapping.placement.type=affinity", "metrics_aff");
+  EXPECT_LT(json_stat(a, "system.cross_chip_transitions"),
+            json_stat(s, "system.cross_chip_transitions") - 0.1);
 }
 
 TEST(PlaceInRun, EplbJsonTableAndCountsFile) {

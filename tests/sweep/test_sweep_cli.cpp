@@ -372,6 +372,7 @@ TEST(SweepExamples, EveryShippedSpecListsItsPoints) {
       {"mixtral_hbm_x_sram.toml", {20, 8}},
       {"mixtral_prefill_arrays_x_hbm.toml", {24, 0}},
       {"olmoe_cache_policy_x_size.toml", {36, 0}},
+      {"deepseek_placement_x_replicas_x_chips.toml", {18, 0}},
   };
   std::set<std::string> seen;
   for (const auto& e : fs::directory_iterator(fs::path(MOESIM_SOURCE_DIR) / "configs/sweeps")) {

@@ -29,6 +29,33 @@ std::vector<double> count_expert_load(TraceReader& reader, uint32_t layers, uint
   return load;
 }
 
+std::vector<double> count_expert_transitions(TraceReader& reader, uint32_t layers, uint32_t experts,
+                                             uint64_t max_steps) {
+  const size_t sq = size_t{experts} * experts;
+  std::vector<double> tr(layers > 1 ? (layers - 1) * sq : 0, 0.0);
+  TraceStep step;
+  uint64_t steps = 0;
+  auto real = [&](int32_t e) { return e >= 0 && static_cast<uint32_t>(e) < experts; };
+  while ((max_steps == 0 || steps < max_steps) && reader.next(step)) {
+    ++steps;
+    const uint32_t t = step.num_tokens();
+    for (uint32_t l = 0; l + 1 < layers; ++l) {
+      double* m = tr.data() + l * sq;
+      for (uint32_t i = 0; i < t; ++i) {
+        for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
+          const int32_t a = step.experts[r];
+          if (!real(a)) continue;
+          for (uint32_t q = step.route_begin(l + 1, i); q < step.route_end(l + 1, i); ++q) {
+            const int32_t b = step.experts[q];
+            if (real(b)) m[size_t(a) * experts + static_cast<uint32_t>(b)] += 1;
+          }
+        }
+      }
+    }
+  }
+  return tr;
+}
+
 std::vector<double> read_expert_load(const std::string& path, uint32_t layers, uint32_t experts) {
   const std::vector<uint64_t> c = load_expert_counts(path, layers, experts);
   return std::vector<double>(c.begin(), c.end());
@@ -65,7 +92,14 @@ void resolve_placement(RunSpec& spec) {
   in.chips = m.expert_parallel;
   in.chips_per_node = m.chips_per_node;
   const std::unique_ptr<TraceReader> reader = open_workload(spec);
-  in.load = count_expert_load(*reader, in.layers, in.experts, spec.workload.max_steps);
+  if (policy->needs_load()) {
+    in.load = count_expert_load(*reader, in.layers, in.experts, spec.workload.max_steps);
+  }
+  if (policy->needs_transitions()) {
+    const std::unique_ptr<TraceReader> again = open_workload(spec);
+    in.transitions =
+        count_expert_transitions(*again, in.layers, in.experts, spec.workload.max_steps);
+  }
   m.placement = run_placement(*policy, std::move(in));
 }
 

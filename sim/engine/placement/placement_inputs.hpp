@@ -18,6 +18,12 @@ struct RunSpec;
 std::vector<double> count_expert_load(TraceReader& reader, uint32_t layers, uint32_t experts,
                                       uint64_t max_steps);
 
+/// Inter-layer transitions over at most `max_steps` steps of `reader`: (layers - 1) x
+/// experts x experts counts of (token, expert i at MoE layer l, expert j at l + 1), every
+/// pair of a token's routed experts at the two layers.
+std::vector<double> count_expert_transitions(TraceReader& reader, uint32_t layers, uint32_t experts,
+                                             uint64_t max_steps);
+
 /// A counts file (CSV layer,expert,count) as loads. Throws InputError "path:line: what".
 std::vector<double> read_expert_load(const std::string& path, uint32_t layers, uint32_t experts);
 
