@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "hw_models/memory/dram_fidelity.hpp"
+#include "sim/core/sim_time.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 
@@ -278,7 +279,7 @@ void DetailedDram::step() {
   // them as still active here.
   const uint64_t reported = m_done.size();
   if (m_active > reported && ne != kNever) {
-    m_wake.notify(sc_time::from_value(time_of(std::max(ne, c)) - now));
+    m_wake.notify(checked_until(time_of(std::max(ne, c)), name()));
   }
   sync_stats();
   if (m_done.empty()) return;

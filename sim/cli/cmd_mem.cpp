@@ -15,6 +15,7 @@
 #include "hw_models/memory/detailed_dram.hpp"
 #include "hw_models/memory/mem_driver.hpp"
 #include "sim/config/config.hpp"
+#include "sim/core/sim_time.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
@@ -236,6 +237,7 @@ int cmd_mem(const std::vector<std::string>& args) {
   sc_core::sc_start();
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rethrow_process_error();
   host.rethrow_if_failed();
   if (!host.finished())
     throw InternalError("mem: the memory stopped before every request completed");

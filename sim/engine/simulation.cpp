@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "hw_models/memory/residency/lookahead.hpp"
+#include "sim/core/sim_time.hpp"
 #include "sim/output/progress.hpp"
 #include "sim/output/stats_csv.hpp"
 #include "sim/output/stats_json.hpp"
@@ -40,6 +41,7 @@ void Simulation::run() {
   sc_core::sc_start();
   m_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (m_driver->error()) std::rethrow_exception(m_driver->error());
+  rethrow_process_error();
   m_system->finish();
 }
 

@@ -1,5 +1,7 @@
 #include "sim/engine/step_driver.hpp"
 
+#include "sim/core/sim_time.hpp"
+
 namespace moesim {
 
 StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, TraceReader& trace,
@@ -25,7 +27,7 @@ void StepDriver::start_next_step() {
     plan_next_step();
   } catch (...) {
     m_error = std::current_exception();
-    sc_core::sc_stop();
+    stop_with(m_error);
   }
 }
 
