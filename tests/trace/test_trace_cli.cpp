@@ -61,6 +61,8 @@ const BadCase kCases[] = {
     {"19_engine_only_warmup.jsonl", Via::kImportEngine,
      ": no step left to write (80 routing rows read; see the options that drop passes)"},
     {"20_engine_nan_weight.jsonl", Via::kImportEngine, ":1: weight NaN is not finite"},
+    {"21_jsonl_header_bad_json.jsonl", Via::kStats,
+     ":1: bad JSON at column 42: expected ',' or '}'"},
 };
 
 TEST(BadTraceCorpus, EveryFileHasACaseAndEveryCaseAFile) {
