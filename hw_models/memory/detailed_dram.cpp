@@ -45,6 +45,12 @@ DramConfig dram_config(const Params& p) {
 }  // namespace
 
 Memory::Facts DetailedDram::describe(const Params& p) {
+  // The mapping is checked here, read when the config is, so its error names the key.
+  try {
+    AddressMapping(stack_spec(p), p.get_string("address_mapping"));
+  } catch (const InputError& e) {
+    throw ParamError(p.path() + ".address_mapping", e.what());
+  }
   return {p.get_bytes("capacity"), 0};
 }
 

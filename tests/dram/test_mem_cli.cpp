@@ -232,7 +232,9 @@ TEST(MemCli, BadInputsExitTwoWithOneExactMessage) {
            "/nomem.toml: no [memory] table (expected e.g. [memory] type = "
            "\"dram\")\n"},
       {"mem " + d + "/map.toml --pattern seq --requests 5",
-       "moesim: error: memory: invalid DRAM address mapping 'ro_ba_xx_ch': unknown field 'xx' "
+       "moesim: error: " + d +
+           "/map.toml:5:19: memory.address_mapping: invalid DRAM address mapping 'ro_ba_xx_ch': "
+           "unknown field 'xx' "
        "(expected the fields ro, ba, bg, ch, co and optionally pc, most significant first, "
        "separated by '_', e.g. 'ro_ba_bg_ch_co')\n"},
   };
