@@ -7,8 +7,8 @@
 #include <cmath>
 #include <limits>
 
-#include "sim/core/sim_time.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 

@@ -11,9 +11,9 @@
 #include <stdexcept>
 
 #include "hw_models/memory/dram_fidelity.hpp"
-#include "sim/core/sim_time.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 

@@ -7,8 +7,8 @@
 #include "hw_models/memory/detailed_dram.hpp"
 #include "hw_models/memory/dram_fidelity.hpp"
 #include "hw_models/memory/fluid_memory.hpp"
-#include "sim/core/sim_time.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 

@@ -101,7 +101,8 @@ void FluidMemory::on_finish() {
   }
   reschedule();
   // An earlier notification overrides a later pending one.
-  if (!m_pending.empty()) m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
+  if (!m_pending.empty())
+    m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
 }
 
 void FluidMemory::on_deliver() {
@@ -111,7 +112,8 @@ void FluidMemory::on_deliver() {
     m_pending.pop();
     p.client->transfer_done(p.tag);
   }
-  if (!m_pending.empty()) m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
+  if (!m_pending.empty())
+    m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
 }
 
 }  // namespace moesim

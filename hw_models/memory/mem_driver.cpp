@@ -157,9 +157,9 @@ void MemDriver::issue() {
     // A cycle past the time range (2^64-1) stops the run; llround would overflow.
     const double due_ticks = std::round(static_cast<double>(m_next.cycle) * m_cycle_s / res);
     if (due_ticks > static_cast<double>(now.value())) {
-      m_issue_event.notify(checked_delay(due_ticks - static_cast<double>(now.value()),
-                                         "the request trace (request cycle " +
-                                             std::to_string(m_next.cycle) + ")"));
+      m_issue_event.notify(
+          checked_delay(due_ticks - static_cast<double>(now.value()),
+                        "the request trace (request cycle " + std::to_string(m_next.cycle) + ")"));
       break;
     }
     uint64_t slot;

@@ -201,8 +201,8 @@ ParamValue ConfigTree::validate(const ParamSpec& spec, const Node& leaf) const {
   // Simulated time is 64-bit picoseconds: a longer time overflows every sum it enters.
   if (dim == Dim::kTime && !q->cycles && q->value >= kMaxSimSeconds) {
     fail(loc, path,
-         fmt::format("\"{}\" is longer than simulated time can represent ({:.0f} s = 2^63 ps)",
-                     s, kMaxSimSeconds));
+         fmt::format("\"{}\" is longer than simulated time can represent ({:.0f} s = 2^63 ps)", s,
+                     kMaxSimSeconds));
   }
   return *q;
 }

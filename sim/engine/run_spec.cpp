@@ -206,8 +206,8 @@ void read_parallel(Config& cfg, RunSpec& spec) {
 
 KvBudget kv_budget(const RunSpec& spec) {
   KvBudget b;
-  b.workload =
-      spec.workload.trace_path.empty() ? spec.workload.type + " workload" : spec.workload.trace_path;
+  b.workload = spec.workload.trace_path.empty() ? spec.workload.type + " workload"
+                                                : spec.workload.trace_path;
   b.tier = spec.chip.kv_cache_tier;
   b.multi_chip = spec.system.chips > 1;
   for (const auto& [tname, tier] : spec.chip.tiers) {
@@ -278,8 +278,7 @@ void check_kv_fit(Config& cfg, const RunSpec& spec) {
   // Requests r go to group r % groups: the first group has the most.
   const uint64_t per_chip = (batch + b.groups - 1) / b.groups * tokens;
   if (b.fits(per_chip)) return;
-  fail(cfg, key,
-       fmt::format("{} requests x {} tokens: {}", batch, tokens, b.overflow(per_chip)));
+  fail(cfg, key, fmt::format("{} requests x {} tokens: {}", batch, tokens, b.overflow(per_chip)));
 }
 
 RunSpec read_run_spec(Config& cfg) {

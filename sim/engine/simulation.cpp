@@ -30,9 +30,9 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
   }
   StepDriver::Progress cb;
   if (m_progress) cb = make_progress_printer(total);
-  m_driver = std::make_unique<StepDriver>("driver", *m_system, *m_trace, *m_planner,
-                                          m_spec.workload.max_steps, std::move(cb),
-                                          kv_budget(m_spec));
+  m_driver =
+      std::make_unique<StepDriver>("driver", *m_system, *m_trace, *m_planner,
+                                   m_spec.workload.max_steps, std::move(cb), kv_budget(m_spec));
 }
 
 Simulation::~Simulation() = default;

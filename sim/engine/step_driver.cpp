@@ -10,8 +10,7 @@
 namespace moesim {
 
 StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, TraceReader& trace,
-                       SystemPlanner& planner, uint64_t max_steps, Progress progress,
-                       KvBudget kv)
+                       SystemPlanner& planner, uint64_t max_steps, Progress progress, KvBudget kv)
     : sc_core::sc_module(name),
       m_system(system),
       m_trace(trace),
@@ -80,11 +79,11 @@ void StepDriver::check_kv(const TraceStep& step) {
   }
   for (uint32_t g = 0; g < m_kv.groups; ++g) {
     if (m_kv.fits(m_kv_group_tokens[g])) continue;
-    throw InputError(fmt::format(
-        "{}: step {}: the KV cache of its {} requests{}: {}", m_kv.workload, step.index,
-        m_kv_tokens.size(),
-        m_kv.groups > 1 ? fmt::format(" (data-parallel group {})", g) : std::string(),
-        m_kv.overflow(m_kv_group_tokens[g])));
+    throw InputError(
+        fmt::format("{}: step {}: the KV cache of its {} requests{}: {}", m_kv.workload, step.index,
+                    m_kv_tokens.size(),
+                    m_kv.groups > 1 ? fmt::format(" (data-parallel group {})", g) : std::string(),
+                    m_kv.overflow(m_kv_group_tokens[g])));
   }
 }
 
