@@ -1,5 +1,7 @@
 #include "hw_models/chip/unit.hpp"
 
+#include "sim/core/sim_time.hpp"
+
 #include <cmath>
 
 namespace moesim {
@@ -31,7 +33,7 @@ void Unit::bind(const StepPlan* plan, OpSink* sink, const UnitMemories& mem) {
 sc_time Unit::cycles_to_time(uint64_t cycles) const {
   // Converted per op from the exact clock, so no rounding error accumulates.
   const double ps = std::ceil(static_cast<double>(cycles) * 1e12 / m_clock_hz - 1e-6);
-  return sc_time::from_value(static_cast<sc_dt::uint64>(ps));
+  return checked_delay(ps, name());
 }
 
 void Unit::push(uint32_t op) {

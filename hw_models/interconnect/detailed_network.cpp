@@ -34,6 +34,7 @@
 #include "hw_models/interconnect/network.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 
@@ -45,11 +46,16 @@ constexpr uint32_t kRelayBit = 0x40000000u;
 constexpr double kPsPerS = 1e12;
 
 /// Seconds to whole picoseconds, rounded up so nothing happens early.
+/// Past the time range both give one tick beyond it (sums with a time below the range cannot
+/// wrap), which the checked notification refuses.
 uint64_t ceil_ps(double s) {
-  return static_cast<uint64_t>(std::ceil(s * kPsPerS - 1e-6));
+  const double ps = std::ceil(s * kPsPerS - 1e-6);
+  return ps < static_cast<double>(kMaxSimTicks) ? static_cast<uint64_t>(ps) : kMaxSimTicks + 1;
 }
 uint64_t round_ps(double s) {
-  return static_cast<uint64_t>(std::llround(s * kPsPerS));
+  const double ps = s * kPsPerS;
+  return ps < static_cast<double>(kMaxSimTicks) ? static_cast<uint64_t>(std::llround(ps))
+                                                : kMaxSimTicks + 1;
 }
 
 /// A fixed-capacity FIFO of packet ids.
@@ -401,14 +407,16 @@ class DetailedNetwork final : public Network {
     if (!m_new.empty()) {
       m_wake.notify(sc_core::SC_ZERO_TIME);
     } else if (!m_events.empty()) {
-      m_wake.notify(sc_core::sc_time::from_value(m_events.top().t_ps - now));
+      m_wake.notify(checked_until(m_events.top().t_ps, name()));
     } else if (m_outstanding > 0) {
       // Nothing can move and messages are in flight: full buffers wait on each other
       // around a cycle of routes through switches.
-      throw InputError(fmt::format(
+      // Inside a SystemC process: kept and rethrown after sc_start(), never unwound through
+      // the kernel.
+      stop_with(std::make_exception_ptr(InputError(fmt::format(
           "{}: the detailed network deadlocked with {} messages in flight (routes form a "
           "cycle through switches whose input buffers are all full); raise buffer_packets",
-          name(), m_outstanding));
+          name(), m_outstanding))));
     }
   }
 

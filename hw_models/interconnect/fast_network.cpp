@@ -27,6 +27,7 @@
 #include "hw_models/interconnect/network.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 
@@ -98,7 +99,7 @@ class FastNetwork final : public Network {
     m.hop.assign(m.hops + 1, HopState{});
     m.hop[0].arrived = m.chunks;  // every chunk is at the source
     try_enter(id, 0, now);
-    wake(now);
+    wake();
   }
 
   const Topology& topology() const override { return m_topo; }
@@ -149,11 +150,18 @@ class FastNetwork final : public Network {
     bool operator>(const Event& o) const { return t_ps != o.t_ps ? t_ps > o.t_ps : seq > o.seq; }
   };
 
-  static uint64_t to_ps(double s) { return static_cast<uint64_t>(std::llround(s * 1e12)); }
+  /// Past the time range: one tick beyond it, which the checked notification refuses.
+  static uint64_t to_ps(double s) {
+    const double ps = s * 1e12;
+    return ps < static_cast<double>(kMaxSimTicks) ? static_cast<uint64_t>(std::llround(ps))
+                                                  : kMaxSimTicks + 1;
+  }
   /// Whole picoseconds for `ps`, rounded up (a chunk never leaves early) except for the
   /// floating-point crumbs of values that are whole already.
   static uint64_t ps_for(double ps) {
-    return ps <= kDoneSlackPs ? 0 : static_cast<uint64_t>(std::ceil(ps - 1e-3));
+    if (ps <= kDoneSlackPs) return 0;
+    const double t = std::ceil(ps - 1e-3);
+    return t < static_cast<double>(kMaxSimTicks) ? static_cast<uint64_t>(t) : kMaxSimTicks + 1;
   }
   static uint64_t now_ps() { return sc_core::sc_time_stamp().value(); }
 
@@ -253,18 +261,18 @@ class FastNetwork final : public Network {
         on_arrive(e.a, e.b, now);
       }
     }
-    wake(now);
+    wake();
   }
 
   /// Notifies the process for the earliest pending event (an earlier notification wins).
-  void wake(uint64_t now) {
+  void wake() {
     // Drop departures made stale by later changes of their link.
     while (!m_events.empty() && m_events.top().kind == Kind::kDepart &&
            m_links[m_events.top().a].version != m_events.top().b) {
       m_events.pop();
     }
     if (m_events.empty()) return;
-    m_event.notify(sc_core::sc_time::from_value(m_events.top().t_ps - now));
+    m_event.notify(checked_until(m_events.top().t_ps, name()));
   }
 
   const Topology& m_topo;

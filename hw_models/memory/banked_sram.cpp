@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 
@@ -89,8 +90,8 @@ BankedSram::BankedSram(const Memory::Args& a)
       m_predicted(m_geom) {
   const double res = sc_core::sc_get_time_resolution().to_seconds();
   m_clock = TickClock(1.0 / (a.clock_hz * res));
-  m_latency_ticks =
-      static_cast<uint64_t>(std::llround(a.params.get_seconds("latency", a.clock_hz) / res));
+  m_latency_ticks = checked_ticks(a.params.get_seconds("latency", a.clock_hz) / res,
+                                  std::string(name()) + " latency");
   m_stats = std::make_unique<BankedSramStats>(static_cast<const char*>(a.name), a.stats_parent,
                                               peak_bytes_per_s());
   // Ports in the engine's order: read-only, write-only, shared.
@@ -154,8 +155,8 @@ void BankedSram::transfer_at(uint64_t addr, uint64_t bytes, bool write, MemoryCl
   const uint64_t now = sc_time_stamp().value();
   if (bytes == 0) {
     // Nothing to move: only the latency, from the next cycle boundary (keeps m_due in order).
-    m_due.push_back({time_of(cycle_at(now)) + m_latency_ticks, slot});
-    if (m_due.size() == 1) m_deliver.notify(sc_time::from_value(m_due.front().time - now));
+    m_due.push_back({saturating_add(time_of(cycle_at(now)), m_latency_ticks), slot});
+    if (m_due.size() == 1) m_deliver.notify(checked_until(m_due.front().time, name()));
     return;
   }
   commit_to(cycle_at(now));
@@ -186,14 +187,14 @@ void BankedSram::predict() {
   m_prediction_valid = true;
   // The last access's data is there at the end of its cycle.
   const uint64_t at = time_of(m_predicted.cycle());
-  m_wake.notify(sc_time::from_value(at - sc_time_stamp().value()));
+  m_wake.notify(checked_until(at, name()));
 }
 
 void BankedSram::finish(const std::vector<BankedSramEngine::Finished>& done) {
   for (const auto& f : done) {
-    m_due.push_back({time_of(f.cycle + 1) + m_latency_ticks, static_cast<uint32_t>(f.id)});
-    if (m_due.size() == 1)
-      m_deliver.notify(sc_time::from_value(m_due.front().time - sc_time_stamp().value()));
+    m_due.push_back(
+        {saturating_add(time_of(f.cycle + 1), m_latency_ticks), static_cast<uint32_t>(f.id)});
+    if (m_due.size() == 1) m_deliver.notify(checked_until(m_due.front().time, name()));
   }
 }
 
@@ -218,7 +219,7 @@ void BankedSram::on_deliver() {
     // Clients may start transfers from the callback; transfer() copes with that.
     c.client->transfer_done(c.tag);
   }
-  if (!m_due.empty()) m_deliver.notify(sc_time::from_value(m_due.front().time - now));
+  if (!m_due.empty()) m_deliver.notify(checked_until(m_due.front().time, name()));
 }
 
 void BankedSram::sync_stats() {

@@ -13,6 +13,7 @@
 #include "hw_models/memory/dram_fidelity.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 
@@ -44,6 +45,12 @@ DramConfig dram_config(const Params& p) {
 }  // namespace
 
 Memory::Facts DetailedDram::describe(const Params& p) {
+  // The mapping is checked here, read when the config is, so its error names the key.
+  try {
+    AddressMapping(stack_spec(p), p.get_string("address_mapping"));
+  } catch (const InputError& e) {
+    throw ParamError(p.path() + ".address_mapping", e.what());
+  }
   return {p.get_bytes("capacity"), 0};
 }
 
@@ -278,7 +285,7 @@ void DetailedDram::step() {
   // them as still active here.
   const uint64_t reported = m_done.size();
   if (m_active > reported && ne != kNever) {
-    m_wake.notify(sc_time::from_value(time_of(std::max(ne, c)) - now));
+    m_wake.notify(checked_until(time_of(std::max(ne, c)), name()));
   }
   sync_stats();
   if (m_done.empty()) return;

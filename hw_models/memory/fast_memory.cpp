@@ -8,6 +8,7 @@
 #include "hw_models/memory/dram_fidelity.hpp"
 #include "hw_models/memory/fluid_memory.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 
@@ -31,8 +32,9 @@ class FastDram final : public FluidMemory {
   explicit FastDram(const Memory::Args& a)
       : FluidMemory(a.name, a.stats_parent,
                     describe(a.params).nominal_bytes_per_s * a.params.get_float("efficiency"),
-                    sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(
-                        std::llround(a.params.get_seconds("latency", a.clock_hz) * 1e12))),
+                    sc_core::sc_time::from_value(
+                        checked_ticks(a.params.get_seconds("latency", a.clock_hz) * 1e12,
+                                      std::string(a.name) + " latency")),
                     describe(a.params).capacity_bytes) {}
 };
 
@@ -54,8 +56,9 @@ class Sram final : public FluidMemory {
       : FluidMemory(a.name, a.stats_parent,
                     static_cast<double>(a.params.get_int("banks")) *
                         static_cast<double>(a.params.get_int("bytes_per_cycle")) * a.clock_hz,
-                    sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(
-                        std::llround(a.params.get_seconds("latency", a.clock_hz) * 1e12))),
+                    sc_core::sc_time::from_value(
+                        checked_ticks(a.params.get_seconds("latency", a.clock_hz) * 1e12,
+                                      std::string(a.name) + " latency")),
                     describe(a.params).capacity_bytes) {}
 };
 
@@ -78,7 +81,7 @@ class FastFidelity final : public DramFidelity {
     const double peak =
         dram_preset(preset).peak_bytes_per_s() * static_cast<double>(a.params.get_int("stacks"));
     const auto latency = sc_core::sc_time::from_value(
-        static_cast<sc_dt::uint64>(std::llround(cal->latency_ns * 1e3)));  // ps
+        checked_ticks(cal->latency_ns * 1e3, std::string(a.name) + " latency"));  // ps
     return std::make_unique<FluidMemory>(a.name, a.stats_parent, peak * cal->efficiency, latency,
                                          DetailedDram::describe(a.params).capacity_bytes);
   }

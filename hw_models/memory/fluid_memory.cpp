@@ -1,5 +1,7 @@
 #include "hw_models/memory/fluid_memory.hpp"
 
+#include "sim/core/sim_time.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -62,8 +64,7 @@ void FluidMemory::reschedule() {
   for (const Active& a : m_active) min_rem = std::min(min_rem, a.remaining);
   const double secs = min_rem * static_cast<double>(m_active.size()) / m_bytes_per_s;
   // Round up to whole picoseconds so a transfer never finishes early.
-  const double ps = std::ceil(secs * 1e12);
-  m_finish_event.notify(sc_time::from_value(static_cast<sc_dt::uint64>(ps)));
+  m_finish_event.notify(checked_delay(secs * 1e12, name()));
 }
 
 void FluidMemory::transfer(uint64_t bytes, bool write, MemoryClient* client, uint64_t tag) {
@@ -76,9 +77,9 @@ void FluidMemory::transfer(uint64_t bytes, bool write, MemoryClient* client, uin
   }
   settle();
   // Alone, the bytes take bytes / bandwidth (rounded up to picoseconds as reschedule() does).
-  const double alone_ps = std::ceil(static_cast<double>(bytes) / m_bytes_per_s * 1e12);
-  const sc_time earliest =
-      sc_time_stamp() + m_latency + sc_time::from_value(static_cast<sc_dt::uint64>(alone_ps));
+  const sc_time alone = checked_delay(static_cast<double>(bytes) / m_bytes_per_s * 1e12, name());
+  // Both below 2^63: the sum cannot wrap; on_deliver() checks it against the range.
+  const sc_time earliest = sc_time_stamp() + m_latency + alone;
   m_active.push_back({static_cast<double>(bytes), earliest, client, tag});
   reschedule();
 }
@@ -100,7 +101,8 @@ void FluidMemory::on_finish() {
   }
   reschedule();
   // An earlier notification overrides a later pending one.
-  if (!m_pending.empty()) m_deliver_event.notify(m_pending.top().due - now);
+  if (!m_pending.empty())
+    m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
 }
 
 void FluidMemory::on_deliver() {
@@ -110,7 +112,8 @@ void FluidMemory::on_deliver() {
     m_pending.pop();
     p.client->transfer_done(p.tag);
   }
-  if (!m_pending.empty()) m_deliver_event.notify(m_pending.top().due - now);
+  if (!m_pending.empty())
+    m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
 }
 
 }  // namespace moesim

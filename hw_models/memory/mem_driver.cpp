@@ -10,6 +10,7 @@
 #include "hw_models/memory/banked_sram.hpp"
 #include "hw_models/memory/detailed_dram.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/sim_time.hpp"
 
 namespace moesim {
 
@@ -153,10 +154,12 @@ void MemDriver::issue() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   const double res = sc_core::sc_get_time_resolution().to_seconds();
   while (m_have_next && m_outstanding < m_window) {
-    const uint64_t due =
-        static_cast<uint64_t>(std::llround(static_cast<double>(m_next.cycle) * m_cycle_s / res));
-    if (due > now.value()) {
-      m_issue_event.notify(sc_core::sc_time::from_value(due - now.value()));
+    // A cycle past the time range (2^64-1) stops the run; llround would overflow.
+    const double due_ticks = std::round(static_cast<double>(m_next.cycle) * m_cycle_s / res);
+    if (due_ticks > static_cast<double>(now.value())) {
+      m_issue_event.notify(
+          checked_delay(due_ticks - static_cast<double>(now.value()),
+                        "the request trace (request cycle " + std::to_string(m_next.cycle) + ")"));
       break;
     }
     uint64_t slot;

@@ -17,6 +17,7 @@
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/core/units_text.hpp"
 #include "sim/engine/run_spec.hpp"
@@ -263,6 +264,7 @@ NetworkRun run_collectives(const SystemSpec& sys, std::vector<CollectiveSchedule
   }
   CommStarter starter("starter", exec, std::move(groups));
   sc_core::sc_start();
+  rethrow_process_error();
   if (!exec.all_done())
     throw InternalError("comm: the network stopped before the collective completed");
   r.time_s = last;

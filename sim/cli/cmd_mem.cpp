@@ -15,9 +15,11 @@
 #include "hw_models/memory/detailed_dram.hpp"
 #include "hw_models/memory/mem_driver.hpp"
 #include "sim/config/config.hpp"
+#include "sim/config/config_fail.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sim_time.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/core/units_text.hpp"
 #include "sim/output/atomic_file.hpp"
@@ -207,6 +209,11 @@ int cmd_mem(const std::vector<std::string>& args) {
   const std::string type = cfg.choose("memory.type", reg.names());
   const Params params = cfg.section("memory", reg.find(type)->schema);
   cfg.check_all_consumed();
+  try {
+    reg.describe(type, params);  // a model's own checks of its keys, located here
+  } catch (const ParamError& e) {
+    fail(cfg, e.key(), e.what_only());
+  }
   const double clock_hz = top.get_hz("clock");
 
   StatGroup stats_root("mem_root");
@@ -236,6 +243,7 @@ int cmd_mem(const std::vector<std::string>& args) {
   sc_core::sc_start();
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rethrow_process_error();
   host.rethrow_if_failed();
   if (!host.finished())
     throw InternalError("mem: the memory stopped before every request completed");

@@ -1,7 +1,11 @@
 #include "sim/cli/cmd_rtl_verify.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -20,6 +24,27 @@
 namespace moesim {
 
 namespace {
+
+/// Refuses a --wave file that cannot be written, before the run: Verilator's tracer would
+/// fail silently and the run exit 0 with no waveform.
+void check_wave_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw InputError(fmt::format("rtl-verify: --wave '{}' is a directory", path));
+  }
+  const bool existed = fs::exists(path, ec);
+  {
+    // Append mode: an existing file is not truncated by the probe.
+    errno = 0;
+    std::ofstream probe(path, std::ios::app);
+    if (!probe) {
+      throw InputError(fmt::format("rtl-verify: cannot write --wave file '{}' ({})", path,
+                                   errno != 0 ? std::strerror(errno) : "cannot open"));
+    }
+  }
+  if (!existed) fs::remove(path, ec);
+}
 
 constexpr const char* kRtlVerifyHelp =
     R"(usage: moesim rtl-verify BLOCK [--cases N] [--seed S] [--param NAME=VALUE]...
@@ -87,6 +112,7 @@ int cmd_rtl_verify(const std::vector<std::string>& args) {
         params[v.substr(0, eq)] = v.substr(eq + 1);
       } else if (a == "--wave") {
         if (v.empty()) usage_error(cmd, "--wave needs a file name");
+        check_wave_path(v);
         params["waves"] = v;
       } else {
         params["inject_fault"] = std::to_string(parse_u64(cmd, a, v));

@@ -146,17 +146,22 @@ int cmd_run(const std::vector<std::string>& args) {
     return 0;
   }
   const ConfigOptions o = parse_config_options("run", args, true);
-  Config cfg = Config::load(o.config, o.sets);
-  const RunSpec spec = build_run_spec(cfg);
-  const std::string out_dir = o.out ? *o.out : (fs::path("out") / spec.name).string();
+  if (o.out && o.out->empty()) usage_error("run", "--out expects a directory, got ''");
+  // The default directory is named after the config file (Config::name()), known before the
+  // config is read.
+  const std::string out_dir =
+      o.out ? *o.out : (fs::path("out") / fs::path(o.config).stem()).string();
+  // A failed run, even one whose config fails to load, must not leave an earlier run's
+  // results looking like this run's: they go before anything can fail.
   std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec)
-    throw InputError(fmt::format("{}: cannot create output directory ({})", out_dir, ec.message()));
-  // A failed run must not leave an earlier run's results looking like this run's.
   for (const char* f : {"stats.json", "stats.csv", "effective_config.toml"}) {
     fs::remove(fs::path(out_dir) / f, ec);
   }
+  Config cfg = Config::load(o.config, o.sets);
+  const RunSpec spec = build_run_spec(cfg);
+  fs::create_directories(out_dir, ec);
+  if (ec)
+    throw InputError(fmt::format("{}: cannot create output directory ({})", out_dir, ec.message()));
   Simulation sim(spec, open_workload(spec), !o.quiet);
   sim.run();
   write_file_atomic((fs::path(out_dir) / "effective_config.toml").string(), cfg.effective_toml());

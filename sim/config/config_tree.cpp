@@ -246,7 +246,13 @@ void ConfigTree::apply_set(const std::string& spec) {
   const std::vector<std::string> segs = split_path(key);
   if (segs.empty()) malformed();
   for (const std::string& s : segs) {
-    if (!is_bare_key(s)) malformed();
+    if (s.empty()) malformed();
+    // A key with other characters (a space, a non-ASCII letter) has its '=': say what is wrong.
+    if (!is_bare_key(s)) {
+      throw InputError(fmt::format(
+          "--set '{}': '{}' is not a valid key (expected letters A-Z a-z, digits, '_' or '-')",
+          spec, s));
+    }
   }
 
   // A TOML value when it parses as exactly one, else the text as a string.

@@ -12,6 +12,7 @@
 
 #include "sim/config/toml_text.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/time_range.hpp"
 
 namespace moesim {
 
@@ -197,6 +198,12 @@ ParamValue ConfigTree::validate(const ParamSpec& spec, const Node& leaf) const {
   if (!q) fail(loc, path, fmt::format("\"{}\" is not a {} (expected {})", s, dim_name(dim), error));
   // A time in cycles has no length in seconds until a clock is known: not range-checked.
   if (!q->cycles) check_range(spec, q->value, "\"" + s + "\"", loc, path);
+  // Simulated time is 64-bit picoseconds: a longer time overflows every sum it enters.
+  if (dim == Dim::kTime && !q->cycles && q->value >= kMaxSimSeconds) {
+    fail(loc, path,
+         fmt::format("\"{}\" is longer than simulated time can represent ({:.0f} s = 2^63 ps)", s,
+                     kMaxSimSeconds));
+  }
   return *q;
 }
 

@@ -12,13 +12,17 @@ class TickClock {
  public:
   TickClock() = default;
   explicit TickClock(double ticks_per_cycle) : m_ticks_per_cycle(ticks_per_cycle) {}
-  /// Time value at which `cycle` starts.
+  /// Time value at which `cycle` starts; UINT64_MAX if that is past 2^63 (std::llround
+  /// would overflow), which the checked delays of sim/core/sim_time.hpp refuse.
   uint64_t time_of(uint64_t cycle) const {
-    return static_cast<uint64_t>(std::llround(static_cast<double>(cycle) * m_ticks_per_cycle));
+    const double t = static_cast<double>(cycle) * m_ticks_per_cycle;
+    if (!(t < 9223372036854775808.0)) return UINT64_MAX;
+    return static_cast<uint64_t>(std::llround(t));
   }
   /// First cycle starting at or after time value `t`.
   uint64_t cycle_at(uint64_t t) const {
-    uint64_t c = static_cast<uint64_t>(static_cast<double>(t) / m_ticks_per_cycle);
+    const double guess = static_cast<double>(t) / m_ticks_per_cycle;
+    uint64_t c = guess < 18446744073709551615.0 ? static_cast<uint64_t>(guess) : UINT64_MAX;
     while (time_of(c) < t) ++c;
     while (c > 0 && time_of(c - 1) >= t) --c;
     return c;

@@ -205,7 +205,84 @@ void read_parallel(Config& cfg, RunSpec& spec) {
 
 }  // namespace
 
+KvBudget kv_budget(const RunSpec& spec) {
+  KvBudget b;
+  b.workload = spec.workload.trace_path.empty() ? spec.workload.type + " workload"
+                                                : spec.workload.trace_path;
+  b.tier = spec.chip.kv_cache_tier;
+  b.multi_chip = spec.system.chips > 1;
+  for (const auto& [tname, tier] : spec.chip.tiers) {
+    if (tname == b.tier) b.capacity = tier.facts<Memory>().capacity_bytes;
+  }
+  if (b.tier == spec.chip.weights_tier) b.weights = chip_weight_bytes(spec);
+  const uint32_t tp = std::max<uint32_t>(1, spec.parallel.tensor_parallel);
+  const ModelSpec m = b.multi_chip ? SystemPlanner::tensor_slice(spec.model, tp) : spec.model;
+  if (m.causal) b.bytes_per_token = uint64_t{m.layers} * m.kv_dim * m.act_bytes;
+  b.groups = b.multi_chip ? std::max<uint32_t>(1, spec.system.chips / tp) : 1;
+  return b;
+}
+
+bool KvBudget::fits(uint64_t tokens) const {
+  if (bytes_per_token == 0) return true;
+  return tokens <= room() / bytes_per_token;
+}
+
+std::string KvBudget::overflow(uint64_t tokens) const {
+  const double need = static_cast<double>(tokens) * static_cast<double>(bytes_per_token);
+  const std::string weights_text =
+      weights > 0 ? fmt::format(" less {} B ({}) of weights", weights, human_bytes(weights)) : "";
+  return fmt::format(
+      "{} tokens of KV cache need {:.0f} B ({}){}, more than chip.memory.{}.capacity = {} B "
+      "({}){}",
+      tokens, need, human_bytes(static_cast<uint64_t>(std::min(need, 1.8e19))),
+      multi_chip ? " per chip" : "", tier, capacity, human_bytes(capacity), weights_text);
+}
+
+namespace {
+/// build_run_spec() but for locating the errors of models' describe() (ParamError).
+RunSpec read_run_spec(Config& cfg);
+}  // namespace
+
 RunSpec build_run_spec(Config& cfg) {
+  try {
+    return read_run_spec(cfg);
+  } catch (const ParamError& e) {
+    fail(cfg, e.key(), e.what_only());
+  }
+}
+
+namespace {
+
+/// Workloads that know their requests up front: the KV cache of their fullest step must fit
+/// (the others are checked while they stream, by the step driver).
+void check_kv_fit(Config& cfg, const RunSpec& spec) {
+  const KvBudget b = kv_budget(spec);
+  uint64_t batch = 0, tokens = 0;  // per request at the last step
+  std::string key;
+  if (spec.workload.source == WorkloadSpec::Source::kSynthetic) {
+    const SyntheticSpec& s = spec.workload.synthetic;
+    const bool decode = s.phase == SyntheticSpec::Phase::kDecode;
+    batch = s.batch;
+    tokens = decode ? uint64_t{s.context} + s.steps : s.prompt_tokens;
+    key = decode ? "workload.context" : "workload.prompt_tokens";
+  } else if (spec.workload.source == WorkloadSpec::Source::kGenerator &&
+             spec.workload.generator.mode != GeneratorSpec::Mode::kServing) {
+    // The generator config is its own file: the message names the workload that reads it.
+    const GeneratorSpec& g = spec.workload.generator;
+    const bool decode = g.mode == GeneratorSpec::Mode::kDecode;
+    batch = g.batch;
+    tokens = decode ? uint64_t{g.context} + g.steps : g.prompt_tokens;
+    key = "workload.path";
+  } else {
+    return;
+  }
+  // Requests r go to group r % groups: the first group has the most.
+  const uint64_t per_chip = (batch + b.groups - 1) / b.groups * tokens;
+  if (b.fits(per_chip)) return;
+  fail(cfg, key, fmt::format("{} requests x {} tokens: {}", batch, tokens, b.overflow(per_chip)));
+}
+
+RunSpec read_run_spec(Config& cfg) {
   RunSpec spec;
   spec.name = cfg.name();
   const Params sim = cfg.section("sim", sim_schema());
@@ -283,11 +360,14 @@ RunSpec build_run_spec(Config& cfg) {
   spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
   spec.workload.params = w;
   workload_source(wtype)->read(cfg, w, spec);
+  check_kv_fit(cfg, spec);
   check_rtl_impl(cfg, spec);
   cfg.check_all_consumed();
   resolve_placement(spec);
   return spec;
 }
+
+}  // namespace
 
 std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
   const WorkloadSource* source = workload_source(spec.workload.type);

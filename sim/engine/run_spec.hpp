@@ -54,6 +54,27 @@ struct RunSpec {
 /// InputError naming file:line:column and the key for any problem.
 RunSpec build_run_spec(Config& cfg);
 
+/// Room for the KV cache on one chip: its tier's capacity less the weights when they share
+/// it. Requests are on data-parallel group `request % groups`, whose chips each hold
+/// `bytes_per_token` of every token of theirs.
+struct KvBudget {
+  std::string workload;          ///< the trace's path, else the workload type (for messages)
+  std::string tier;              ///< mapping.kv_cache
+  uint64_t capacity = 0;         ///< the tier's capacity
+  uint64_t weights = 0;          ///< weight bytes per chip in the same tier (else 0)
+  uint64_t bytes_per_token = 0;  ///< every layer's KV of one token on one chip; 0: no KV cache
+  uint32_t groups = 1;           ///< data-parallel groups (chips / tensor_parallel)
+  bool multi_chip = false;
+
+  uint64_t room() const { return capacity > weights ? capacity - weights : 0; }
+  /// Whether `tokens` of KV cache on one chip fit.
+  bool fits(uint64_t tokens) const;
+  /// "<tokens> tokens of KV cache need N B (..) per chip, more than chip.memory.T.capacity ..."
+  std::string overflow(uint64_t tokens) const;
+};
+
+KvBudget kv_budget(const RunSpec& spec);
+
 /// Opens the workload's trace and checks it against the model. Throws InputError.
 std::unique_ptr<TraceReader> open_workload(const RunSpec& spec);
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "hw_models/memory/residency/lookahead.hpp"
+#include "sim/core/sim_time.hpp"
 #include "sim/output/progress.hpp"
 #include "sim/output/stats_csv.hpp"
 #include "sim/output/stats_json.hpp"
@@ -29,8 +30,9 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
   }
   StepDriver::Progress cb;
   if (m_progress) cb = make_progress_printer(total);
-  m_driver = std::make_unique<StepDriver>("driver", *m_system, *m_trace, *m_planner,
-                                          m_spec.workload.max_steps, std::move(cb));
+  m_driver =
+      std::make_unique<StepDriver>("driver", *m_system, *m_trace, *m_planner,
+                                   m_spec.workload.max_steps, std::move(cb), kv_budget(m_spec));
 }
 
 Simulation::~Simulation() = default;
@@ -40,6 +42,7 @@ void Simulation::run() {
   sc_core::sc_start();
   m_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (m_driver->error()) std::rethrow_exception(m_driver->error());
+  rethrow_process_error();
   m_system->finish();
 }
 

@@ -1,16 +1,24 @@
 #include "sim/engine/step_driver.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/core/error.hpp"
+#include "sim/core/sim_time.hpp"
+
 namespace moesim {
 
 StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, TraceReader& trace,
-                       SystemPlanner& planner, uint64_t max_steps, Progress progress)
+                       SystemPlanner& planner, uint64_t max_steps, Progress progress, KvBudget kv)
     : sc_core::sc_module(name),
       m_system(system),
       m_trace(trace),
       m_planner(planner),
       m_max_steps(max_steps),
       m_progress(std::move(progress)),
-      m_stats(nullptr) {
+      m_stats(nullptr),
+      m_kv(std::move(kv)) {
   SC_METHOD(begin);
 }
 
@@ -25,13 +33,14 @@ void StepDriver::start_next_step() {
     plan_next_step();
   } catch (...) {
     m_error = std::current_exception();
-    sc_core::sc_stop();
+    stop_with(m_error);
   }
 }
 
 bool StepDriver::plan_next_step() {
   if (m_max_steps != 0 && m_stats.steps.get() >= m_max_steps) return false;
   if (!m_trace.next(m_step)) return false;
+  check_kv(m_step);
   const std::vector<StepPlan*>& plans = m_system.plans();
   m_planner.plan(m_step, plans, m_collectives);
   m_system.begin_step(m_collectives, m_planner.balance());
@@ -55,6 +64,27 @@ bool StepDriver::plan_next_step() {
   m_starting = false;
   if (m_chips_left == 0) finish_step();
   return true;
+}
+
+void StepDriver::check_kv(const TraceStep& step) {
+  if (m_kv.bytes_per_token == 0) return;
+  m_kv_tokens.clear();
+  for (const TraceToken& t : step.tokens) {
+    uint32_t& n = m_kv_tokens[t.request];
+    n = std::max(n, t.position + 1);
+  }
+  m_kv_group_tokens.assign(m_kv.groups, 0);
+  for (const auto& [request, tokens] : m_kv_tokens) {
+    m_kv_group_tokens[request % m_kv.groups] += tokens;
+  }
+  for (uint32_t g = 0; g < m_kv.groups; ++g) {
+    if (m_kv.fits(m_kv_group_tokens[g])) continue;
+    throw InputError(
+        fmt::format("{}: step {}: the KV cache of its {} requests{}: {}", m_kv.workload, step.index,
+                    m_kv_tokens.size(),
+                    m_kv.groups > 1 ? fmt::format(" (data-parallel group {})", g) : std::string(),
+                    m_kv.overflow(m_kv_group_tokens[g])));
+  }
 }
 
 void StepDriver::chip_done(ChipId chip) {

@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <unordered_map>
 #include <vector>
 
 #include <systemc>
 
 #include "sim/core/stats.hpp"
+#include "sim/engine/run_spec.hpp"
 #include "sim/engine/system.hpp"
 #include "sim/plan/system_plan.hpp"
 #include "workloads/trace/trace.hpp"
@@ -40,7 +42,7 @@ class StepDriver : public sc_core::sc_module {
   using Progress = std::function<void(uint64_t steps_done)>;
 
   StepDriver(const sc_core::sc_module_name& name, System& system, TraceReader& trace,
-             SystemPlanner& planner, uint64_t max_steps, Progress progress);
+             SystemPlanner& planner, uint64_t max_steps, Progress progress, KvBudget kv);
 
   /// Chip `chip` has finished its plan of the current step.
   void chip_done(ChipId chip);
@@ -52,6 +54,8 @@ class StepDriver : public sc_core::sc_module {
   void begin();
   void start_next_step();
   bool plan_next_step();
+  /// The KV cache the step's requests hold (position + 1 tokens each) fits on every chip.
+  void check_kv(const TraceStep& step);
   /// Every chip is done with the current step: step statistics, then the next step.
   void finish_step();
 
@@ -67,6 +71,9 @@ class StepDriver : public sc_core::sc_module {
   sc_core::sc_time m_step_start;
   WorkloadStats m_stats;
   std::exception_ptr m_error;
+  KvBudget m_kv;
+  std::unordered_map<uint32_t, uint32_t> m_kv_tokens;  ///< request -> tokens, this step
+  std::vector<uint64_t> m_kv_group_tokens;             ///< per data-parallel group
 };
 
 }  // namespace moesim

@@ -250,7 +250,11 @@ TEST_F(ConfigLoad, MalformedSet) {
   EXPECT_EQ(input_error([] { Config::load("x.toml", {".a=3"}); }),
             "--set '.a=3': expected key.path=value");
   EXPECT_EQ(input_error([] { Config::load("x.toml", {"a b=3"}); }),
-            "--set 'a b=3': expected key.path=value");
+            "--set 'a b=3': 'a b' is not a valid key (expected letters A-Z a-z, digits, '_' or "
+            "'-')");
+  EXPECT_EQ(input_error([] { Config::load("x.toml", {"chip.fr\xc3\xa9quence=1GHz"}); }),
+            "--set 'chip.fr\xc3\xa9quence=1GHz': 'fr\xc3\xa9quence' is not a valid key (expected "
+            "letters A-Z a-z, digits, '_' or '-')");
 }
 
 TEST_F(ConfigLoad, SetCannotChangeTableIntoValueOrBack) {

@@ -187,6 +187,7 @@ TEST(MemCli, BadInputsExitTwoWithOneExactMessage) {
         "[memory]\ntype = \"dram\"\npreset = \"DDR4-3200\"\ncapacity = "
         "\"1GiB\"\naddress_mapping = \"ro_ba_xx_ch\"\n");
   write(dir / "bad.trace", "0 0x0 R\n5 0x40 X\n");
+  write(dir / "late.trace", "0 0x0 R\n18446744073709551615 0x40 R\n");
   const std::string hbm = "configs/mem/hbm3_detailed.toml";
   const std::string d = dir.string();
   const BadCase cases[] = {
@@ -223,6 +224,15 @@ TEST(MemCli, BadInputsExitTwoWithOneExactMessage) {
        "moesim: error: " + d +
            "/bad.trace:2: bad operation 'X' (R or W) (expected '<cycle> "
            "<address> R|W', got '5 0x40 X')\n"},
+      // Past 2^63 ps: it reported 9223372 s (detailed DRAM: never ended).
+      {"mem " + hbm + " --trace " + d + "/late.trace",
+       "moesim: error: simulated time would pass 9223372 s (2^63 ps), the representable range, "
+       "in the request trace (request cycle 18446744073709551615) at t = 0 s (a bandwidth, "
+       "clock or latency far out of range?)\n"},
+      {"mem configs/mem/hbm3_fast.toml --trace " + d + "/late.trace",
+       "moesim: error: simulated time would pass 9223372 s (2^63 ps), the representable range, "
+       "in the request trace (request cycle 18446744073709551615) at t = 0 s (a bandwidth, "
+       "clock or latency far out of range?)\n"},
       {"mem " + d + "/typo.toml --pattern seq --requests 5",
        "moesim: error: " + d +
            "/typo.toml:5:1: memory.queue_depht: unknown key for 'dram' (did "
@@ -232,9 +242,11 @@ TEST(MemCli, BadInputsExitTwoWithOneExactMessage) {
            "/nomem.toml: no [memory] table (expected e.g. [memory] type = "
            "\"dram\")\n"},
       {"mem " + d + "/map.toml --pattern seq --requests 5",
-       "moesim: error: memory: invalid DRAM address mapping 'ro_ba_xx_ch': unknown field 'xx' "
-       "(expected the fields ro, ba, bg, ch, co and optionally pc, most significant first, "
-       "separated by '_', e.g. 'ro_ba_bg_ch_co')\n"},
+       "moesim: error: " + d +
+           "/map.toml:5:19: memory.address_mapping: invalid DRAM address mapping 'ro_ba_xx_ch': "
+           "unknown field 'xx' "
+           "(expected the fields ro, ba, bg, ch, co and optionally pc, most significant first, "
+           "separated by '_', e.g. 'ro_ba_bg_ch_co')\n"},
   };
   for (const BadCase& c : cases) {
     const auto r = run_moesim(c.args);

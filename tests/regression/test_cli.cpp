@@ -42,15 +42,38 @@ TEST(Cli, ListShowsEveryRegisteredModelWithParameters) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
   // The multi-chip registries and sections, each with its keys.
-  for (const char* s :
-       {"Topologies ([system.topology]", "  ring: ", "  fully_connected: ", "  switch: ",
-        "  mesh: ", "  torus: ", "  two_level: ", "  explicit: ", "node_chips",
-        "intra_bandwidth", "switch_latency", "bidirectional", "Networks ([system.network]",
-        "  fast: ", "  detailed: ", "chunk", "packet_payload", "buffer_packets",
-        "Placement policies ([mapping.placement]", "  round_robin: ", "  contiguous: ",
-        "  table: ", "  [system] ", "  [system.topology.links.NAME]", "duplex",
-        "  [mapping.parallel] ", "tensor_parallel", "expert_parallel", "dedup_dispatch",
-        "dispatch_algorithm", "all_reduce_algorithm", "deepseek_v3_decode_4x8_two_level.toml"}) {
+  for (const char* s : {"Topologies ([system.topology]",
+                        "  ring: ",
+                        "  fully_connected: ",
+                        "  switch: ",
+                        "  mesh: ",
+                        "  torus: ",
+                        "  two_level: ",
+                        "  explicit: ",
+                        "node_chips",
+                        "intra_bandwidth",
+                        "switch_latency",
+                        "bidirectional",
+                        "Networks ([system.network]",
+                        "  fast: ",
+                        "  detailed: ",
+                        "chunk",
+                        "packet_payload",
+                        "buffer_packets",
+                        "Placement policies ([mapping.placement]",
+                        "  round_robin: ",
+                        "  contiguous: ",
+                        "  table: ",
+                        "  [system] ",
+                        "  [system.topology.links.NAME]",
+                        "duplex",
+                        "  [mapping.parallel] ",
+                        "tensor_parallel",
+                        "expert_parallel",
+                        "dedup_dispatch",
+                        "dispatch_algorithm",
+                        "all_reduce_algorithm",
+                        "deepseek_v3_decode_4x8_two_level.toml"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
 }
@@ -162,6 +185,108 @@ TEST(Cli, ABadTraceRecordMidRunExitsTwoAndLeavesNoStats) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_FALSE(fs::exists(dir / "out" / "stats.json"));
   EXPECT_FALSE(fs::exists(dir / "out" / "stats.json.tmp"));
+}
+
+TEST(Cli, SimulatedTimePastTheRangeStopsWithExitTwo) {
+  const fs::path dir = fresh_dir("time_range");
+  const std::string cfg = (kSource / "configs" / "mixtral_decode.toml").string();
+  const std::string tail = " (a bandwidth, clock or latency far out of range?)\n";
+  const std::string head =
+      "moesim: error: simulated time would pass 9223372 s (2^63 ps), the representable range, ";
+  const std::pair<const char*, std::string> cases[] = {
+      // A float-to-integer overflow gave a zero delay here: the run looped forever.
+      {"chip.memory.hbm.bandwidth=1B/s", head + "in chip0.hbm at t = 0 s" + tail},
+      // These passed 2^64 ps and never ended.
+      {"chip.memory.hbm.bandwidth=20KB/s", head + "in chip0.hbm at t = 9.21539e+06 s" + tail},
+      {"chip.frequency=1Hz", head + "in chip0.sram at t = 9.22307e+06 s" + tail},
+  };
+  for (const auto& [set, err] : cases) {
+    const auto r = run_moesim("run " + cfg + " --quiet --out out --set " + set, dir.string());
+    EXPECT_EQ(r.code, 2) << set;
+    EXPECT_EQ(r.err, err) << set;
+    EXPECT_EQ(r.out, "") << set;
+    EXPECT_FALSE(fs::exists(dir / "out" / "stats.json")) << set;
+  }
+}
+
+TEST(Cli, ATraceWhoseKvCacheOutgrowsItsTierStopsWithExitTwo) {
+  const fs::path dir = fresh_dir("kv_trace");
+  // The shipped trace with every position moved 400 M tokens on: 6.4 G tokens of KV cache.
+  std::ifstream in(kSource / "workloads" / "traces" / "mixtral_decode_b16.csv");
+  std::ofstream out(dir / "big.csv");
+  std::string line;
+  bool header = false;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || !header) {
+      header = header || (!line.empty() && line[0] != '#');
+      out << line << "\n";
+      continue;
+    }
+    const size_t a = line.find(',', line.find(',') + 1);
+    const size_t b = line.find(',', a + 1);
+    const uint64_t pos = std::stoull(line.substr(a + 1, b - a - 1)) + 400000000;
+    out << line.substr(0, a + 1) << pos << line.substr(b) << "\n";
+  }
+  out.close();
+  std::ofstream(dir / "big.toml") << "include = [\""
+                                  << (kSource / "configs" / "mixtral_decode.toml").string()
+                                  << "\"]\n[workload]\npath = \"big.csv\"\n";
+  const auto r = run_moesim("run big.toml --quiet --out out", dir.string());
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "moesim: error: big.csv: step 0: the KV cache of its 16 requests: 6400016400 tokens "
+            "of KV cache need 838862949580800 B (762.9 TiB), more than "
+            "chip.memory.hbm.capacity = 68719476736 B (64.0 GiB) less 46440382464 B (43.3 GiB) "
+            "of weights\n");
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(fs::exists(dir / "out" / "stats.json"));
+}
+
+TEST(Cli, AConfigThatFailsToLoadRemovesEarlierResults) {
+  const fs::path dir = fresh_dir("stale_results");
+  fs::create_directories(dir / "out");
+  for (const char* f : {"stats.json", "stats.csv", "effective_config.toml"}) {
+    std::ofstream(dir / "out" / f) << "stale\n";
+  }
+  std::ofstream(dir / "bad.toml") << "[chip\n";
+  const auto r = run_moesim("run bad.toml --quiet --out out", dir.string());
+  EXPECT_EQ(r.code, 2) << r.err;
+  for (const char* f : {"stats.json", "stats.csv", "effective_config.toml"}) {
+    EXPECT_FALSE(fs::exists(dir / "out" / f)) << f;
+  }
+  // The default directory (out/<config name>) too.
+  fs::create_directories(dir / "out" / "bad");
+  std::ofstream(dir / "out" / "bad" / "stats.json") << "stale\n";
+  EXPECT_EQ(run_moesim("run bad.toml --quiet", dir.string()).code, 2);
+  EXPECT_FALSE(fs::exists(dir / "out" / "bad" / "stats.json"));
+}
+
+TEST(Cli, AnUnwritableWaveFileIsAnErrorBeforeTheRun) {
+  // Checked before the run (and before the RTL-less build's own error).
+  const std::pair<const char*, const char*> cases[] = {
+      {"/nonexistent_moesim_dir/x.vcd",
+       "moesim: error: rtl-verify: cannot write --wave file '/nonexistent_moesim_dir/x.vcd' (No "
+       "such file or directory)\n"},
+      {"/proc/x.vcd",
+       "moesim: error: rtl-verify: cannot write --wave file '/proc/x.vcd' (No such file or "
+       "directory)\n"},
+      {"/tmp", "moesim: error: rtl-verify: --wave '/tmp' is a directory\n"},
+  };
+  for (const auto& [path, err] : cases) {
+    const auto r = run_moesim(std::string("rtl-verify topk_gate --cases 1 --wave ") + path);
+    EXPECT_EQ(r.code, 2) << path;
+    EXPECT_EQ(r.err, err) << path;
+    EXPECT_EQ(r.out, "") << path;
+  }
+}
+
+TEST(Cli, AnEmptyOutIsAUsageError) {
+  const auto r = run_moesim("run " + (kSource / "configs" / "mixtral_decode.toml").string() +
+                            " --quiet --out ''");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "moesim: error: run: --out expects a directory, got '' (see 'moesim run --help')\n");
+  EXPECT_EQ(r.out, "");
 }
 
 // ---- the bad-config corpus -------------------------------------------------------------

@@ -65,6 +65,8 @@ const BadCase kCases[] = {
     {"22_logits_float64.npy", Via::kImportLogits,
      ": array: header: key 'descr': unsupported dtype '<f8' (expected little-endian "
      "float16/float32, or integers for request/step)"},
+    {"23_jsonl_header_bad_json.jsonl", Via::kStats,
+     ":1: bad JSON at column 42: expected ',' or '}'"},
 };
 
 TEST(BadTraceCorpus, EveryFileHasACaseAndEveryCaseAFile) {

@@ -52,9 +52,15 @@ class JsonlTraceReader final : public TextTraceReader {
     std::string_view line;
     const char* not_trace =
         "not a moesim JSONL trace (the first line must be an object with \"moesim_trace\": 1)";
-    if (!m_lines.next(line) || m_obj.parse(line) != "" || !m_obj.find(kVersionKey)) {
-      fail(1, not_trace);
+    if (!m_lines.next(line)) fail(1, not_trace);
+    // A first line that is meant as a JSON object gets its syntax error (where it is, what
+    // was expected); anything else is not this format at all.
+    const size_t first = line.find_first_not_of(" \t");
+    const std::string syntax = m_obj.parse(line);
+    if (!syntax.empty() && first != std::string_view::npos && line[first] == '{') {
+      fail(1, syntax);
     }
+    if (!syntax.empty() || !m_obj.find(kVersionKey)) fail(1, not_trace);
     const Value& version = *m_obj.find(kVersionKey);
     uint32_t v = 0;
     if (!jsonl::is_unsigned(version) || !trace_io::parse_u32(version.raw, v)) {

@@ -1,5 +1,11 @@
 // `type = "synthetic"`: seeded decode or prefill steps with uniform or Zipf popularity.
 
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "sim/config/config_fail.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/workloads/workload_source.hpp"
@@ -33,7 +39,7 @@ class SyntheticWorkload : public WorkloadSource {
 
   int rank() const override { return 1; }
 
-  void read(Config&, const Params& w, RunSpec& spec) const override {
+  void read(Config& cfg, const Params& w, RunSpec& spec) const override {
     spec.workload.source = WorkloadSpec::Source::kSynthetic;
     SyntheticSpec& s = spec.workload.synthetic;
     s.model = spec.model.name;
@@ -50,6 +56,14 @@ class SyntheticWorkload : public WorkloadSource {
                                                     : SyntheticSpec::Dist::kUniform;
     s.zipf_s = w.get_float("zipf_s");
     s.seed = spec.seed;
+    // Checked again by the generator (unlocated there); here the message names the key.
+    const uint64_t last_position = uint64_t{s.context} + (s.steps - 1);
+    if (s.phase == SyntheticSpec::Phase::kDecode &&
+        last_position > std::numeric_limits<uint32_t>::max()) {
+      fail(cfg, "workload.steps",
+           fmt::format("context + steps = {} exceeds the 32-bit position range",
+                       uint64_t{s.context} + s.steps));
+    }
   }
 
   std::unique_ptr<TraceReader> open(const RunSpec& spec) const override {
