@@ -73,6 +73,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     w.dispatch.assign(md.layers, kNo);
     w.combine.assign(md.layers, kNo);
     w.gather.assign(md.layers, kNo);
+    w.rebalance.clear();
   }
   // Attention: a request's tokens on data-parallel group request % dp (its KV cache stays
   // there); inside a group, tokens dispatch from its chips in turn.
@@ -194,6 +195,12 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   m_balance.layer_imbalance.assign(m_model.moe_layers(), 1.0);
   m_layer_routed.assign(size_t{m_model.moe_layers()} * n, 0);
   m_router.new_step();
+  for (std::vector<uint32_t>& r : m_rebalance) r.clear();
+  m_rebalance.resize(n);
+  if (m_map.rebalance_every > 0 && m_steps > 0 && m_steps % m_map.rebalance_every == 0) {
+    rebalance(collectives);
+  }
+  ++m_steps;
   // Micro-batches: each data-parallel group's tokens, in (request, position) order, cut into
   // `parts` consecutive chunks (whole requests in decode; a long prompt is split in prefill).
   const uint32_t dp = m_map.dp_groups();
@@ -230,7 +237,131 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
       m_balance.layer_imbalance[l] = static_cast<double>(max_r) * n / static_cast<double>(sum_r);
     }
   }
+  if (m_map.rebalance_every > 0) {
+    // The moving average of the routed copies per (MoE layer, expert).
+    const uint32_t experts = m_model.experts;
+    const double a = m_map.rebalance_alpha;
+    m_load_avg.resize(size_t{m_model.moe_layers()} * experts, 0.0);
+    std::vector<double> load(m_load_avg.size(), 0.0);
+    for (uint32_t l = 0; l < m_model.moe_layers(); ++l) {
+      for (uint32_t i = 0; i < t; ++i) {
+        for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
+          const int32_t e = step.experts[r];
+          if (e >= 0) load[size_t{l} * experts + static_cast<uint32_t>(e)] += 1.0;
+        }
+      }
+    }
+    for (size_t k = 0; k < load.size(); ++k) {
+      m_load_avg[k] = m_steps == 1 ? load[k] : a * load[k] + (1.0 - a) * m_load_avg[k];
+    }
+    for (ChipId c = 0; c < n; ++c) m_work[c][0].rebalance = m_rebalance[c];
+  }
   for (ChipId c = 0; c < n; ++c) m_planners[c].plan(step, *out[c], m_work[c]);
+}
+
+void SystemPlanner::rebalance(std::vector<CollectiveRequest>& collectives) {
+  if (!m_map.replan) throw InternalError("SystemPlanner: rebalancing without a policy");
+  Placement next = m_map.replan(m_load_avg);
+  const Placement& old = m_map.placement;
+  if (next.layers != old.layers || next.experts != old.experts || next.chips != old.chips ||
+      next.slots != old.slots) {
+    throw InternalError("SystemPlanner: a rebalanced placement of another shape");
+  }
+  const uint32_t ep = old.chips;
+  const uint32_t experts = old.experts;
+  const uint32_t slots = old.slots;
+  const uint32_t n = chips();
+  // Nodes inside a group (chips are only relabelled inside their node).
+  const uint32_t cpn = m_map.chips_per_node;
+  const uint32_t gcpn = cpn == 0 || ep % cpn != 0 ? ep : cpn;
+  const uint64_t expert_bytes = m_model.expert_bytes();
+  std::vector<uint32_t> layer_of;  // MoE layer -> transformer layer
+  for (uint32_t layer = 0; layer < m_model.layers; ++layer) {
+    if (m_model.is_moe_layer(layer)) layer_of.push_back(layer);
+  }
+  for (std::vector<uint32_t>& r : m_rebalance) r.assign(m_model.layers, ChipWork::kNoCollective);
+  std::vector<uint8_t> held_old(size_t{ep} * experts), held_new(size_t{ep} * experts);
+  std::vector<uint32_t> overlap(size_t{ep} * ep), perm(ep), sent(ep);
+  std::vector<uint8_t> used_new(ep), used_old(ep);
+  bool any = false;
+  for (uint32_t l = 0; l < old.layers; ++l) {
+    std::fill(held_old.begin(), held_old.end(), 0);
+    std::fill(held_new.begin(), held_new.end(), 0);
+    for (uint32_t s = 0; s < slots; ++s) {
+      held_old[size_t{old.chip_of_slot(l, s)} * experts + old.phy2log[size_t{l} * slots + s]] = 1;
+      held_new[size_t{next.chip_of_slot(l, s)} * experts + next.phy2log[size_t{l} * slots + s]] = 1;
+    }
+    // Greedy matching of new chips to old ones (same node), most experts in common first.
+    std::fill(overlap.begin(), overlap.end(), 0);
+    for (uint32_t a = 0; a < ep; ++a) {
+      for (uint32_t b = 0; b < ep; ++b) {
+        if (a / gcpn != b / gcpn) continue;
+        for (uint32_t e = 0; e < experts; ++e) {
+          overlap[size_t{a} * ep + b] +=
+              held_new[size_t{a} * experts + e] & held_old[size_t{b} * experts + e];
+        }
+      }
+    }
+    std::vector<uint32_t> pairs;
+    for (uint32_t k = 0; k < ep * ep; ++k) {
+      if (k / ep / gcpn == k % ep / gcpn) pairs.push_back(k);
+    }
+    std::stable_sort(pairs.begin(), pairs.end(),
+                     [&](uint32_t x, uint32_t y) { return overlap[x] > overlap[y]; });
+    std::fill(used_new.begin(), used_new.end(), 0);
+    std::fill(used_old.begin(), used_old.end(), 0);
+    for (uint32_t k : pairs) {
+      const uint32_t a = k / ep;
+      const uint32_t b = k % ep;
+      if (used_new[a] || used_old[b]) continue;
+      used_new[a] = used_old[b] = 1;
+      perm[a] = b;
+    }
+    for (uint32_t s = 0; s < slots; ++s) {
+      uint32_t& c = next.slot_chip[size_t{l} * slots + s];
+      c = perm[c];
+    }
+    std::fill(held_new.begin(), held_new.end(), 0);
+    for (uint32_t s = 0; s < slots; ++s) {
+      held_new[size_t{next.chip_of_slot(l, s)} * experts + next.phy2log[size_t{l} * slots + s]] = 1;
+    }
+    // Every expert a chip gains comes from a chip that held it: in its node if one did, the
+    // one that sent least so far, ties to the lower chip.
+    std::vector<uint64_t> bytes(size_t{ep} * ep, 0);
+    std::fill(sent.begin(), sent.end(), 0);
+    uint64_t moved = 0;
+    for (uint32_t c = 0; c < ep; ++c) {
+      for (uint32_t e = 0; e < experts; ++e) {
+        if (!held_new[size_t{c} * experts + e] || held_old[size_t{c} * experts + e]) continue;
+        uint32_t src = UINT32_MAX;
+        for (uint32_t b = 0; b < ep; ++b) {
+          if (!held_old[size_t{b} * experts + e]) continue;
+          auto key = [&](uint32_t x) { return std::make_pair(x / gcpn != c / gcpn, sent[x]); };
+          if (src == UINT32_MAX || key(b) < key(src)) src = b;
+        }
+        ++sent[src];
+        bytes[size_t{src} * ep + c] += expert_bytes;
+        ++moved;
+      }
+    }
+    if (moved == 0) continue;
+    any = true;
+    for (uint32_t base = 0; base < n; base += ep) {
+      std::vector<uint32_t> group(ep);
+      std::iota(group.begin(), group.end(), base);
+      const uint32_t id =
+          new_collective(collectives, CommRole::kRebalance, layer_of[l], group, bytes);
+      for (uint32_t c : group) m_rebalance[c][layer_of[l]] = id;
+      m_balance.moved += moved;
+    }
+  }
+  m_balance.rebalanced = true;
+  if (!any) {
+    for (std::vector<uint32_t>& r : m_rebalance) r.clear();
+  }
+  const std::string err = next.index();
+  if (!err.empty()) throw InternalError("rebalanced placement: " + err);
+  m_map.placement = std::move(next);
 }
 
 }  // namespace moesim
