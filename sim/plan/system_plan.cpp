@@ -259,6 +259,46 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   for (ChipId c = 0; c < n; ++c) m_planners[c].plan(step, *out[c], m_work[c]);
 }
 
+namespace {
+
+/// Rows `a` of `x` and `b` of `y` (k columns of 0/1): columns set in both.
+uint32_t common(const std::vector<uint8_t>& x, uint32_t a, const std::vector<uint8_t>& y,
+                uint32_t b, uint32_t k) {
+  uint32_t n = 0;
+  for (uint32_t e = 0; e < k; ++e) n += x[size_t{a} * k + e] & y[size_t{b} * k + e];
+  return n;
+}
+
+/// A one-to-one map of n new items to n old ones: allowed pairs by decreasing weight (ties to
+/// the lower new, then old item), each taken when both are still free.
+template <class Weight, class Allowed>
+std::vector<uint32_t> greedy_match(uint32_t n, Weight weight, Allowed allowed) {
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (weight, a * n + b)
+  for (uint32_t a = 0; a < n; ++a) {
+    for (uint32_t b = 0; b < n; ++b) {
+      if (allowed(a, b)) pairs.emplace_back(weight(a, b), a * n + b);
+    }
+  }
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::vector<uint32_t> perm(n, UINT32_MAX);
+  std::vector<uint8_t> used(n, 0);
+  for (const auto& [w, k] : pairs) {
+    (void)w;
+    const uint32_t a = k / n;
+    const uint32_t b = k % n;
+    if (perm[a] != UINT32_MAX || used[b]) continue;
+    perm[a] = b;
+    used[b] = 1;
+  }
+  for (uint32_t a = 0; a < n; ++a) {
+    if (perm[a] == UINT32_MAX) throw InternalError("greedy_match: no allowed partner");
+  }
+  return perm;
+}
+
+}  // namespace
+
 void SystemPlanner::rebalance(std::vector<CollectiveRequest>& collectives) {
   if (!m_map.replan) throw InternalError("SystemPlanner: rebalancing without a policy");
   Placement next = m_map.replan(m_load_avg);
@@ -281,8 +321,7 @@ void SystemPlanner::rebalance(std::vector<CollectiveRequest>& collectives) {
   }
   for (std::vector<uint32_t>& r : m_rebalance) r.assign(m_model.layers, ChipWork::kNoCollective);
   std::vector<uint8_t> held_old(size_t{ep} * experts), held_new(size_t{ep} * experts);
-  std::vector<uint32_t> overlap(size_t{ep} * ep), perm(ep), sent(ep);
-  std::vector<uint8_t> used_new(ep), used_old(ep);
+  std::vector<uint32_t> perm(ep), sent(ep);
   bool any = false;
   for (uint32_t l = 0; l < old.layers; ++l) {
     std::fill(held_old.begin(), held_old.end(), 0);
@@ -291,32 +330,22 @@ void SystemPlanner::rebalance(std::vector<CollectiveRequest>& collectives) {
       held_old[size_t{old.chip_of_slot(l, s)} * experts + old.phy2log[size_t{l} * slots + s]] = 1;
       held_new[size_t{next.chip_of_slot(l, s)} * experts + next.phy2log[size_t{l} * slots + s]] = 1;
     }
-    // Greedy matching of new chips to old ones (same node), most experts in common first.
-    std::fill(overlap.begin(), overlap.end(), 0);
-    for (uint32_t a = 0; a < ep; ++a) {
-      for (uint32_t b = 0; b < ep; ++b) {
-        if (a / gcpn != b / gcpn) continue;
-        for (uint32_t e = 0; e < experts; ++e) {
-          overlap[size_t{a} * ep + b] +=
-              held_new[size_t{a} * experts + e] & held_old[size_t{b} * experts + e];
-        }
+    // Greedy matching of the new nodes to the old ones, then of the new chips to the old
+    // chips of the matched node: most experts in common first (ties to the lower pair).
+    const uint32_t nodes = ep / gcpn;
+    std::vector<uint8_t> node_old(size_t{nodes} * experts, 0), node_new(size_t{nodes} * experts, 0);
+    for (uint32_t c = 0; c < ep; ++c) {
+      for (uint32_t e = 0; e < experts; ++e) {
+        node_old[size_t{c / gcpn} * experts + e] |= held_old[size_t{c} * experts + e];
+        node_new[size_t{c / gcpn} * experts + e] |= held_new[size_t{c} * experts + e];
       }
     }
-    std::vector<uint32_t> pairs;
-    for (uint32_t k = 0; k < ep * ep; ++k) {
-      if (k / ep / gcpn == k % ep / gcpn) pairs.push_back(k);
-    }
-    std::stable_sort(pairs.begin(), pairs.end(),
-                     [&](uint32_t x, uint32_t y) { return overlap[x] > overlap[y]; });
-    std::fill(used_new.begin(), used_new.end(), 0);
-    std::fill(used_old.begin(), used_old.end(), 0);
-    for (uint32_t k : pairs) {
-      const uint32_t a = k / ep;
-      const uint32_t b = k % ep;
-      if (used_new[a] || used_old[b]) continue;
-      used_new[a] = used_old[b] = 1;
-      perm[a] = b;
-    }
+    const std::vector<uint32_t> node_perm = greedy_match(
+        nodes, [&](uint32_t a, uint32_t b) { return common(node_new, a, node_old, b, experts); },
+        [](uint32_t, uint32_t) { return true; });
+    perm = greedy_match(
+        ep, [&](uint32_t a, uint32_t b) { return common(held_new, a, held_old, b, experts); },
+        [&](uint32_t a, uint32_t b) { return node_perm[a / gcpn] == b / gcpn; });
     for (uint32_t s = 0; s < slots; ++s) {
       uint32_t& c = next.slot_chip[size_t{l} * slots + s];
       c = perm[c];
