@@ -19,6 +19,16 @@ void declare_common(ParamSchema& s) {
         "route a token copy to a replica on its own chip, else in its node, else the "
         "least-loaded one (false: always the least-loaded replica, ties to the lower slot)")
       .default_value(false);
+  s.add("rebalance_every", ParamType::kInt,
+        "recompute the placement every this many steps from a moving-average load, moving the "
+        "experts that change chips over the links (0: never; load-driven policies only)")
+      .range(0, 1 << 30)
+      .default_value(int64_t{0});
+  s.add("rebalance_alpha", ParamType::kFloat,
+        "weight of the newest step in the moving-average load of rebalancing (1: the last "
+        "step only)")
+      .range(0, 1)
+      .default_value(0.5);
 }
 
 /// Parameters of the load-driven policies.

@@ -1,5 +1,7 @@
 #include "sim/engine/run_spec.hpp"
 
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "sim/config/config_fail.hpp"
@@ -163,6 +165,12 @@ void read_parallel(Config& cfg, RunSpec& spec) {
     type = cfg.choose("mapping.placement.type", reg.names());
     pp = cfg.section("mapping.placement", reg.find(type)->schema);
   }
+  const uint32_t every =
+      pp.has("rebalance_every") ? static_cast<uint32_t>(pp.get_int("rebalance_every")) : 0;
+  if (every > 0 && n == 1) {
+    fail(cfg, "mapping.placement.rebalance_every",
+         "rebalancing moves experts between chips: it needs a [system] of several chips");
+  }
   if (n > 1) {
     if (spec.residency.enabled()) {
       fail(cfg, "mapping.cache",
@@ -173,7 +181,8 @@ void read_parallel(Config& cfg, RunSpec& spec) {
     m.placement_params = pp;
     m.locality = pp.has("locality") && pp.get_bool("locality");
     m.chips_per_node = spec.system.topology.chips_per_node();
-    const auto policy = reg.find(type)->create(PlacementPolicy::Args{pp});
+    const std::shared_ptr<const PlacementPolicy> policy =
+        reg.find(type)->create(PlacementPolicy::Args{pp});
     const uint32_t slots = policy->slots();
     if (slots != 0 && (slots < md.experts || slots % m.expert_parallel != 0)) {
       fail(cfg, "mapping.placement.replicas",
@@ -186,6 +195,26 @@ void read_parallel(Config& cfg, RunSpec& spec) {
     in.experts = md.experts;
     in.chips = m.expert_parallel;
     in.chips_per_node = m.chips_per_node;
+    if (every > 0) {
+      if (!policy->needs_load()) {
+        fail(cfg, "mapping.placement.rebalance_every",
+             fmt::format("policy '{}' does not place by load: rebalancing needs a load-driven "
+                         "policy (greedy, eplb_hierarchical, eplb_global)",
+                         type));
+      }
+      const double alpha = pp.get_float("rebalance_alpha");
+      if (!(alpha > 0)) {
+        fail(cfg, "mapping.placement.rebalance_alpha",
+             "the newest step's weight must be above 0 (and at most 1)");
+      }
+      m.rebalance_every = every;
+      m.rebalance_alpha = alpha;
+      m.replan = [shared = policy, in](const std::vector<double>& load) {
+        PlacementInput next = in;
+        next.load = load;
+        return run_placement(*shared, std::move(next));
+      };
+    }
     if (policy->needs_load()) {
       const std::string counts = pp.get_string("counts");
       if (counts.empty()) return;  // resolve_placement() counts the run's trace

@@ -34,7 +34,8 @@ SystemStats::SystemStats(uint32_t chips, uint32_t moe_layers)
     const std::string role = comm_role_name(static_cast<CommRole>(r));
     role_bytes[r] = std::make_unique<Counter>(
         this, role + "_bytes", "B",
-        r == static_cast<int>(CommRole::kDispatch) || r == static_cast<int>(CommRole::kCombine)
+        r == static_cast<int>(CommRole::kDispatch) || r == static_cast<int>(CommRole::kCombine) ||
+                r == static_cast<int>(CommRole::kRebalance)
             ? "bytes between chips in " + role +
                   " collectives, as the routing implies (a "
                   "relay's forwarding not counted again)"
@@ -76,6 +77,15 @@ SystemStats::SystemStats(uint32_t chips, uint32_t moe_layers)
       "collectives and chips, divided by the chips");
   combine_time =
       std::make_unique<Scalar>(this, "combine_time", "s", "the same for the combine collectives");
+  rebalances = std::make_unique<Counter>(
+      this, "rebalances", "rebalances",
+      "placements recomputed from the moving-average load ([mapping.placement] rebalance_every)");
+  moved_experts = std::make_unique<Counter>(
+      this, "moved_experts", "experts",
+      "expert copies moved to a chip that did not hold them, summed over the expert-parallel "
+      "groups (each moves expert_bytes: rebalance_bytes)");
+  rebalance_time = std::make_unique<Scalar>(this, "rebalance_time", "s",
+                                            "the same as dispatch_time for the expert moves");
 }
 
 System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done) : m_spec(spec) {
@@ -124,8 +134,11 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
       CommUnit& comm = *m_slots[c].comm;
       comm.collective_done(instance);
       const CommRole role = m_role_of[instance];
-      if (role == CommRole::kDispatch || role == CommRole::kCombine) {
-        Scalar& s = role == CommRole::kDispatch ? *m_stats->dispatch_time : *m_stats->combine_time;
+      if (role == CommRole::kDispatch || role == CommRole::kCombine ||
+          role == CommRole::kRebalance) {
+        Scalar& s = role == CommRole::kDispatch  ? *m_stats->dispatch_time
+                    : role == CommRole::kCombine ? *m_stats->combine_time
+                                                 : *m_stats->rebalance_time;
         s += comm.last_wait() / static_cast<double>(m_slots.size());
       }
     });
@@ -164,7 +177,8 @@ void System::begin_step(const std::vector<CollectiveRequest>& collectives,
     const int role = static_cast<int>(r.role);
     switch (r.role) {
       case CommRole::kDispatch:
-      case CommRole::kCombine: {
+      case CommRole::kCombine:
+      case CommRole::kRebalance: {
         sch = all_to_all_v(topo, r.group, r.bytes, m_spec.dispatch_algo);
         // What the routing implies crosses between chips (relays not counted again).
         const size_t g = r.group.size();
@@ -192,6 +206,8 @@ void System::begin_step(const std::vector<CollectiveRequest>& collectives,
     m_exec->add(std::move(sch));
     ++m_stats->collectives;
   }
+  if (balance.rebalanced) ++*m_stats->rebalances;
+  *m_stats->moved_experts += balance.moved;
   for (size_t c = 0; c < balance.routed.size(); ++c) m_stats->routed[c] += balance.routed[c];
   ++m_stats->steps;
   StepBalance& s = m_stats->sums;

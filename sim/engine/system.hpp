@@ -45,6 +45,10 @@ struct SystemStats : StatGroup {
   /// Summed over the chips of the time from arriving at a dispatch (combine) collective to
   /// finishing its part, divided by the chips: the link time the placement causes.
   std::unique_ptr<Scalar> dispatch_time, combine_time;
+  /// Dynamic rebalancing: placements recomputed, expert copies moved to new chips, and the
+  /// time the moves took (as dispatch_time; their bytes are rebalance_bytes).
+  std::unique_ptr<Counter> rebalances, moved_experts;
+  std::unique_ptr<Scalar> rebalance_time;
 };
 
 class System {

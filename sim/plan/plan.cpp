@@ -53,6 +53,8 @@ const char* comm_role_name(CommRole r) {
       return "all_reduce";
     case CommRole::kAllGather:
       return "all_gather";
+    case CommRole::kRebalance:
+      return "rebalance";
   }
   return "?";
 }
@@ -402,6 +404,16 @@ void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* pa
   out.top_k = md.top_k;
   out.assignments = step.assignments();
 
+  // Experts moving to this chip or from it (a rebalanced placement) start with the step.
+  m_rebalance_op.assign(md.layers, UINT32_MAX);
+  if (parts && !parts[0].rebalance.empty()) {
+    for (uint32_t layer = 0; layer < md.layers; ++layer) {
+      const uint32_t id = parts[0].rebalance[layer];
+      if (id != ChipWork::kNoCollective) {
+        m_rebalance_op[layer] = add_comm(CommRole::kRebalance, layer, id, {});
+      }
+    }
+  }
   uint32_t moe_index = 0;
   for (uint32_t layer = 0; layer < md.layers; ++layer) {
     const uint32_t l = moe_index;
@@ -452,8 +464,10 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
     topk = add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{tm} * md.experts, router);
   }
   // Several chips: the tokens cross to their experts' chips before the experts run.
+  std::vector<uint32_t> dispatch_deps = {topk};
+  if (m_rebalance_op[layer] != UINT32_MAX) dispatch_deps.push_back(m_rebalance_op[layer]);
   const uint32_t ready =
-      work ? add_comm(CommRole::kDispatch, layer, work->dispatch[layer], {topk}) : topk;
+      work ? add_comm(CommRole::kDispatch, layer, work->dispatch[layer], dispatch_deps) : topk;
 
   std::fill(m_expert_tokens.begin(), m_expert_tokens.end(), 0);
   uint64_t combined = 0;

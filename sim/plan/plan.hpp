@@ -23,8 +23,9 @@ enum class OpKind : uint8_t {
 };
 
 /// What a collective op of a multi-chip plan does (statistics are broken down by it).
-enum class CommRole : uint8_t { kDispatch, kCombine, kAllReduce, kAllGather };
-inline constexpr int kNumCommRoles = 4;
+/// kRebalance: experts' weights moving to their new chips when the placement is recomputed.
+enum class CommRole : uint8_t { kDispatch, kCombine, kAllReduce, kAllGather, kRebalance };
+inline constexpr int kNumCommRoles = 5;
 const char* comm_role_name(CommRole r);
 
 /// What part of the layer an op belongs to (statistics are broken down by it).
@@ -147,6 +148,9 @@ struct ChipWork {
   std::vector<uint32_t> dispatch;     ///< MoE layers: tokens to the experts' chips
   std::vector<uint32_t> combine;      ///< MoE layers: expert outputs back
   std::vector<uint32_t> gather;       ///< MoE layers: all-gather of the TP group's tokens
+  /// Per transformer layer (first micro-batch only; empty: none): experts of the layer moving
+  /// to new chips, started with the step; the layer's dispatch waits for it.
+  std::vector<uint32_t> rebalance;
 };
 
 /// Mapping choices the planner needs.
@@ -231,8 +235,9 @@ class Planner {
   std::unordered_map<uint64_t, std::vector<uint32_t>> m_touching;  // (tier, key) -> ops
   WeightFetch m_fetch;
   std::vector<TierCopy> m_prefetch;
-  const ChipWork* m_work = nullptr;  ///< null in a one-chip system
-  uint32_t m_part_tokens = 0;        ///< tokens of the micro-batch being planned
+  std::vector<uint32_t> m_rebalance_op;  // per transformer layer: its rebalance op, or UINT32_MAX
+  const ChipWork* m_work = nullptr;      ///< null in a one-chip system
+  uint32_t m_part_tokens = 0;            ///< tokens of the micro-batch being planned
 };
 
 }  // namespace moesim

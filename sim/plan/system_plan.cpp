@@ -73,6 +73,7 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     w.dispatch.assign(md.layers, kNo);
     w.combine.assign(md.layers, kNo);
     w.gather.assign(md.layers, kNo);
+    w.rebalance.clear();
   }
   // Attention: a request's tokens on data-parallel group request % dp (its KV cache stays
   // there); inside a group, tokens dispatch from its chips in turn.
@@ -194,6 +195,12 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
   m_balance.layer_imbalance.assign(m_model.moe_layers(), 1.0);
   m_layer_routed.assign(size_t{m_model.moe_layers()} * n, 0);
   m_router.new_step();
+  for (std::vector<uint32_t>& r : m_rebalance) r.clear();
+  m_rebalance.resize(n);
+  if (m_map.rebalance_every > 0 && m_steps > 0 && m_steps % m_map.rebalance_every == 0) {
+    rebalance(collectives);
+  }
+  ++m_steps;
   // Micro-batches: each data-parallel group's tokens, in (request, position) order, cut into
   // `parts` consecutive chunks (whole requests in decode; a long prompt is split in prefill).
   const uint32_t dp = m_map.dp_groups();
@@ -230,7 +237,160 @@ void SystemPlanner::plan(const TraceStep& step, const std::vector<StepPlan*>& ou
       m_balance.layer_imbalance[l] = static_cast<double>(max_r) * n / static_cast<double>(sum_r);
     }
   }
+  if (m_map.rebalance_every > 0) {
+    // The moving average of the routed copies per (MoE layer, expert).
+    const uint32_t experts = m_model.experts;
+    const double a = m_map.rebalance_alpha;
+    m_load_avg.resize(size_t{m_model.moe_layers()} * experts, 0.0);
+    std::vector<double> load(m_load_avg.size(), 0.0);
+    for (uint32_t l = 0; l < m_model.moe_layers(); ++l) {
+      for (uint32_t i = 0; i < t; ++i) {
+        for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
+          const int32_t e = step.experts[r];
+          if (e >= 0) load[size_t{l} * experts + static_cast<uint32_t>(e)] += 1.0;
+        }
+      }
+    }
+    for (size_t k = 0; k < load.size(); ++k) {
+      m_load_avg[k] = m_steps == 1 ? load[k] : a * load[k] + (1.0 - a) * m_load_avg[k];
+    }
+    for (ChipId c = 0; c < n; ++c) m_work[c][0].rebalance = m_rebalance[c];
+  }
   for (ChipId c = 0; c < n; ++c) m_planners[c].plan(step, *out[c], m_work[c]);
+}
+
+namespace {
+
+/// Rows `a` of `x` and `b` of `y` (k columns of 0/1): columns set in both.
+uint32_t common(const std::vector<uint8_t>& x, uint32_t a, const std::vector<uint8_t>& y,
+                uint32_t b, uint32_t k) {
+  uint32_t n = 0;
+  for (uint32_t e = 0; e < k; ++e) n += x[size_t{a} * k + e] & y[size_t{b} * k + e];
+  return n;
+}
+
+/// A one-to-one map of n new items to n old ones: allowed pairs by decreasing weight (ties to
+/// the lower new, then old item), each taken when both are still free.
+template <class Weight, class Allowed>
+std::vector<uint32_t> greedy_match(uint32_t n, Weight weight, Allowed allowed) {
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (weight, a * n + b)
+  for (uint32_t a = 0; a < n; ++a) {
+    for (uint32_t b = 0; b < n; ++b) {
+      if (allowed(a, b)) pairs.emplace_back(weight(a, b), a * n + b);
+    }
+  }
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::vector<uint32_t> perm(n, UINT32_MAX);
+  std::vector<uint8_t> used(n, 0);
+  for (const auto& [w, k] : pairs) {
+    (void)w;
+    const uint32_t a = k / n;
+    const uint32_t b = k % n;
+    if (perm[a] != UINT32_MAX || used[b]) continue;
+    perm[a] = b;
+    used[b] = 1;
+  }
+  for (uint32_t a = 0; a < n; ++a) {
+    if (perm[a] == UINT32_MAX) throw InternalError("greedy_match: no allowed partner");
+  }
+  return perm;
+}
+
+}  // namespace
+
+void SystemPlanner::rebalance(std::vector<CollectiveRequest>& collectives) {
+  if (!m_map.replan) throw InternalError("SystemPlanner: rebalancing without a policy");
+  Placement next = m_map.replan(m_load_avg);
+  const Placement& old = m_map.placement;
+  if (next.layers != old.layers || next.experts != old.experts || next.chips != old.chips ||
+      next.slots != old.slots) {
+    throw InternalError("SystemPlanner: a rebalanced placement of another shape");
+  }
+  const uint32_t ep = old.chips;
+  const uint32_t experts = old.experts;
+  const uint32_t slots = old.slots;
+  const uint32_t n = chips();
+  // Nodes inside a group (chips are only relabelled inside their node).
+  const uint32_t cpn = m_map.chips_per_node;
+  const uint32_t gcpn = cpn == 0 || ep % cpn != 0 ? ep : cpn;
+  const uint64_t expert_bytes = m_model.expert_bytes();
+  std::vector<uint32_t> layer_of;  // MoE layer -> transformer layer
+  for (uint32_t layer = 0; layer < m_model.layers; ++layer) {
+    if (m_model.is_moe_layer(layer)) layer_of.push_back(layer);
+  }
+  for (std::vector<uint32_t>& r : m_rebalance) r.assign(m_model.layers, ChipWork::kNoCollective);
+  std::vector<uint8_t> held_old(size_t{ep} * experts), held_new(size_t{ep} * experts);
+  std::vector<uint32_t> perm(ep), sent(ep);
+  bool any = false;
+  for (uint32_t l = 0; l < old.layers; ++l) {
+    std::fill(held_old.begin(), held_old.end(), 0);
+    std::fill(held_new.begin(), held_new.end(), 0);
+    for (uint32_t s = 0; s < slots; ++s) {
+      held_old[size_t{old.chip_of_slot(l, s)} * experts + old.phy2log[size_t{l} * slots + s]] = 1;
+      held_new[size_t{next.chip_of_slot(l, s)} * experts + next.phy2log[size_t{l} * slots + s]] = 1;
+    }
+    // Greedy matching of the new nodes to the old ones, then of the new chips to the old
+    // chips of the matched node: most experts in common first (ties to the lower pair).
+    const uint32_t nodes = ep / gcpn;
+    std::vector<uint8_t> node_old(size_t{nodes} * experts, 0), node_new(size_t{nodes} * experts, 0);
+    for (uint32_t c = 0; c < ep; ++c) {
+      for (uint32_t e = 0; e < experts; ++e) {
+        node_old[size_t{c / gcpn} * experts + e] |= held_old[size_t{c} * experts + e];
+        node_new[size_t{c / gcpn} * experts + e] |= held_new[size_t{c} * experts + e];
+      }
+    }
+    const std::vector<uint32_t> node_perm = greedy_match(
+        nodes, [&](uint32_t a, uint32_t b) { return common(node_new, a, node_old, b, experts); },
+        [](uint32_t, uint32_t) { return true; });
+    perm = greedy_match(
+        ep, [&](uint32_t a, uint32_t b) { return common(held_new, a, held_old, b, experts); },
+        [&](uint32_t a, uint32_t b) { return node_perm[a / gcpn] == b / gcpn; });
+    for (uint32_t s = 0; s < slots; ++s) {
+      uint32_t& c = next.slot_chip[size_t{l} * slots + s];
+      c = perm[c];
+    }
+    std::fill(held_new.begin(), held_new.end(), 0);
+    for (uint32_t s = 0; s < slots; ++s) {
+      held_new[size_t{next.chip_of_slot(l, s)} * experts + next.phy2log[size_t{l} * slots + s]] = 1;
+    }
+    // Every expert a chip gains comes from a chip that held it: in its node if one did, the
+    // one that sent least so far, ties to the lower chip.
+    std::vector<uint64_t> bytes(size_t{ep} * ep, 0);
+    std::fill(sent.begin(), sent.end(), 0);
+    uint64_t moved = 0;
+    for (uint32_t c = 0; c < ep; ++c) {
+      for (uint32_t e = 0; e < experts; ++e) {
+        if (!held_new[size_t{c} * experts + e] || held_old[size_t{c} * experts + e]) continue;
+        uint32_t src = UINT32_MAX;
+        for (uint32_t b = 0; b < ep; ++b) {
+          if (!held_old[size_t{b} * experts + e]) continue;
+          auto key = [&](uint32_t x) { return std::make_pair(x / gcpn != c / gcpn, sent[x]); };
+          if (src == UINT32_MAX || key(b) < key(src)) src = b;
+        }
+        ++sent[src];
+        bytes[size_t{src} * ep + c] += expert_bytes;
+        ++moved;
+      }
+    }
+    if (moved == 0) continue;
+    any = true;
+    for (uint32_t base = 0; base < n; base += ep) {
+      std::vector<uint32_t> group(ep);
+      std::iota(group.begin(), group.end(), base);
+      const uint32_t id =
+          new_collective(collectives, CommRole::kRebalance, layer_of[l], group, bytes);
+      for (uint32_t c : group) m_rebalance[c][layer_of[l]] = id;
+      m_balance.moved += moved;
+    }
+  }
+  m_balance.rebalanced = true;
+  if (!any) {
+    for (std::vector<uint32_t>& r : m_rebalance) r.clear();
+  }
+  const std::string err = next.index();
+  if (!err.empty()) throw InternalError("rebalanced placement: " + err);
+  m_map.placement = std::move(next);
 }
 
 }  // namespace moesim

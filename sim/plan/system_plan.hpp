@@ -10,6 +10,7 @@
 /// combine.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ struct ParallelMapping {
   /// their layers interleave, so one's dispatch and combine overlap another's compute (as
   /// DeepSeek-V3 does with two).
   uint32_t micro_batches = 1;
+  /// Dynamic rebalancing: every `rebalance_every` steps (0: never) `replan` recomputes the
+  /// placement from a moving average of the routed copies per (MoE layer, expert), the newest
+  /// step weighted `rebalance_alpha`. Chips are relabelled (inside their node) to keep as
+  /// many experts where they are as possible; each expert copy a chip gains crosses the links
+  /// from a chip holding it (a kRebalance collective at the start of that step, which the
+  /// layer's dispatch waits for).
+  uint32_t rebalance_every = 0;
+  double rebalance_alpha = 0.5;
+  std::function<Placement(const std::vector<double>& load)> replan;
   /// Data-parallel attention groups (chips / tensor_parallel).
   uint32_t dp_groups() const { return chips / tensor_parallel; }
 };
@@ -61,6 +71,9 @@ struct StepBalance {
   uint64_t hops = 0, token_layers = 0;
   /// Pairs (a token's copy at MoE layer l, its copy at l + 1), and those on two chips.
   uint64_t transitions = 0, cross = 0;
+  /// The placement was recomputed before this step; expert copies moved to new chips.
+  bool rebalanced = false;
+  uint64_t moved = 0;
 };
 
 /// Plans a step for every chip of the system.
@@ -88,6 +101,8 @@ class SystemPlanner {
                           std::vector<uint32_t> group, std::vector<uint64_t> bytes);
   /// Plans micro-batch `part` of `step` into m_work[*][part].
   void plan_part(const TraceStep& step, uint32_t part, std::vector<CollectiveRequest>& out);
+  /// Recomputes the placement from m_load_avg and plans the moves into m_rebalance.
+  void rebalance(std::vector<CollectiveRequest>& out);
 
   ModelSpec m_model;
   ParallelMapping m_map;
@@ -101,7 +116,10 @@ class SystemPlanner {
   std::vector<uint64_t> m_seen;      // per chip: m_stamp of the last token that reached it
   std::vector<uint64_t> m_hop_seen;  // the same for the hop count
   std::vector<std::vector<uint32_t>> m_prev, m_cur;  // per step token: its chips at l - 1, l
-  uint64_t m_stamp = 0;  // one per (token, MoE layer) ever planned (dedup)
+  uint64_t m_stamp = 0;            // one per (token, MoE layer) ever planned (dedup)
+  uint64_t m_steps = 0;            // steps planned so far
+  std::vector<double> m_load_avg;  // [moe layer * experts + expert]
+  std::vector<std::vector<uint32_t>> m_rebalance;  // [ChipId][layer] of this step
 };
 
 }  // namespace moesim

@@ -259,5 +259,80 @@ TEST(PlaceInRun, EplbJsonTableAndCountsFile) {
   EXPECT_TRUE(bad.empty());
 }
 
+TEST(PlaceInRun, RebalancingMovesExpertsOverTheLinks) {
+  const std::string greedy = "--set mapping.placement.type=greedy ";
+  const std::string every = "--set mapping.placement.rebalance_every=4 ";
+  const std::string off = run(greedy, "rebal_off");
+  const std::string on = run(greedy + every, "rebal_on");
+  EXPECT_EQ(json_stat(off, "system.rebalances"), 0);
+  EXPECT_EQ(json_stat(off, "system.moved_experts"), 0);
+  EXPECT_EQ(json_stat(off, "system.rebalance_bytes"), 0);
+  // 16 steps: recomputed before steps 4, 8 and 12.
+  EXPECT_EQ(json_stat(on, "system.rebalances"), 3);
+  const double moved = json_stat(on, "system.moved_experts");
+  EXPECT_GT(moved, 0);
+  const double expert_bytes = 3.0 * 4096 * 14336 * 2;  // Mixtral 8x7B, bf16
+  EXPECT_EQ(json_stat(on, "system.rebalance_bytes"), moved * expert_bytes);
+  double sent = 0;
+  for (int c = 0; c < 4; ++c)
+    sent += json_stat(on, "chip" + std::to_string(c) + ".comm.rebalance_bytes");
+  EXPECT_EQ(sent, moved * expert_bytes) << "direct messages: what the chips send";
+  EXPECT_GT(json_stat(on, "system.rebalance_time"), 0);
+  // The moves take link time: the step with transfers is the longest, and longer than any
+  // step without (slow links make it longer still).
+  EXPECT_GT(json_stat(on, "workload.max_step_time"), 2 * json_stat(off, "workload.max_step_time"));
+  const std::string slow = "--set system.topology.bandwidth=10GB/s ";
+  const std::string slow_on = run(greedy + every + slow, "rebal_slow");
+  EXPECT_GT(json_stat(slow_on, "workload.max_step_time"),
+            json_stat(on, "workload.max_step_time") * 5);
+  EXPECT_GT(json_stat(slow_on, "workload.max_step_time"),
+            5 * json_stat(run(greedy + slow, "rebal_slow_off"), "workload.max_step_time"));
+  // Deterministic.
+  EXPECT_EQ(run(greedy + every, "rebal_on2"), on);
+  // A smoother average moves fewer experts.
+  const std::string smooth =
+      run(greedy + every + "--set mapping.placement.rebalance_alpha=0.1", "rebal_smooth");
+  EXPECT_LE(json_stat(smooth, "system.moved_experts"), moved);
+}
+
+TEST(PlaceInRun, BadRebalanceOptionsExitTwoWithALocatedMessage) {
+  struct Case {
+    const char* config;
+    const char* set;
+    const char* message;
+  };
+  const Case cases[] = {
+      {kRing, "--set mapping.placement.type=round_robin --set mapping.placement.rebalance_every=4",
+       "--set mapping.placement.rebalance_every: policy 'round_robin' does not place by load: "
+       "rebalancing needs a load-driven policy (greedy, eplb_hierarchical, eplb_global)"},
+      {kRing,
+       "--set mapping.placement.type=greedy --set mapping.placement.rebalance_every=4 --set "
+       "mapping.placement.rebalance_alpha=0",
+       "--set mapping.placement.rebalance_alpha: the newest step's weight must be above 0 (and "
+       "at most 1)"},
+      {"configs/mixtral_decode.toml",
+       "--set mapping.placement.type=greedy --set mapping.placement.rebalance_every=2",
+       "--set mapping.placement.rebalance_every: rebalancing moves experts between chips: it "
+       "needs a [system] of several chips"},
+  };
+  for (const Case& c : cases) {
+    const fs::path out = fresh_dir("place_rebal_bad");
+    const auto r = run_moesim(std::string("run ") + c.config + " --quiet --out '" + out.string() +
+                              "' " + c.set);
+    EXPECT_EQ(r.code, 2) << c.set;
+    EXPECT_EQ(r.err, std::string("moesim: error: ") + c.message + "\n");
+    EXPECT_FALSE(fs::exists(out / "stats.json"));
+  }
+  for (const char* v : {"-1", "1.5"}) {
+    const fs::path out = fresh_dir("place_rebal_range");
+    const auto r = run_moesim(std::string("run ") + kRing + " --quiet --out '" + out.string() +
+                              "' --set mapping.placement.type=greedy --set "
+                              "mapping.placement.rebalance_every=" +
+                              v);
+    EXPECT_EQ(r.code, 2) << v;
+    EXPECT_NE(r.err.find("mapping.placement.rebalance_every"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace moesim

@@ -12,6 +12,7 @@
 
 #include "sim/core/error.hpp"
 #include "sim/plan/placement.hpp"
+#include "sim/plan/system_plan.hpp"
 
 namespace moesim {
 namespace {
@@ -310,6 +311,144 @@ TEST(PlacementJson, BadTablesAreLocated) {
             d + "/f.json:1:26: expected ']', found the end of the file");
   EXPECT_EQ(error_of(write("g.json", "{\"phy2log\": [[0, 1], [2, 3]]}"), 1, 4, 2),
             d + "/g.json:1:13: \"phy2log\" must be an array of 1 rows (one per MoE layer)");
+}
+
+}  // namespace
+}  // namespace moesim
+
+// --- Dynamic rebalancing in the system planner ---
+
+namespace moesim {
+namespace {
+
+ModelSpec tiny_moe() {
+  ModelSpec m;
+  m.name = "tiny";
+  m.layers = 2;
+  m.hidden = 64;
+  m.heads = 4;
+  m.kv_heads = 4;
+  m.head_dim = 16;
+  m.kv_dim = 64;
+  m.attention_params = 4ull * 64 * 64;
+  m.experts = 8;
+  m.top_k = 2;
+  m.expert_ffn = 128;
+  m.dense_ffn = 128;
+  return m;
+}
+
+/// `tokens` decode tokens (one request each), every one routed to experts 0 and 4 at every
+/// MoE layer: both on chip 0 under round-robin over 4 chips.
+TraceStep skewed_step(uint64_t index, uint32_t tokens, uint32_t layers) {
+  TraceStep s;
+  s.index = index;
+  s.layers = layers;
+  for (uint32_t i = 0; i < tokens; ++i) s.tokens.push_back({i, 10});
+  s.offsets.push_back(0);
+  for (uint32_t l = 0; l < layers; ++l) {
+    for (uint32_t i = 0; i < tokens; ++i) {
+      s.experts.push_back(0);
+      s.experts.push_back(4);
+      s.weights.push_back(0.5f);
+      s.weights.push_back(0.5f);
+      s.offsets.push_back(static_cast<uint32_t>(s.experts.size()));
+    }
+  }
+  return s;
+}
+
+TEST(Rebalance, MovesExpertsOverTheLinksBeforeTheLayerDispatches) {
+  const ModelSpec md = tiny_moe();
+  ParallelMapping m;
+  m.chips = 4;
+  m.expert_parallel = 4;
+  m.placement = Placement::round_robin(md.moe_layers(), md.experts, 4);
+  m.rebalance_every = 2;
+  m.rebalance_alpha = 1.0;
+  m.replan = [&](const std::vector<double>& load) {
+    PlacementInput in;
+    in.layers = md.moe_layers();
+    in.experts = md.experts;
+    in.chips = 4;
+    in.load = load;
+    Placement p;
+    greedy_balanced(in, p);
+    EXPECT_EQ(p.index(), "");
+    return p;
+  };
+  PlanOptions po;
+  po.weight_tile_bytes = 1 << 16;
+  SystemPlanner sp(md, po, m);
+  std::vector<StepPlan> plans(4);
+  std::vector<StepPlan*> out;
+  for (StepPlan& p : plans) out.push_back(&p);
+  std::vector<CollectiveRequest> coll;
+  for (uint64_t s = 0; s < 2; ++s) {
+    sp.plan(skewed_step(s, 8, md.moe_layers()), out, coll);
+    EXPECT_FALSE(sp.balance().rebalanced);
+    EXPECT_EQ(sp.balance().moved, 0u);
+    EXPECT_DOUBLE_EQ(sp.balance().layer_imbalance[0], 4.0) << "experts 0 and 4 both on chip 0";
+  }
+  sp.plan(skewed_step(2, 8, md.moe_layers()), out, coll);
+  const StepBalance& b = sp.balance();
+  EXPECT_TRUE(b.rebalanced);
+  EXPECT_GT(b.moved, 0u);
+  EXPECT_DOUBLE_EQ(b.layer_imbalance[0], 2.0) << "experts 0 and 4 now on two chips";
+  const Placement& p = sp.mapping().placement;
+  uint64_t moved_bytes = 0;
+  for (const CollectiveRequest& r : coll) {
+    if (r.role == CommRole::kRebalance) {
+      for (uint64_t x : r.bytes) moved_bytes += x;
+    }
+    if (r.role != CommRole::kDispatch) continue;
+    // A token is only sent to a chip holding its expert (after the move).
+    for (uint32_t i = 0; i < 4; ++i) {
+      for (uint32_t j = 0; j < 4; ++j) {
+        if (i == j || r.bytes[i * 4 + j] == 0) continue;
+        const uint32_t l = r.layer;  // the transformer layer is the MoE layer (every layer MoE)
+        bool holds = false;
+        for (uint32_t e : {0u, 4u}) {
+          for (const uint32_t* q = p.replicas_begin(l, e); q != p.replicas_end(l, e); ++q) {
+            holds = holds || p.chip_of_slot(l, *q) == j;
+          }
+        }
+        EXPECT_TRUE(holds) << "chip " << j << " got tokens at layer " << l;
+      }
+    }
+  }
+  EXPECT_EQ(moved_bytes, b.moved * md.expert_bytes());
+  // Each chip's dispatch of a layer waits for that layer's moves.
+  for (const StepPlan& plan : plans) {
+    std::vector<uint32_t> rebal;
+    for (uint32_t k = 0; k < plan.ops.size(); ++k) {
+      const Op& op = plan.ops[k];
+      if (op.kind != OpKind::kComm) continue;
+      if (op.comm_role == CommRole::kRebalance) {
+        EXPECT_EQ(op.dep_count, 0u);
+        rebal.push_back(k);
+      } else if (op.comm_role == CommRole::kDispatch) {
+        bool waits = false;
+        for (uint32_t d = 0; d < op.dep_count; ++d) {
+          const uint32_t dep = plan.deps[op.dep_begin + d];
+          waits = waits || (plan.ops[dep].kind == OpKind::kComm &&
+                            plan.ops[dep].comm_role == CommRole::kRebalance &&
+                            plan.ops[dep].layer == op.layer);
+        }
+        EXPECT_TRUE(waits) << "dispatch of layer " << op.layer;
+      }
+    }
+    EXPECT_EQ(rebal.size(), 2u);
+  }
+  // The next step keeps the new placement and moves nothing.
+  sp.plan(skewed_step(3, 8, md.moe_layers()), out, coll);
+  EXPECT_FALSE(sp.balance().rebalanced);
+  EXPECT_DOUBLE_EQ(sp.balance().layer_imbalance[0], 2.0);
+  for (const CollectiveRequest& r : coll) EXPECT_NE(r.role, CommRole::kRebalance);
+  // Rebalancing again on the same load moves nothing (the chips keep their experts).
+  sp.plan(skewed_step(4, 8, md.moe_layers()), out, coll);
+  EXPECT_TRUE(sp.balance().rebalanced);
+  EXPECT_EQ(sp.balance().moved, 0u);
 }
 
 }  // namespace
