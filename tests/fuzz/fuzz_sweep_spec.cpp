@@ -11,16 +11,16 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   const char* name = "configs/sweeps/fuzz.toml";
-  moesim::SweepSpec spec;
+  moesim::sweep::SweepSpec spec;
   bool loaded = false;
   moesim::fuzz::expect_input_errors([&] {
-    spec = moesim::parse_sweep_spec(text, name);
+    spec = moesim::sweep::parse_sweep_spec(text, name);
     loaded = true;
   });
   if (!loaded) return 0;
-  const std::string effective = spec.effective_text(moesim::hash_text(text));
+  const std::string effective = spec.effective_text(moesim::sweep::hash_text(text));
   try {
-    (void)moesim::parse_sweep_spec(effective, name);
+    (void)moesim::sweep::parse_sweep_spec(effective, name);
   } catch (const moesim::InputError& e) {
     std::fprintf(stderr, "effective copy does not load: %s\n--- effective copy:\n%s\n", e.what(),
                  effective.c_str());
