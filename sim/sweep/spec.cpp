@@ -330,7 +330,8 @@ void flatten_set(const std::string& file, const toml::table& t, const std::strin
       flatten_set(file, *sub, key, spec);
       continue;
     }
-    const auto bad = [&](const std::string& what) {
+    // Init-captures: C++17 lambdas cannot capture structured bindings (clang rejects it).
+    const auto bad = [&, v = v](const std::string& what) {
       fail(loc_of(file, v->source()), "set." + key, what);
     };
     if (v->is_array()) bad("expected a number, string or boolean, got an array");
@@ -486,7 +487,7 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& file) {
       std::set<std::string> seen;
       for (const toml::node& el : *arr) {
         const SourceLoc el_loc = loc_of(file, el.source());
-        const auto bad = [&](const std::string& what) {
+        const auto bad = [&, &name = name](const std::string& what) {
           fail(el_loc, "axis." + name + ".values", what);
         };
         AxisValue v = axis_value(el, bad);
