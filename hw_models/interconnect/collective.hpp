@@ -118,6 +118,9 @@ class CollectiveExecutor final : public NetworkClient {
   void reset();
   /// True when every chip of every instance is done.
   bool all_done() const;
+  /// The collectives not done, for the watchdog: which chips have arrived and finished,
+  /// and the messages started and in flight. Empty when all are done.
+  std::string describe_pending() const;
   void message_done(uint64_t tag) override;
   ~CollectiveExecutor() override;
 

@@ -27,6 +27,7 @@ struct CollectiveExecutor::Instance {
   std::vector<bool> done;
   std::vector<bool> started;
   uint32_t chips_done = 0;
+  uint32_t in_flight = 0;  // messages sent on the network, not yet delivered
 };
 
 CollectiveExecutor::CollectiveExecutor(Network& net, Done done)
@@ -111,6 +112,7 @@ void CollectiveExecutor::start_ready(Instance& in, std::vector<uint32_t>& ready,
       in.started[m] = true;
       const ScheduledMessage& msg = in.s.messages[m];
       if (msg.bytes > 0) {
+        ++in.in_flight;
         m_net.send(msg.src, msg.dst, msg.bytes, this, (static_cast<uint64_t>(in.id) << 32) | m);
         continue;
       }
@@ -145,6 +147,7 @@ void CollectiveExecutor::message_done(uint64_t tag) {
   const ScheduledMessage& msg = in.s.messages[m];
   const uint32_t ps = in.pos_of[msg.src];
   const uint32_t pd = in.pos_of[msg.dst];
+  --in.in_flight;
   --in.open[ps];
   --in.open[pd];
   std::vector<uint32_t> ready;
@@ -170,6 +173,44 @@ bool CollectiveExecutor::all_done() const {
     if (in->chips_done != in->s.group.size()) return false;
   }
   return true;
+}
+
+std::string CollectiveExecutor::describe_pending() const {
+  auto chips = [](const Instance& in, const std::vector<bool>& flag, bool value) {
+    std::string out;
+    for (size_t p = 0; p < flag.size(); ++p) {
+      if (flag[p] == value) out += fmt::format("{}{}", out.empty() ? "" : ",", in.s.group[p]);
+    }
+    return out.empty() ? std::string("none") : out;
+  };
+  // Collectives some chip has reached, up to four; the rest counted.
+  constexpr uint32_t kListed = 4;
+  std::string out;
+  uint32_t listed = 0, more = 0, unreached = 0;
+  for (const auto& in : m_instances) {
+    if (in->chips_done == in->s.group.size()) continue;
+    if (std::find(in->arrived.begin(), in->arrived.end(), true) == in->arrived.end()) {
+      ++unreached;
+      continue;
+    }
+    if (++listed > kListed) {
+      ++more;
+      continue;
+    }
+    uint32_t started = 0;
+    for (bool b : in->started) started += b ? 1 : 0;
+    out += fmt::format(
+        "{}collective {} ({} chips): arrived {}; not arrived {}; not done {}; {} of {} "
+        "messages started, {} in flight",
+        out.empty() ? "" : "; ", in->id, in->s.group.size(), chips(*in, in->arrived, true),
+        chips(*in, in->arrived, false), chips(*in, in->done, false), started, in->s.messages.size(),
+        in->in_flight);
+  }
+  if (more > 0) out += fmt::format("; {} more collectives in progress", more);
+  if (unreached > 0) {
+    out += fmt::format("{}{} collectives no chip has reached", out.empty() ? "" : "; ", unreached);
+  }
+  return out;
 }
 
 void CollectiveExecutor::reset() {

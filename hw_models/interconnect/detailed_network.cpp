@@ -266,7 +266,7 @@ class DetailedNetwork final : public Network {
           fmt::format("detailed network: bad send {} -> {} of {} B", src, dst, bytes));
     }
     m_new.push_back({src, dst, bytes, client, tag, m_new_seq++});
-    m_wake.notify(sc_core::SC_ZERO_TIME);
+    m_wake.notify(zero_delay(name()));
   }
   const Topology& topology() const override { return m_topo; }
   const LinkStats& link_stats(uint32_t i) const override { return *m_link_stats.at(i); }
@@ -405,7 +405,7 @@ class DetailedNetwork final : public Network {
       }
     }
     if (!m_new.empty()) {
-      m_wake.notify(sc_core::SC_ZERO_TIME);
+      m_wake.notify(zero_delay(name()));
     } else if (!m_events.empty()) {
       m_wake.notify(checked_until(m_events.top().t_ps, name()));
     } else if (m_outstanding > 0) {

@@ -164,7 +164,7 @@ void BankedSram::transfer_at(uint64_t addr, uint64_t bytes, bool write, MemoryCl
   // Predict once for every transfer arriving in this delta cycle (a host refilling its window
   // from completion callbacks starts many at once).
   m_wake.cancel();
-  m_wake.notify(sc_core::SC_ZERO_TIME);
+  m_wake.notify(zero_delay(name()));
 }
 
 void BankedSram::commit_to(uint64_t cycle) {

@@ -196,7 +196,7 @@ void DetailedDram::transfer_at(uint64_t addr, uint64_t bytes, bool write, Memory
     m_ready.push_back(id);
   }
   // A delta notification overrides a pending timed one; step() then reschedules.
-  m_wake.notify(sc_core::SC_ZERO_TIME);
+  m_wake.notify(zero_delay(name()));
 }
 
 bool DetailedDram::try_issue(uint32_t id, uint64_t cycle, size_t& blocked_list) {

@@ -11,6 +11,7 @@
 
 #include "sim/cli/commands.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/watchdog.hpp"
 
 int main(int argc, char* argv[]) {
   // SystemC prints a banner on elaboration unless told not to; our stdout is for results.
@@ -25,6 +26,10 @@ int sc_main(int argc, char* argv[]) {
   } catch (const moesim::InputError& e) {
     std::fprintf(stderr, "moesim: error: %s\n", e.what());
     return 2;
+  } catch (const moesim::WatchdogError& e) {
+    // A run that stopped making progress: a model bug, the message names the pending work.
+    std::fprintf(stderr, "moesim: %s\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "moesim: internal error: %s\n", e.what());
     return 1;

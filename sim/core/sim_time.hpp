@@ -1,6 +1,6 @@
 #pragma once
-/// Checked conversions into SystemC time, and the way a run-time error raised inside a
-/// SystemC process reaches the caller of sc_start().
+/// Checked conversions into SystemC time (each seen by the watchdog, watchdog.hpp), and the
+/// way a run-time error raised inside a SystemC process reaches the caller of sc_start().
 ///
 /// Simulated time is a 64-bit count of resolution units (picoseconds). A very low bandwidth
 /// or clock, or a very long latency, can ask for a time that count cannot hold; unchecked, a
@@ -18,6 +18,7 @@
 
 #include "sim/core/error.hpp"
 #include "sim/core/time_range.hpp"
+#include "sim/core/watchdog.hpp"
 
 namespace moesim {
 
@@ -74,6 +75,7 @@ inline sc_core::sc_time checked_delay(double ticks, const std::string& what) {
     time_out_of_range(what, sc_core::sc_time_stamp().to_seconds());
     return sc_core::SC_ZERO_TIME;
   }
+  watchdog_event(what.c_str());
   return sc_core::sc_time::from_value(static_cast<uint64_t>(t));
 }
 
@@ -84,7 +86,14 @@ inline sc_core::sc_time checked_until(uint64_t at, const std::string& what) {
     time_out_of_range(what, sc_core::sc_time_stamp().to_seconds());
     return sc_core::SC_ZERO_TIME;
   }
+  watchdog_event(what.c_str());
   return sc_core::sc_time::from_value(at > now ? at - now : 0);
+}
+
+/// A zero delay (the next delta cycle) scheduled by `who`, counted by the watchdog.
+inline sc_core::sc_time zero_delay(const char* who) {
+  watchdog_event(who);
+  return sc_core::SC_ZERO_TIME;
 }
 
 /// a + b, or UINT64_MAX if that wraps (an absolute time checked_until() then refuses).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace moesim {
 
 Sequencer::Sequencer(const sc_core::sc_module_name& name, Chip& chip, ChipId id, Done done,
@@ -25,6 +27,7 @@ void Sequencer::execute() {
   const auto n = static_cast<uint32_t>(m_plan.ops.size());
   m_remaining.assign(n, 0);
   m_last_dep_load.assign(n, 0);
+  m_state.assign(n, 0);
   m_dep_offsets.assign(n + 1, 0);
   for (uint32_t i = 0; i < n; ++i) {
     const Op& op = m_plan.ops[i];
@@ -57,6 +60,7 @@ void Sequencer::execute() {
 
 void Sequencer::issue(uint32_t op) {
   const Op& o = m_plan.ops[op];
+  m_state[op] = 1;
   switch (o.kind) {
     case OpKind::kLoad:
     case OpKind::kStore:
@@ -97,6 +101,7 @@ void Sequencer::unit_idle(uint32_t op, double idle_s) {
 
 void Sequencer::op_done(uint32_t op) {
   const Op& o = m_plan.ops[op];
+  m_state[op] = 2;
   const bool is_load = o.kind == OpKind::kLoad || o.kind == OpKind::kCopy;
   const uint8_t mark = is_load ? (o.mem == MemRole::kWeights ? 2 : 1) : 0;
   if (o.kind == OpKind::kCopy && m_tier_stats) {
@@ -111,6 +116,68 @@ void Sequencer::op_done(uint32_t op) {
     }
   }
   if (--m_ops_left == 0) m_done(m_id);
+}
+
+namespace {
+
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::kLoad:
+      return "load";
+    case OpKind::kStore:
+      return "store";
+    case OpKind::kCopy:
+      return "copy";
+    case OpKind::kGemm:
+      return "gemm";
+    case OpKind::kVector:
+      return "vector";
+    case OpKind::kComm:
+      return "comm";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string Sequencer::describe_pending() const {
+  if (m_ops_left == 0) return {};
+  constexpr uint32_t kListed = 4;
+  std::string issued;
+  uint32_t n_issued = 0;
+  for (uint32_t i = 0; i < m_state.size(); ++i) {
+    if (m_state[i] != 1) continue;
+    if (++n_issued > kListed) continue;
+    const Op& o = m_plan.ops[i];
+    const char* unit = "";
+    switch (o.kind) {
+      case OpKind::kLoad:
+      case OpKind::kStore:
+      case OpKind::kCopy:
+        unit = m_chip.dma().name();
+        break;
+      case OpKind::kGemm:
+        unit = m_chip.compute().name();
+        break;
+      case OpKind::kVector:
+        unit = m_chip.vector().name();
+        break;
+      case OpKind::kComm:
+        unit = m_comm ? m_comm->name() : "no comm unit";
+        break;
+    }
+    std::string what = fmt::format("{} {}", op_kind_name(o.kind), op_class_name(o.cls));
+    if (o.kind == OpKind::kComm) {
+      what = fmt::format("comm {}, collective {}", comm_role_name(o.comm_role), o.collective);
+    }
+    issued += fmt::format("{}op {} ({}, layer {}) on {}", issued.empty() ? "" : ", ", i, what,
+                          o.layer, unit);
+  }
+  if (n_issued > kListed) issued += fmt::format(" and {} more", n_issued - kListed);
+  const uint32_t waiting = m_ops_left - n_issued;
+  return fmt::format("chip{}: {} of {} ops unfinished: {} issued ({}), {} waiting on them", m_id,
+                     m_ops_left, m_plan.ops.size(), n_issued, issued.empty() ? "none" : issued,
+                     waiting);
 }
 
 }  // namespace moesim

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -37,6 +38,11 @@ class Sequencer : public sc_core::sc_module, public OpSink {
   bool waited_on_load(uint32_t op) const override { return m_last_dep_load[op] != 0; }
   void unit_idle(uint32_t op, double idle_s) override;
   ChipId id() const { return m_id; }
+  /// Ops of the current plan not yet completed (0 once it is done).
+  uint32_t ops_left() const { return m_ops_left; }
+  /// The unfinished ops, for the watchdog: those issued to a unit (with the unit, op kind,
+  /// class, layer and collective), then how many wait on them. Empty when nothing is left.
+  std::string describe_pending() const;
 
  private:
   void issue(uint32_t op);
@@ -51,6 +57,7 @@ class Sequencer : public sc_core::sc_module, public OpSink {
   std::vector<uint32_t> m_initial;     // ops with no dependency, issued by execute()
   std::vector<uint32_t> m_dep_offsets;
   std::vector<uint8_t> m_last_dep_load;
+  std::vector<uint8_t> m_state;  // per op: 0 waiting on deps, 1 issued to its unit, 2 done
   std::vector<sc_core::sc_time> m_copy_ready;  // when each kCopy op was issued
   uint32_t m_ops_left = 0;
   TierStats* m_tier_stats;

@@ -5,6 +5,7 @@
 
 #include "hw_models/memory/residency/lookahead.hpp"
 #include "sim/core/sim_time.hpp"
+#include "sim/core/watchdog.hpp"
 #include "sim/output/progress.hpp"
 #include "sim/output/stats_csv.hpp"
 #include "sim/output/stats_json.hpp"
@@ -43,6 +44,9 @@ void Simulation::run() {
   m_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (m_driver->error()) std::rethrow_exception(m_driver->error());
   rethrow_process_error();
+  // Nothing left to simulate, yet the trace is not done: ops are pending that no event will
+  // ever complete (a model lost a completion). Wrong statistics would follow; stop instead.
+  if (!m_driver->finished()) throw WatchdogError(watchdog_no_event_message());
   m_system->finish();
 }
 

@@ -6,6 +6,7 @@
 
 #include "sim/core/error.hpp"
 #include "sim/core/sim_time.hpp"
+#include "sim/core/watchdog.hpp"
 
 namespace moesim {
 
@@ -20,6 +21,18 @@ StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, Trac
       m_stats(nullptr),
       m_kv(std::move(kv)) {
   SC_METHOD(begin);
+  watchdog().describe = [this] { return describe_pending(); };
+}
+
+StepDriver::~StepDriver() {
+  watchdog().describe = nullptr;
+}
+
+std::string StepDriver::describe_pending() const {
+  if (!m_in_step) return {};
+  const std::string work = m_system.describe_pending();
+  return fmt::format("step {} (trace step {}, {} done before it){}{}", m_stats.steps.get() + 1,
+                     m_step.index, m_stats.steps.get(), work.empty() ? "" : ": ", work);
 }
 
 void StepDriver::begin() {
@@ -30,7 +43,7 @@ void StepDriver::start_next_step() {
   // An error reading the trace (a malformed record) must not unwind through the SystemC
   // kernel: keep it, stop the simulation, and let the caller rethrow it.
   try {
-    plan_next_step();
+    if (!plan_next_step()) m_finished = true;
   } catch (...) {
     m_error = std::current_exception();
     stop_with(m_error);
@@ -57,6 +70,7 @@ bool StepDriver::plan_next_step() {
     m_stats.kv_write_bytes += p->kv_write_bytes;
   }
   m_chips_left = m_system.chips();
+  m_in_step = true;
   // A chip can finish inside execute() (nothing but collectives with nothing to move); the
   // next step starts only once every sequencer has been started, never inside execute().
   m_starting = true;
@@ -94,6 +108,7 @@ void StepDriver::chip_done(ChipId chip) {
 }
 
 void StepDriver::finish_step() {
+  m_in_step = false;
   const double dt = (sc_core::sc_time_stamp() - m_step_start).to_seconds();
   if (m_stats.steps.get() == 0 || dt > m_stats.max_step_time.get()) m_stats.max_step_time.set(dt);
   if (m_stats.steps.get() == 0 || dt < m_stats.min_step_time.get()) m_stats.min_step_time.set(dt);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +50,11 @@ class StepDriver : public sc_core::sc_module {
   const WorkloadStats& stats() const { return m_stats; }
   /// An error raised while streaming the trace, if any (rethrown after sc_start returns).
   std::exception_ptr error() const { return m_error; }
+  /// True once the trace (or max_steps) is exhausted and every step has finished.
+  bool finished() const { return m_finished; }
+  /// The step in progress and its unfinished work (for the watchdog); empty when none.
+  std::string describe_pending() const;
+  ~StepDriver() override;
 
  private:
   void begin();
@@ -68,6 +74,8 @@ class StepDriver : public sc_core::sc_module {
   std::vector<CollectiveRequest> m_collectives;
   uint32_t m_chips_left = 0;
   bool m_starting = false;  // inside the loop that starts the sequencers
+  bool m_in_step = false;   // a step has been started and has not finished
+  bool m_finished = false;
   sc_core::sc_time m_step_start;
   WorkloadStats m_stats;
   std::exception_ptr m_error;

@@ -254,4 +254,17 @@ void System::visit(const std::function<void(const std::string&, const Stat&)>& f
   m_net->visit_stats(fn);
 }
 
+std::string System::describe_pending() const {
+  std::string out;
+  for (const ChipSlot& s : m_slots) {
+    const std::string chip = s.sequencer->describe_pending();
+    if (!chip.empty()) out += (out.empty() ? "" : "; ") + chip;
+  }
+  if (m_exec) {
+    const std::string coll = m_exec->describe_pending();
+    if (!coll.empty()) out += (out.empty() ? "" : "; ") + coll;
+  }
+  return out;
+}
+
 }  // namespace moesim

@@ -78,6 +78,9 @@ class System {
   /// Every statistic of the system in output order: chips, then (several chips) `system.*`
   /// and the link directions.
   void visit(const std::function<void(const std::string&, const Stat&)>& fn) const;
+  /// The work of the current step not yet done, for the watchdog: each chip's unfinished
+  /// ops (sequencer) and, with several chips, the collectives not done. Empty when none.
+  std::string describe_pending() const;
 
  private:
   const RunSpec& m_spec;
