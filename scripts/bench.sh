@@ -34,6 +34,16 @@ done
 mem_rate "banked_sram seq" configs/mem/sram_banked.toml --pattern seq
 mem_rate "banked_sram strided 1024 B (one bank)" configs/mem/sram_banked.toml --pattern strided --stride 1024
 mem_rate "banked_sram random" configs/mem/sram_banked.toml --pattern random
+# Idle time: 1,000 reads at cycle 0 and 1,000 writes at cycle 2,000 or 10^9 (160 k refreshes per
+# pseudo-channel in the gap, applied arithmetically): both should take the same wall time.
+gap=$(mktemp -d)
+for at in 2000 1000000000; do
+  /usr/bin/python3 -c 'import sys
+for i in range(1000): print(0, i * 64, "R")
+for i in range(1000): print(sys.argv[1], (1 << 20) + i * 64, "W")' "$at" >"$gap/t"
+  echo "  dram HBM3 trace, second burst at cycle $at: $(./build/moesim mem configs/mem/hbm3_detailed.toml --trace "$gap/t" | grep simulated | sed 's/^ *simulated *//')"
+done
+rm -rf "$gap"
 
 # Full system, detailed vs fast memory: Mixtral-8x7B decode (configs/mixtral_decode.toml) with
 # the HBM tier fast, and cycle-level (configs/bench/mixtral_decode_detailed.toml, two HBM3

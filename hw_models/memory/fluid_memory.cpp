@@ -51,7 +51,11 @@ void FluidMemory::settle() {
   if (!m_active.empty() && now > m_last_settle) {
     const double dt = (now - m_last_settle).to_seconds();
     const double moved = dt * m_bytes_per_s / static_cast<double>(m_active.size());
-    for (Active& a : m_active) a.remaining = std::max(0.0, a.remaining - moved);
+    double* r = m_remaining.data();
+    const size_t n = m_remaining.size();
+    for (size_t i = 0; i < n; ++i) r[i] = std::max(0.0, r[i] - moved);
+    // The same monotone map applied to the smallest remainder gives the new smallest one.
+    m_min_remaining = std::max(0.0, m_min_remaining - moved);
     m_stats->busy_s += dt;
   }
   m_last_settle = now;
@@ -60,9 +64,7 @@ void FluidMemory::settle() {
 void FluidMemory::reschedule() {
   m_finish_event.cancel();
   if (m_active.empty()) return;
-  double min_rem = m_active.front().remaining;
-  for (const Active& a : m_active) min_rem = std::min(min_rem, a.remaining);
-  const double secs = min_rem * static_cast<double>(m_active.size()) / m_bytes_per_s;
+  const double secs = m_min_remaining * static_cast<double>(m_active.size()) / m_bytes_per_s;
   // Round up to whole picoseconds so a transfer never finishes early.
   m_finish_event.notify(checked_delay(secs * 1e12, name()));
 }
@@ -80,7 +82,10 @@ void FluidMemory::transfer(uint64_t bytes, bool write, MemoryClient* client, uin
   const sc_time alone = checked_delay(static_cast<double>(bytes) / m_bytes_per_s * 1e12, name());
   // Both below 2^63: the sum cannot wrap; on_deliver() checks it against the range.
   const sc_time earliest = sc_time_stamp() + m_latency + alone;
-  m_active.push_back({static_cast<double>(bytes), earliest, client, tag});
+  const double rem = static_cast<double>(bytes);
+  m_min_remaining = m_active.empty() ? rem : std::min(m_min_remaining, rem);
+  m_active.push_back({earliest, client, tag});
+  m_remaining.push_back(rem);
   reschedule();
 }
 
@@ -89,15 +94,26 @@ void FluidMemory::on_finish() {
   // A transfer whose remainder is below a thousandth of a byte is done (rounding of the
   // event time to picoseconds leaves such crumbs).
   const sc_time now = sc_time_stamp();
-  for (size_t i = 0; i < m_active.size();) {
-    if (m_active[i].remaining < 1e-3) {
-      const Active& a = m_active[i];
-      m_pending.push({std::max(now, a.earliest), m_seq++, a.client, a.tag});
-      m_active[i] = m_active.back();
-      m_active.pop_back();
-    } else {
-      ++i;
+  // Nothing finishes unless the smallest remainder does (then the pass also finds the new
+  // smallest).
+  if (!m_active.empty() && m_min_remaining < 1e-3) {
+    double min_rem = 0;
+    bool any = false;
+    for (size_t i = 0; i < m_active.size();) {
+      if (m_remaining[i] < 1e-3) {
+        const Active& a = m_active[i];
+        m_pending.push({std::max(now, a.earliest), m_seq++, a.client, a.tag});
+        m_active[i] = m_active.back();
+        m_active.pop_back();
+        m_remaining[i] = m_remaining.back();
+        m_remaining.pop_back();
+      } else {
+        min_rem = any ? std::min(min_rem, m_remaining[i]) : m_remaining[i];
+        any = true;
+        ++i;
+      }
     }
+    m_min_remaining = min_rem;
   }
   reschedule();
   // An earlier notification overrides a later pending one.

@@ -5,6 +5,12 @@
 /// departure settles the bytes moved so far and reschedules one event at the earliest
 /// finish, so cost grows with transfers, not with simulated time.
 ///
+/// Cost per event: settling subtracts the same amount from every active transfer (one
+/// contiguous, vectorised pass over their remaining bytes). The earliest finish is not
+/// searched for: settling maps every remainder through one monotone function (r -> max(0,
+/// r - moved), rounded), so the smallest stays the smallest and its new value is that function
+/// of the old one, bit for bit; only a departure rescans (fused with its own pass).
+///
 /// Latency is pipelined: a transfer of S bytes started at t completes when its bytes have
 /// moved, but never before t + latency + S / bandwidth (what it takes alone). So latency
 /// overlaps with the data of this and other transfers, as in a DRAM with many requests in
@@ -31,8 +37,9 @@ class FluidMemory : public Memory {
   const MemoryStats& stats() const override { return *m_stats; }
 
  private:
+  // An active transfer; its remaining bytes sit apart in m_remaining (same index) so that
+  // settle() is one contiguous pass.
   struct Active {
-    double remaining;           // bytes
     sc_core::sc_time earliest;  // start + latency + bytes at full bandwidth
     MemoryClient* client;
     uint64_t tag;
@@ -53,6 +60,8 @@ class FluidMemory : public Memory {
   sc_core::sc_time m_latency;
   uint64_t m_capacity;
   std::vector<Active> m_active;
+  std::vector<double> m_remaining;  // bytes, per m_active entry
+  double m_min_remaining = 0;       // min of m_remaining (meaningful while non-empty)
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> m_pending;
   uint64_t m_seq = 0;
   sc_core::sc_time m_last_settle;

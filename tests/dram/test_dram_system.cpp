@@ -124,6 +124,108 @@ TEST(DramSystem, AdvanceToMatchesTickingEveryCycle) {
   }
 }
 
+// ---- Idle time costs nothing ------------------------------------------------------------
+
+// What a run leaves behind: every command and completion (hashed), the counters, the cost.
+struct IdleRun {
+  uint64_t commands = 0, done = 0, cycle = 0, ticks = 0;
+  DramStats st;
+  bool legal = false;
+};
+
+// A burst of mixed requests, `gap` idle cycles, a second burst, then until idle.
+IdleRun run_with_gap(const DramSpec& s, const DramConfig& cfg, uint64_t gap, bool skip,
+                     bool check) {
+  DramSystem sys(s, cfg);
+  sys.set_idle_skip(skip);
+  TimingChecker chk(s);
+  IdleRun r;
+  auto mix = [](uint64_t& h, uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  sys.set_command_observer([&](const DramCommand& c) {
+    if (check) chk.observe(c);
+    mix(r.commands, static_cast<uint64_t>(c.type));
+    mix(r.commands, c.cycle);
+    mix(r.commands, static_cast<uint64_t>(
+                        ((c.channel * 8 + c.pseudo_channel) * 64 + c.bank_group) * 64 + c.bank));
+    mix(r.commands, static_cast<uint64_t>(c.row));
+  });
+  sys.set_completion_callback([&](const DramRequest& q, uint64_t at) {
+    mix(r.done, q.id);
+    mix(r.done, at);
+  });
+  uint64_t x = 99, id = 0;
+  auto burst = [&](bool random) {
+    for (int k = 0; k < 3000; ++k) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      const uint64_t addr = random ? (x >> 16) % s.capacity_bytes() : (id * 64) % (1u << 26);
+      const bool w = k % 4 == 0;
+      while (!sys.can_accept(addr, w)) sys.advance_to(sys.next_event_cycle() + 1);
+      sys.enqueue(DramRequest{addr, w, id++, sys.cycle()});
+    }
+  };
+  burst(false);
+  while (!sys.idle()) sys.advance_to(sys.next_event_cycle() + 1);
+  sys.advance_to(sys.cycle() + gap);
+  burst(true);
+  while (!sys.idle()) sys.advance_to(sys.next_event_cycle() + 1);
+  sys.advance_to(sys.cycle() + 3ull * s.tREFI);  // ends idle: a skip at the end too
+  r.cycle = sys.cycle();
+  r.ticks = sys.unit_ticks();
+  r.st = sys.stats();
+  r.legal = !check || chk.finish(sys.cycle());
+  return r;
+}
+
+// A gap of 10^9 cycles between two bursts: with the idle skip the refreshes of the gap are
+// applied arithmetically, giving exactly what ticking through them gives (every command,
+// completion and counter), at the cost of the run without the gap.
+TEST(DramSystem, IdleGapRefreshesSkipExactlyAndCostNothing) {
+  for (const char* name : {"HBM3", "DDR4-3200", "DDR5-4800", "HBM2"}) {
+    const DramSpec& s = dram_preset(name);
+    for (const PagePolicy pol : {PagePolicy::kOpen, PagePolicy::kClosed}) {
+      DramConfig cfg;
+      cfg.page_policy = pol;
+      const std::string what = std::string(name) + (pol == PagePolicy::kOpen ? " open" : " closed");
+      const uint64_t gap = 1'000'000'000;
+      const IdleRun fast = run_with_gap(s, cfg, gap, true, true);
+      const IdleRun slow = run_with_gap(s, cfg, gap, false, false);
+      const IdleRun none = run_with_gap(s, cfg, 0, true, false);
+      EXPECT_TRUE(fast.legal) << what;
+      EXPECT_EQ(fast.commands, slow.commands) << what;
+      EXPECT_EQ(fast.done, slow.done) << what;
+      EXPECT_EQ(fast.cycle, slow.cycle) << what;
+      const DramStats& a = fast.st;
+      const DramStats& b = slow.st;
+      EXPECT_EQ(a.reads, b.reads) << what;
+      EXPECT_EQ(a.writes, b.writes) << what;
+      EXPECT_EQ(a.read_bytes, b.read_bytes) << what;
+      EXPECT_EQ(a.write_bytes, b.write_bytes) << what;
+      EXPECT_EQ(a.row_hits, b.row_hits) << what;
+      EXPECT_EQ(a.row_misses, b.row_misses) << what;
+      EXPECT_EQ(a.row_conflicts, b.row_conflicts) << what;
+      EXPECT_EQ(a.activates, b.activates) << what;
+      EXPECT_EQ(a.precharges, b.precharges) << what;
+      EXPECT_EQ(a.refreshes, b.refreshes) << what;
+      EXPECT_EQ(a.reads_issued, b.reads_issued) << what;
+      EXPECT_EQ(a.writes_issued, b.writes_issued) << what;
+      EXPECT_EQ(a.data_bus_busy_cycles, b.data_bus_busy_cycles) << what;
+      EXPECT_EQ(a.latency_sum, b.latency_sum) << what;
+      EXPECT_EQ(a.refresh_cycles_per_bank, b.refresh_cycles_per_bank) << what;
+      EXPECT_EQ(a.latency.count(), b.latency.count()) << what;
+      EXPECT_EQ(a.latency.max(), b.latency.max()) << what;
+      EXPECT_EQ(a.latency.percentile(0.5), b.latency.percentile(0.5)) << what;
+      EXPECT_EQ(a.latency.percentile(0.99), b.latency.percentile(0.99)) << what;
+      // The gap's 10^9 / tREFI refreshes are all there...
+      EXPECT_GE(a.refreshes, gap / s.tREFI * s.units()) << what;
+      // ...but cost what a run without the gap costs: a few ticks per unit more at most (the
+      // gap's first refresh closes the open rows; the second burst starts on closed banks).
+      EXPECT_GT(slow.ticks, fast.ticks + gap / s.tREFI) << what;
+      EXPECT_LT(fast.ticks, none.ticks + 40ull * s.units())
+          << what << ": " << fast.ticks << " vs " << none.ticks;
+    }
+  }
+}
+
 // ---- Scheduling policies ----------------------------------------------------------------
 
 TEST(DramSystem, ReadsGoFirstUntilWritesReachTheHighWatermark) {

@@ -10,6 +10,9 @@
 #include "sim/core/error.hpp"
 
 namespace moesim {
+namespace {
+constexpr uint64_t kNeverCycle = std::numeric_limits<uint64_t>::max();
+}  // namespace
 
 const char* to_string(DramCommandType t) {
   switch (t) {
@@ -111,7 +114,7 @@ void DramSystem::tick() {
       m_completed.emplace_back(d.req, d.cycle);
   }
   for (size_t u = 0; u < m_unit_next.size(); ++u)
-    if (m_unit_next[u] <= c) m_units[u]->tick(c);
+    if (m_unit_next[u] <= c) m_units[u]->tick(c), ++m_unit_ticks;
   ++m_cycle;
 }
 
@@ -122,7 +125,31 @@ uint64_t DramSystem::next_event_cycle() const {
   return best == std::numeric_limits<uint64_t>::max() ? best : std::max(best, m_cycle);
 }
 
+void DramSystem::skip_idle(uint64_t limit) {
+  for (const auto& u : m_units)
+    if (!u->idle_refresh_only()) return;
+  // Every unit would tick only to REF on its deadlines, every tREFI. Their commands are shown
+  // to an observer in the order ticking gives: by cycle, then by unit.
+  const uint64_t refi = static_cast<uint64_t>(m_spec.tREFI);
+  std::vector<std::pair<uint64_t, uint64_t>> plan(m_units.size());  // (first REF, count)
+  for (size_t u = 0; u < m_units.size(); ++u)
+    plan[u].second = m_units[u]->idle_refreshes(limit, plan[u].first);
+  if (m_observer) {
+    // Every deadline is a multiple of tREFI (they start at tREFI and each REF adds tREFI), and
+    // every unit's REFs run to the last deadline before `limit`: walk the deadlines, and in
+    // each the units in index order.
+    uint64_t t = kNeverCycle;
+    for (const auto& p : plan)
+      if (p.second) t = std::min(t, p.first);
+    for (; t<limit; t = limit - t> refi ? t + refi : limit)
+      for (size_t u = 0; u < m_units.size(); ++u)
+        if (plan[u].second && plan[u].first <= t) m_units[u]->emit_ref(t);
+  }
+  for (size_t u = 0; u < m_units.size(); ++u) m_units[u]->skip_idle_refreshes(plan[u].second);
+}
+
 void DramSystem::advance_to(uint64_t cycle) {
+  if (m_idle_skip && m_outstanding == 0 && m_config.refresh && m_cycle < cycle) skip_idle(cycle);
   while (m_cycle < cycle) {
     const uint64_t ne = next_event_cycle();
     if (ne >= cycle) {
@@ -131,6 +158,8 @@ void DramSystem::advance_to(uint64_t cycle) {
     }
     m_cycle = ne;
     tick();
+    // The PREs and first REF of an idle gap are ticked; the rest can then be skipped.
+    if (m_idle_skip && m_outstanding == 0 && m_config.refresh) skip_idle(cycle);
   }
 }
 

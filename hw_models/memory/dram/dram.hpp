@@ -108,6 +108,13 @@ class DramSystem {
   bool idle() const;
   /// Requests queued or in flight.
   uint64_t outstanding() const { return m_outstanding; }
+  /// Controller ticks run so far (the simulation's cost; skipped idle refreshes are not
+  /// ticked).
+  uint64_t unit_ticks() const { return m_unit_ticks; }
+  /// While no request is queued or in flight, advance_to() applies the refreshes owed
+  /// arithmetically instead of ticking through each one (default on; identical results,
+  /// commands included). Off: ticks them, the reference the tests compare with.
+  void set_idle_skip(bool on) { m_idle_skip = on; }
 
   /// Completions go to `cb`; without one they are kept for take_completions().
   void set_completion_callback(CompletionCallback cb) { m_on_complete = std::move(cb); }
@@ -143,6 +150,8 @@ class DramSystem {
   void emit(const DramCommand& c) {
     if (m_observer) m_observer(c);
   }
+  // Idle: applies every refresh owed before `limit` at once if every unit allows it.
+  void skip_idle(uint64_t limit);
 
   DramSpec m_spec;
   DramConfig m_config;
@@ -160,6 +169,8 @@ class DramSystem {
   uint64_t m_cycle = 0;
   uint64_t m_done_seq = 0;
   uint64_t m_outstanding = 0;
+  uint64_t m_unit_ticks = 0;
+  bool m_idle_skip = true;
 };
 
 }  // namespace moesim

@@ -47,7 +47,11 @@ DramRunResult drive(const DramSpec& spec, const DramConfig& config, bool check_t
     }
     if (!p && sys.idle()) break;
     uint64_t ne = sys.next_event_cycle();
-    if (p && p->cycle > sys.cycle()) ne = std::min(ne, p->cycle);
+    if (p && p->cycle > sys.cycle()) {
+      // Idle until the next request: one advance_to() over the gap, so its refreshes are
+      // applied at once (DramSystem::set_idle_skip) rather than one event each.
+      ne = sys.idle() ? p->cycle : std::min(ne, p->cycle);
+    }
     if (ne > sys.cycle()) {
       sys.advance_to(ne);
       continue;

@@ -448,6 +448,44 @@ void DramController::issue_column(uint64_t t, Queue& q, size_t pos, bool w) {
   }
 }
 
+bool DramController::idle_refresh_only() const {
+  // With the queues empty and every bank closed, tick() at a deadline issues REF if
+  // m_ref_ready allows; a REF leaves m_ref_ready = t + tRFC < t + tREFI (validated), so once
+  // m_ref_ready <= m_refresh_due every later REF issues exactly on its deadline.
+  return m_sys.config().refresh && m_reads.empty() && m_writes.empty() && m_open_banks == 0 &&
+         m_ref_ready <= m_refresh_due;
+}
+
+uint64_t DramController::idle_refreshes(uint64_t limit, uint64_t& first) const {
+  first = m_refresh_due;
+  if (limit <= m_refresh_due) return 0;
+  return (limit - 1 - m_refresh_due) / static_cast<uint64_t>(m_s.tREFI) + 1;
+}
+
+void DramController::skip_idle_refreshes(uint64_t n) {
+  if (n == 0) return;
+  const uint64_t refi = static_cast<uint64_t>(m_s.tREFI);
+  const uint64_t last = m_refresh_due + (n - 1) * refi;
+  DramStats& st = m_sys.m_stats;
+  // What issue_ref() does n times: the maxima are set by the last REF, the sums grow n-fold.
+  for (size_t i = 0; i < m_banks.size(); ++i) {
+    m_banks[i].act_ready = std::max(m_banks[i].act_ready, last + m_s.tRFC);
+    st.refresh_cycles_per_bank[m_unit * m_banks.size() + i] += n * m_s.tRFC;
+  }
+  m_ref_ready = last + m_s.tRFC;
+  m_refresh_due += n * refi;
+  st.refreshes += n;
+  // tick() recomputes m_next after every REF; the n - 1 calls skipped here would only have
+  // counted down the scan back-off (compute_next() with empty queues).
+  m_floor_skip =
+      n - 1 >= static_cast<uint64_t>(m_floor_skip) ? 0 : m_floor_skip - static_cast<int>(n - 1);
+  m_next = compute_next(last + 1);
+}
+
+void DramController::emit_ref(uint64_t t) {
+  emit(t, DramCommandType::kRef, 0, 0, 0);
+}
+
 void DramController::issue_ref(uint64_t t) {
   DramStats& st = m_sys.m_stats;
   for (size_t i = 0; i < m_banks.size(); ++i) {

@@ -27,6 +27,16 @@ class DramController {
   uint64_t next_event() const { return m_next; }
   /// Requests waiting in either queue.
   size_t queued() const { return m_reads.size() + m_writes.size(); }
+  /// Idle with every bank closed and refresh on: each refresh until `limit` would issue on
+  /// its deadline and change nothing but the refresh state (see idle_refreshes()).
+  bool idle_refresh_only() const;
+  /// The refreshes owed before `limit` while idle_refresh_only(): how many, and the first
+  /// one's cycle (the rest follow every tREFI).
+  uint64_t idle_refreshes(uint64_t limit, uint64_t& first) const;
+  /// Applies `n` refreshes (from idle_refreshes()) at once, exactly as ticking through them.
+  void skip_idle_refreshes(uint64_t n);
+  /// Shows the command observer the REF that skip_idle_refreshes() applied at `t`.
+  void emit_ref(uint64_t t);
 
  private:
   // The fields the scheduler scans, kept small so a queue scan stays in few cache lines; the
