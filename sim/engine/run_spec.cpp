@@ -323,6 +323,14 @@ RunSpec read_run_spec(Config& cfg) {
   if (const auto problem = spec.model.check()) {
     fail(cfg, "model." + problem->key, problem->message);
   }
+  // The workload comes next: a partial trace simulated on its real layers only cuts the
+  // model down, and everything after (weights, caches, placement) sees the model that runs.
+  const std::string wtype = cfg.choose("workload.type", workload_types());
+  const Params w = cfg.section("workload", workload_schema(wtype));
+  spec.workload.type = wtype;
+  spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
+  spec.workload.params = w;
+  workload_source(wtype)->read(cfg, w, spec);
 
   ParamSchema chip_schema("chip");
   ChipSpec::declare(chip_schema);
@@ -383,12 +391,6 @@ RunSpec read_run_spec(Config& cfg) {
     }
   }
 
-  const std::string wtype = cfg.choose("workload.type", workload_types());
-  const Params w = cfg.section("workload", workload_schema(wtype));
-  spec.workload.type = wtype;
-  spec.workload.max_steps = static_cast<uint64_t>(w.get_int("max_steps"));
-  spec.workload.params = w;
-  workload_source(wtype)->read(cfg, w, spec);
   check_kv_fit(cfg, spec);
   check_rtl_impl(cfg, spec);
   cfg.check_all_consumed();

@@ -15,6 +15,7 @@
 #include "sim/plan/system_plan.hpp"
 #include "workloads/trace/coe_requests.hpp"
 #include "workloads/trace/gen_spec.hpp"
+#include "workloads/trace/layer_fill.hpp"
 #include "workloads/trace/synthetic.hpp"
 #include "workloads/trace/trace.hpp"
 
@@ -32,7 +33,12 @@ struct WorkloadSpec {
   GeneratorSpec generator;         ///< kGenerator: read from the generator config at trace_path
   CoeRequestSpec coe;              ///< kCoeRequests
   uint64_t max_steps = 0;          ///< 0 = the whole trace
-  Params params;                   ///< the `[workload]` table as read (for any source's own keys)
+  /// kTrace: `unlogged_layers`, and for a partial trace (metadata real_layers) with a mode
+  /// other than as_traced, the plan its reader follows (null otherwise).
+  UnloggedLayers unlogged = UnloggedLayers::kAsTraced;
+  std::shared_ptr<const LayerFillPlan> layer_fill;
+  uint32_t trace_moe_layers = 0;  ///< kSkip: the trace's MoE layers (the model is cut to fewer)
+  Params params;                  ///< the `[workload]` table as read (for any source's own keys)
 };
 
 /// Everything a run needs.

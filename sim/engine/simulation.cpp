@@ -51,7 +51,7 @@ void Simulation::run() {
 }
 
 RunView Simulation::view() const {
-  return RunView{m_spec, *m_system, *m_driver, m_wall_s};
+  return RunView{m_spec, *m_system, *m_driver, m_wall_s, &m_trace->meta()};
 }
 
 Summary Simulation::summary() const {

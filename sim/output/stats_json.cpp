@@ -25,6 +25,15 @@ std::string stats_json_text(const RunView& run, const Summary& s) {
   out += fmt::format("  \"config\": \"{}\",\n", stats_escape(spec.name));
   out += fmt::format("  \"model\": \"{}\",\n", stats_escape(spec.model.name));
   out += fmt::format("  \"seed\": {},\n", spec.seed);
+  // Only for a partial trace (one imported with --layers): which layers were real and what
+  // the run did with the others.
+  if (const TraceLayers t = trace_layers(run); t.partial) {
+    out += fmt::format(
+        "  \"trace_layers\": {{\"moe_layers\": {}, \"real_layers\": \"{}\", \"real_count\": {}, "
+        "\"unlogged_rule\": \"{}\", \"rule_set_by\": \"{}\", \"simulated_moe_layers\": {}}},\n",
+        t.moe_layers, stats_escape(t.real), t.real_count, stats_escape(t.rule),
+        stats_escape(t.set_by), spec.model.moe_layers());
+  }
   out += "  \"summary\": {\n";
   out += fmt::format("    \"cycles\": {},\n", s.cycles);
   out += fmt::format("    \"clock_hz\": {},\n", format_stat_number(spec.chip.clock_hz, false));

@@ -5,6 +5,8 @@
 
 #include <systemc>
 
+#include "workloads/trace/layer_fill.hpp"
+
 namespace moesim {
 
 Summary summarise(const RunView& run) {
@@ -47,6 +49,28 @@ Summary summarise(const RunView& run) {
     }
   }
   return s;
+}
+
+TraceLayers trace_layers(const RunView& run) {
+  TraceLayers t;
+  if (run.trace == nullptr) return t;
+  const auto& extra = run.trace->extra;
+  const auto real = extra.find("real_layers");
+  if (real == extra.end()) return t;
+  t.partial = true;
+  const WorkloadSpec& w = run.spec.workload;
+  t.moe_layers = w.trace_moe_layers != 0 ? w.trace_moe_layers : run.trace->layers;
+  // The reader checked the list when it planned the fill; count it against the full trace.
+  TraceMeta full = *run.trace;
+  full.layers = t.moe_layers;
+  const std::vector<uint32_t> layers = trace_real_layers(full, w.trace_path);
+  t.real = layer_list_text(layers);
+  t.real_count = static_cast<uint32_t>(layers.size());
+  const auto fill = extra.find("layer_fill");
+  t.rule = fill == extra.end() ? "not recorded" : fill->second;
+  const auto by = extra.find("layer_fill_by");
+  t.set_by = by != extra.end() && by->second == "run" ? "workload.unlogged_layers" : "trace import";
+  return t;
 }
 
 }  // namespace moesim

@@ -71,6 +71,14 @@ std::string summary_table_text(const RunView& run, const Summary& s) {
       fmt::format("  {:<22}{} ({} cycles)\n", "simulated time", seconds_text(s.time_s), s.cycles);
   out += fmt::format("  {:<22}{} steps, {} tokens, {} assignments\n", "workload", s.steps, s.tokens,
                      s.assignments);
+  if (const TraceLayers t = trace_layers(run); t.partial) {
+    const uint32_t others = t.moe_layers - t.real_count;
+    out += fmt::format("  {:<22}{} of {} MoE layers; the other {}: {} (set by {}){}\n",
+                       "real layers", t.real, t.moe_layers, others, t.rule, t.set_by,
+                       t.rule == "skipped"
+                           ? fmt::format(", {} transformer layers simulated", spec.model.layers)
+                           : "");
+  }
   out += fmt::format("  {:<22}{:.6g} tokens/s\n", "throughput", s.tokens_per_s);
   out += fmt::format("  {:<22}{} ({}, {:.1f}% utilised)\n", "bottleneck", s.bottleneck,
                      s.bottleneck_kind, 100 * s.bottleneck_utilisation);

@@ -14,6 +14,14 @@ bool ModelSpec::is_moe_layer(uint32_t l) const {
   return l >= first_dense_layers && (l - first_dense_layers) % moe_every == 0;
 }
 
+ModelSpec ModelSpec::with_moe_layers(uint32_t kept, bool keeps_last) const {
+  ModelSpec m = *this;
+  const uint32_t last_moe = first_dense_layers + (moe_layers() - 1) * moe_every;
+  m.layers = first_dense_layers + (kept - (keeps_last ? 1 : 0)) * moe_every +
+             (keeps_last ? layers - last_moe : 0);
+  return m;
+}
+
 uint64_t ModelSpec::expert_bytes() const {
   return uint64_t{ffn_matrices} * hidden * expert_ffn * weight_bytes;
 }

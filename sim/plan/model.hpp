@@ -51,6 +51,12 @@ struct ModelSpec {
   /// Builds from validated `[model]` values (derived defaults resolved; see check()).
   static ModelSpec from_params(const Params& p);
 
+  /// The model cut down to `kept` of its MoE layers (a partial trace's real layers, in
+  /// order): the leading dense layers, then each kept MoE layer with the moe_every - 1
+  /// dense layers after it (the model's last MoE layer with whatever follows it, when
+  /// `keeps_last`). Everything else is unchanged. 1 <= kept <= moe_layers().
+  ModelSpec with_moe_layers(uint32_t kept, bool keeps_last) const;
+
   /// A key whose value is inconsistent with the others, and why.
   struct Problem {
     std::string key;

@@ -463,6 +463,50 @@ TEST_F(ImportOrders, EnginePassesInAnyRowOrder) {
   EXPECT_NE(a.find("\n1,1,1,0,"), std::string::npos) << a;  // b's second token at position 1
 }
 
+TEST_F(ImportOrders, EnginePerLayerFilesMergeAndMismatchesNameBothFiles) {
+  // A prefill pass of 3 tokens (a, a, b), then a decode pass of b; one file per layer.
+  auto eng = [](const std::string& req, int tok, int layer) {
+    return "{\"type\":\"route\",\"req_id\":\"" + req + "\",\"token_idx\":" + std::to_string(tok) +
+           ",\"layer\":" + std::to_string(layer) + ",\"topk_ids\":[" +
+           std::to_string((tok + layer) % 8) + "],\"topk_weights\":[0.5]}\n";
+  };
+  const char* reqs[] = {"a", "a", "b"};
+  std::string single;
+  std::vector<std::string> per_layer(4);
+  for (int l = 0; l < 4; ++l) {
+    for (int t = 0; t < 3; ++t) single += eng(reqs[t], t, l), per_layer[l] += eng(reqs[t], t, l);
+  }
+  for (int l = 0; l < 4; ++l) single += eng("b", 0, l), per_layer[l] += eng("b", 0, l);
+  const ImportOptions o = tiny(ImportFormat::kEngineJsonl);
+  ImportReport rep;
+  EXPECT_EQ(imported(per_layer, o, "em", &rep), imported({single}, o, "es"));
+  EXPECT_EQ(rep.files_mode, "merged per layer");
+  // Layer 2's file lacks token 1 of the prefill pass.
+  std::vector<std::string> lacks = per_layer;
+  lacks[2] = eng("a", 0, 2) + eng("b", 2, 2) + eng("b", 0, 2);
+  EXPECT_EQ(input_error([&] { imported(lacks, o, "el"); }),
+            path("el0.jsonl") + ": pass 0: token_idx 1 is in " + path("el0.jsonl") +
+                " but not in " + path("el2.jsonl") +
+                " (per-layer files must hold the same tokens)");
+  // Layer 1's file gives token 2 to request a: the same token_idx, another request.
+  std::vector<std::string> other = per_layer;
+  other[1] = eng("a", 0, 1) + eng("a", 1, 1) + eng("a", 2, 1) + eng("b", 0, 1);
+  EXPECT_EQ(input_error([&] { imported(other, o, "er"); }),
+            path("er1.jsonl") + ":3: pass 0: token_idx 2 is request 'a' here but 'b' in " +
+                path("er0.jsonl") + ":3 (per-layer files must hold the same tokens)");
+  ImportOptions skip = o;
+  skip.skip_bad_rows = true;  // not a bad row: the files disagree
+  EXPECT_EQ(input_error([&] { imported(other, skip, "er"); }),
+            path("er1.jsonl") + ":3: pass 0: token_idx 2 is request 'a' here but 'b' in " +
+                path("er0.jsonl") + ":3 (per-layer files must hold the same tokens)");
+  // Layer 3's file ends before the decode pass.
+  std::vector<std::string> ends = per_layer;
+  ends[3] = eng("a", 0, 3) + eng("a", 1, 3) + eng("b", 2, 3);
+  EXPECT_EQ(input_error([&] { imported(ends, o, "ee"); }),
+            path("ee0.jsonl") + ":4: this pass has no counterpart in " + path("ee3.jsonl") +
+                ", which has ended (per-layer files must hold the same passes)");
+}
+
 TEST_F(ImportOrders, LayersCoverPartOfTheModel) {
   ImportOptions o = tiny(ImportFormat::kOlmoeJsonl);
   o.layers = {1, 2};

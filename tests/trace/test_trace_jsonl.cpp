@@ -155,6 +155,42 @@ TEST_F(JsonlTrace, RowErrors) {
                "4: step 0 after step 1 (steps must ascend and the rows of a step be contiguous)");
 }
 
+TEST_F(JsonlTrace, RowsOffTheFastPathReadTheSameAndFailTheSame) {
+  // Rows are parsed by simdjson first and, when anything is unusual, by jsonl::Object: an
+  // escaped key, exponents, -0, special words and blanks read as the plain rows do...
+  const std::string odd =
+      "{\"st\\u0065p\":0,\"request\":0,\"position\":0,\"layer\":0,\"experts\":[\"null\",3],"
+      "\"weights\":[1E-1,-0]}\n"
+      "{\"step\":0,\"request\":0,\"position\":0,\"layer\":1,\"experts\":[ 5 ],"
+      "\"weights\":[ 0.25e+1 ]}  \n";
+  const std::string plain =
+      "{\"step\":0,\"request\":0,\"position\":0,\"layer\":0,\"experts\":[\"null\",3],"
+      "\"weights\":[0.1,0]}\n"
+      "{\"step\":0,\"request\":0,\"position\":0,\"layer\":1,\"experts\":[5],"
+      "\"weights\":[2.5]}\n";
+  const auto a = read_all(*open_trace(jsonl(odd)));
+  const auto b = read_all(*open_trace(jsonl(plain)));
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].experts, b[0].experts);
+  EXPECT_EQ(a[0].weights, b[0].weights);
+  // ...and what simdjson alone would accept, or report otherwise, fails with our message.
+  const std::string bad[] = {
+      row(0, "[1]", "[01]"),                         // leading zero
+      row(0).substr(0, row(0).size() - 1) + " x\n",  // text after the object
+      row(0, "[[1]]", "[1]"),                        // nested array
+      row(0, "[1]", "[1.]"),                         // no digit after the point
+      "{\"step\":1.0,\"request\":0,\"position\":0,\"layer\":0,\"experts\":[1],\"weights\":[1]}\n",
+  };
+  for (const std::string& r : bad) {
+    jsonl::Object o;
+    std::string what = o.parse(r.substr(0, r.size() - 1));
+    if (what.empty()) what = "key 'step': expected an unsigned integer, got 1.0";
+    const std::string p = jsonl(r);
+    EXPECT_EQ(read_error(p), p + ":2: " + what) << r;
+  }
+}
+
 TEST(Jsonl, ParsesScalarsArraysObjectsAndEscapes) {
   jsonl::Object o;
   ASSERT_EQ(o.parse("{\"a\": -1.5e3, \"b\": [1, \"x\", true, null], \"c\": {\"k\": \"\\u00e9\\n\"},"

@@ -66,6 +66,25 @@ TEST(Model, MoeLayersFollowDenseAndInterval) {
   EXPECT_TRUE(m.is_moe_layer(11));
 }
 
+TEST(Model, CutToSomeMoeLayersKeepsTheDenseLayersThatGoWithThem) {
+  ModelSpec m = tiny_model();
+  m.layers = 12;
+  m.first_dense_layers = 1;
+  m.moe_every = 2;  // dense 0, then MoE 1,3,...,11 each followed by one dense (11: none)
+  const ModelSpec a = m.with_moe_layers(3, false);
+  EXPECT_EQ(a.layers, 7u);  // dense, then 3 x (MoE, dense)
+  EXPECT_EQ(a.moe_layers(), 3u);
+  const ModelSpec b = m.with_moe_layers(3, true);
+  EXPECT_EQ(b.layers, 6u);  // dense, 2 x (MoE, dense), the last MoE layer alone
+  EXPECT_EQ(b.moe_layers(), 3u);
+  EXPECT_TRUE(b.is_moe_layer(5));
+  ModelSpec c = tiny_model();
+  c.layers = 32;
+  EXPECT_EQ(c.with_moe_layers(8, false).layers, 8u);
+  EXPECT_EQ(c.with_moe_layers(32, true).layers, 32u);
+  EXPECT_EQ(m.with_moe_layers(6, true).layers, 12u);  // all of them: the model itself
+}
+
 TEST(Model, MixtralWeightCountMatchesPublishedParameters) {
   ModelSpec m;
   m.layers = 32;

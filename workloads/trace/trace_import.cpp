@@ -493,6 +493,18 @@ class Importer final : public LogImporter {
       if (inserted) m_unit.request_keys.push_back(row.request);
       req = it->second;
       auto [tk, fresh] = m_unit.token_request.try_emplace(row.token_idx, req);
+      if (!fresh && tk->second != req && merged()) {
+        // Per-layer files: the token's first row came from another file (or this one).
+        const auto first = std::find_if(m_unit.rows.begin(), m_unit.rows.end(),
+                                        [&](const UnitRow& u) { return u.token == row.token_idx; });
+        if (first != m_unit.rows.end() && first->file != row.file) {
+          fail(row.file, row.line,
+               fmt::format("pass {}: token_idx {} is request {} here but '{}' in {}:{} "
+                           "(per-layer files must hold the same tokens)",
+                           m_r.passes, row.token_idx, row.shown_request,
+                           m_unit.request_keys[tk->second], path_of(first->file), first->line));
+        }
+      }
       if (!fresh && tk->second != req) {
         bad_row(row.file, row.line,
                 fmt::format("token_idx {} belongs to request '{}' in this pass, not {}",

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "sim/core/error.hpp"
 #include "workloads/trace/jsonl.hpp"
@@ -137,6 +138,7 @@ class JsonlTraceReader final : public TextTraceReader {
     } while (blank_line(line));
     const uint64_t n = m_lines.line_number();
     m_row.line = n;
+    if (fast_row(line)) return true;
     parse_line(line, n);
     const Value* v[6] = {};
     static constexpr std::string_view kNames[6] = {"step",  "request", "position",
@@ -222,7 +224,139 @@ class JsonlTraceReader final : public TextTraceReader {
     return true;
   }
 
+  // ---- the fast path ---------------------------------------------------------------------
+
+  static std::string_view trimmed(std::string_view raw) {
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n')) {
+      raw.remove_suffix(1);
+    }
+    return raw;
+  }
+
+  /// `raw` (a number token) when it is a JSON integer of digits only: no sign, fraction,
+  /// exponent or leading zero (what jsonl::is_unsigned accepts); else empty.
+  static std::string_view digits(std::string_view raw) {
+    raw = trimmed(raw);
+    if (raw.empty() || (raw.size() > 1 && raw[0] == '0')) return {};
+    for (char c : raw) {
+      if (c < '0' || c > '9') return {};
+    }
+    return raw;
+  }
+
+  /// `raw` (a number token) when it follows the JSON number grammar
+  /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; else empty.
+  static std::string_view json_number(std::string_view raw) {
+    raw = trimmed(raw);
+    size_t i = 0;
+    const size_t n = raw.size();
+    auto digit = [&](size_t at) { return at < n && raw[at] >= '0' && raw[at] <= '9'; };
+    if (i < n && raw[i] == '-') ++i;
+    if (!digit(i)) return {};
+    if (raw[i] == '0') {
+      ++i;
+    } else {
+      while (digit(i)) ++i;
+    }
+    if (i < n && raw[i] == '.') {
+      ++i;
+      if (!digit(i)) return {};
+      while (digit(i)) ++i;
+    }
+    if (i < n && (raw[i] == 'e' || raw[i] == 'E')) {
+      ++i;
+      if (i < n && (raw[i] == '+' || raw[i] == '-')) ++i;
+      if (!digit(i)) return {};
+      while (digit(i)) ++i;
+    }
+    return i == n ? raw : std::string_view();
+  }
+
+  /// A data row by simdjson On-Demand, when it is a good row: exactly the six keys, unsigned
+  /// integers in range, expert ids in range or the special words, finite non-negative 32-bit
+  /// weights of the same count, nothing after the object. Numbers are read from their text as
+  /// the jsonl path reads them, so the row is the same bit for bit. Anything else (a bad row,
+  /// or merely an unusual one) returns false and the row is parsed again by jsonl::Object,
+  /// which gives the row or the message: rows and errors are the same on either path.
+  bool fast_row(std::string_view line) {
+    namespace od = simdjson::ondemand;
+    if (m_pad.size() < line.size() + simdjson::SIMDJSON_PADDING) {
+      m_pad.resize(line.size() + simdjson::SIMDJSON_PADDING);
+    }
+    std::memcpy(m_pad.data(), line.data(), line.size());
+    od::document doc;
+    od::object obj;
+    if (m_parser.iterate(m_pad.data(), line.size(), m_pad.size()).get(doc) ||
+        doc.get_object().get(obj)) {
+      return false;
+    }
+    static constexpr std::string_view kNames[6] = {"step",  "request", "position",
+                                                   "layer", "experts", "weights"};
+    unsigned seen = 0;
+    m_row.experts.clear();
+    m_row.weights.clear();
+    for (auto f : obj) {
+      od::field field;
+      std::string_view key;
+      if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
+      int i = 0;
+      while (i < 6 && key != kNames[i]) ++i;
+      if (i == 6 || (seen & (1u << i))) return false;
+      seen |= 1u << i;
+      od::value v = field.value();
+      od::json_type t;
+      if (i < 4) {
+        if (v.type().get(t) || t != od::json_type::number) return false;
+        const std::string_view raw = digits(v.raw_json_token());
+        const bool ok = !raw.empty() && (i == 0   ? trace_io::parse_u64(raw, m_row.step)
+                                         : i == 1 ? trace_io::parse_u32(raw, m_row.request)
+                                         : i == 2 ? trace_io::parse_u32(raw, m_row.position)
+                                                  : trace_io::parse_u32(raw, m_row.layer));
+        if (!ok) return false;
+        continue;
+      }
+      od::array arr;
+      if (v.get_array().get(arr)) return false;
+      for (auto it : arr) {
+        od::value item;
+        if (std::move(it).get(item) || item.type().get(t)) return false;
+        if (i == 4) {
+          int32_t e = 0;
+          if (t == od::json_type::number) {
+            const std::string_view raw = digits(item.raw_json_token());
+            uint32_t u = 0;
+            if (raw.empty() || !trace_io::parse_u32(raw, u) || u >= m_meta.experts) return false;
+            e = static_cast<int32_t>(u);
+          } else {
+            std::string_view word;
+            if (t != od::json_type::string || item.get_string().get(word) ||
+                !trace_io::parse_special_expert(word, e)) {
+              return false;
+            }
+          }
+          m_row.experts.push_back(e);
+        } else {
+          if (t != od::json_type::number) return false;
+          const std::string_view raw = json_number(item.raw_json_token());
+          float w = 0;
+          if (raw.empty()) return false;
+          auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), w);
+          if (ec != std::errc() || ptr != raw.data() + raw.size() || w < 0) return false;
+          m_row.weights.push_back(w);
+        }
+      }
+    }
+    // Nothing may follow the object (the iterator is then out of bounds).
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) return false;
+    return seen == 0x3F && m_row.layer < m_meta.layers &&
+           m_row.experts.size() == m_row.weights.size();
+  }
+
   jsonl::Object m_obj;
+  simdjson::ondemand::parser m_parser;
+  std::vector<char> m_pad;
 };
 
 class JsonlTraceWriter final : public trace_io::TextTraceWriter {
