@@ -226,11 +226,14 @@ uint64_t Sequencer::start_pipeline() {
     const Op& o = m_plan.ops[i];
     uint64_t c = 0;
     if (o.kind == OpKind::kGemm) {
-      c = m_chip.compute().op_cycles_on(m_plan, o, gparts[gi++]);
-      m_chip.compute().account_stage(o, c);
+      const uint64_t parts = gparts[gi++];
+      c = m_chip.compute().op_cycles_on(m_plan, o, parts);
+      // In cycles of the whole unit: a stage on a quarter of the arrays for 4 cycles is one.
+      m_chip.compute().account_stage(o, (c * parts + arrays - 1) / arrays);
     } else if (o.kind == OpKind::kVector) {
-      c = m_chip.vector().op_cycles_on(o, vparts[vi++]);
-      m_chip.vector().account_stage(o, c);
+      const uint64_t parts = vparts[vi++];
+      c = m_chip.vector().op_cycles_on(o, parts);
+      m_chip.vector().account_stage(o, (c * parts + lanes - 1) / lanes);
     } else {
       continue;
     }
