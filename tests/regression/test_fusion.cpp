@@ -140,6 +140,9 @@ TEST(Fusion, BadFusionConfigsExitTwoWithALocatedMessage) {
       {"[mapping.fusion]\nkernels = \"decoder_layer,experts\"\n",
        "moesim: error: bad.toml:3:11: mapping.fusion.kernels: segment 'experts' is in two groups "
        "('decoder_layer' and 'experts')\n"},
+      {"[mapping.fusion]\nsram_budget = \"lots\"\n",
+       "moesim: error: bad.toml:3:15: mapping.fusion.sram_budget: expected \"auto\" or a size "
+       "such as \"64KiB\" or \"2GB\", got 'lots'\n"},
       {"[mapping.fusion]\nspill_tier = \"hmb\"\n",
        "moesim: error: bad.toml:3:14: mapping.fusion.spill_tier: 'hmb' is not a memory tier "
        "(tiers: hbm, ddr) (did you mean 'hbm'?)\n"},
