@@ -72,6 +72,12 @@ class Unit : public sc_core::sc_module {
   /// An op whose dependencies are all done.
   void push(uint32_t op);
   const UnitStats& unit_stats() const { return *m_unit_stats; }
+  /// Counts `ops` run for `busy_s` outside the unit's queue (stages of a fused kernel, timed
+  /// by the kernel while the unit's own queue is empty).
+  void add_external_busy(uint64_t ops, double busy_s) {
+    m_unit_stats->ops += ops;
+    m_unit_stats->busy_s += busy_s;
+  }
   double clock_hz() const { return m_clock_hz; }
 
  protected:

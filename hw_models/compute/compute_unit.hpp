@@ -35,6 +35,13 @@ class ComputeUnit : public Unit {
   virtual uint64_t op_cycles(const StepPlan& plan, const Op& op) const = 0;
   /// Peak floating-point operations per second.
   virtual double peak_flops() const = 0;
+  /// Arrays (or other identical parts) a fused kernel can divide among its stages.
+  virtual uint64_t parallel_parts() const = 0;
+  /// Cycles for `op` on `parts` of the parallel_parts() (a stage of a fused kernel).
+  virtual uint64_t op_cycles_on(const StepPlan& plan, const Op& op, uint64_t parts) const = 0;
+  /// Counts `op`, run as a stage of a fused kernel, in the statistics (flops, and `cycles`
+  /// of the whole unit: its stage cycles x its share); the kernel, not this unit, times it.
+  virtual void account_stage(const Op& op, uint64_t cycles) = 0;
 };
 
 }  // namespace moesim

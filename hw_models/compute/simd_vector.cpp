@@ -84,8 +84,18 @@ class SimdVector final : public VectorUnit, public MemoryClient {
   }
 
   uint64_t op_cycles(const Op& op) const override {
+    return op_cycles_on(op, m_lanes);
+  }
+  uint64_t parallel_parts() const override {
+    return m_lanes;
+  }
+  uint64_t op_cycles_on(const Op& op, uint64_t lanes) const override {
     const double lane_cycles = static_cast<double>(op.elements) * m_cost[static_cast<int>(op.vfn)];
-    return static_cast<uint64_t>(std::ceil(lane_cycles / static_cast<double>(m_lanes))) + m_latency;
+    return static_cast<uint64_t>(std::ceil(lane_cycles / static_cast<double>(lanes))) + m_latency;
+  }
+  void account_stage(const Op& op, uint64_t cycles) override {
+    m_busy_cycles += cycles;
+    m_elements += op.elements;
   }
 
  protected:

@@ -74,13 +74,25 @@ class Systolic final : public ComputeUnit, public MemoryClient {
   }
 
   uint64_t op_cycles(const StepPlan& plan, const Op& op) const override {
+    return op_cycles_on(plan, op, m_arrays);
+  }
+  uint64_t parallel_parts() const override {
+    return m_arrays;
+  }
+  uint64_t op_cycles_on(const StepPlan& plan, const Op& op, uint64_t arrays) const override {
     uint64_t cycles = 0;
     for (uint32_t i = 0; i < op.gemm_count; ++i) {
       const GemmShape& g = plan.gemms[op.gemm_begin + i];
       cycles +=
-          systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, m_arrays, g.m, g.k, g.n, g.repeat);
+          systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, arrays, g.m, g.k, g.n, g.repeat);
     }
     return cycles;
+  }
+  void account_stage(const Op& op, uint64_t cycles) override {
+    m_stats->flops += op.flops;
+    m_stats->gemms += op.gemm_count;
+    m_stats->busy_cycles += cycles;
+    *m_stats->class_cycles[static_cast<int>(op.cls)] += cycles;
   }
   double peak_flops() const override {
     return 2.0 * static_cast<double>(m_rows * m_cols * m_arrays) * m_clock_hz;

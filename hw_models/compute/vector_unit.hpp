@@ -17,6 +17,13 @@ class VectorUnit : public Unit {
   };
   /// Cycles the unit needs for `op`.
   virtual uint64_t op_cycles(const Op& op) const = 0;
+  /// Lanes (or other identical parts) a fused kernel can divide among its stages.
+  virtual uint64_t parallel_parts() const = 0;
+  /// Cycles for `op` on `parts` of the parallel_parts() (a stage of a fused kernel).
+  virtual uint64_t op_cycles_on(const Op& op, uint64_t parts) const = 0;
+  /// Counts `op`, run as a stage of a fused kernel, in the statistics (`cycles` of the
+  /// whole unit: its stage cycles x its share).
+  virtual void account_stage(const Op& op, uint64_t cycles) = 0;
 };
 
 }  // namespace moesim

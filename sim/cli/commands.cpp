@@ -268,6 +268,8 @@ int cmd_list(const std::vector<std::string>& args) {
   print_schema(mapping_schema(), "    ");
   std::printf("  [mapping.parallel] (several chips: parallel degrees and collective algorithms)\n");
   print_schema(parallel_schema(), "    ");
+  std::printf("  [mapping.fusion] (kernels: operator fusion and launch cost; docs/fusion.md)\n");
+  print_schema(fusion_schema(), "    ");
   for (const std::string& p : cache_policy_names()) {
     std::printf("  [mapping.cache.TIER] policy = \"%s\" (TIER caches the weights tier)\n",
                 p.c_str());

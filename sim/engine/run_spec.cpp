@@ -1,10 +1,13 @@
 #include "sim/engine/run_spec.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "sim/config/config_fail.hpp"
+#include "sim/config/units.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/units_text.hpp"
@@ -70,6 +73,50 @@ ParamSchema parallel_schema() {
   s.add("micro_batches", ParamType::kInt, "chains per step with overlap = \"micro_batch\"")
       .range(2, 64)
       .default_value(int64_t{2});
+  return s;
+}
+
+ParamSchema fusion_schema() {
+  ParamSchema s("mapping.fusion");
+  s.add("kernels", ParamType::kString,
+        "\"none\" (one kernel per GEMM or vector op), or comma-separated groups fused into "
+        "kernels: presets attention_block, expert_ffn, decoder_layer, or segments joined by "
+        "'+' (attn_norm, attention, ffn_norm, gating, experts, shared_experts, combine, "
+        "dense_ffn); see docs/fusion.md");
+  s.add("launch", ParamType::kEnum,
+        "who launches kernels: host (a GPU's driver, per-kernel latency) or hardware (on-chip "
+        "orchestration, as the SN40L)")
+      .one_of({"host", "hardware"});
+  s.add("host_launch_latency", ParamType::kTime,
+        "launch = \"host\": latency of one kernel launch, the chip idle between two kernels "
+        "(an assumption, see docs/fusion.md)")
+      .at_least(0)
+      .default_value(Quantity{5e-6, false});
+  s.add("hardware_launch_latency", ParamType::kTime,
+        "launch = \"hardware\": the same for on-chip orchestration (an assumption)")
+      .at_least(0)
+      .default_value(Quantity{100e-9, false});
+  s.add("stage_shares", ParamType::kEnum,
+        "how a fused kernel divides the compute arrays and vector lanes among its stages: "
+        "proportional to each stage's work on the whole unit, or equal")
+      .one_of({"proportional", "equal"})
+      .default_value(std::string("proportional"));
+  s.add("tile_tokens", ParamType::kInt, "tokens per tile flowing through a fused kernel's stages")
+      .range(1, 1 << 24)
+      .default_value(int64_t{16});
+  s.add("hidden_chunk", ParamType::kInt,
+        "each token tile flows in chunks of this many columns of the kernel's first GEMM's "
+        "reduction (hidden) dimension, so tiles = ceil(tokens / tile_tokens) x ceil(hidden / "
+        "hidden_chunk) (an assumption, see docs/fusion.md)")
+      .range(1, 1 << 24)
+      .default_value(int64_t{128});
+  s.add("sram_budget", ParamType::kString,
+        "an intermediate larger than this size, read by a later kernel, spills to spill_tier "
+        "and back; \"auto\": chip.sram.capacity less mapping.weight_buffer")
+      .default_value(std::string("auto"));
+  s.add("spill_tier", ParamType::kString,
+        "memory tier spilled intermediates go to (\"\": mapping.kv_cache)")
+      .default_value(std::string(""));
   return s;
 }
 
@@ -232,6 +279,51 @@ void read_parallel(Config& cfg, RunSpec& spec) {
   }
 }
 
+/// `[mapping.fusion]`.
+void read_fusion(Config& cfg, RunSpec& spec, const std::vector<std::string>& tier_names,
+                 uint64_t sram_left) {
+  const Params p = cfg.section("mapping.fusion", fusion_schema());
+  FusionSpec& f = spec.fusion;
+  f.enabled = true;
+  f.where = cfg.where("mapping.fusion.kernels");
+  if (const auto problem = parse_kernel_groups(p.get_string("kernels"), f)) {
+    fail(cfg, "mapping.fusion.kernels", *problem);
+  }
+  f.hardware_launch = p.get_string("launch") == "hardware";
+  f.launch_s = p.get_seconds(f.hardware_launch ? "hardware_launch_latency" : "host_launch_latency",
+                             spec.chip.clock_hz);
+  f.shares = p.get_string("stage_shares") == "equal" ? ShareRule::kEqual : ShareRule::kProportional;
+  f.tile_tokens = static_cast<uint32_t>(p.get_int("tile_tokens"));
+  f.hidden_chunk = static_cast<uint32_t>(p.get_int("hidden_chunk"));
+  const std::string budget = p.get_string("sram_budget");
+  if (budget == "auto") {
+    f.sram_budget = sram_left;
+  } else {
+    std::string err;
+    const std::optional<Quantity> q = parse_quantity(budget, Dim::kSize, &err);
+    if (!q || q->value < 0) {
+      fail(cfg, "mapping.fusion.sram_budget",
+           fmt::format("expected \"auto\" or {}, got '{}'", dim_example(Dim::kSize), budget));
+    }
+    f.sram_budget = static_cast<uint64_t>(q->value);
+  }
+  const std::string tier =
+      p.get_string("spill_tier").empty() ? spec.chip.kv_cache_tier : p.get_string("spill_tier");
+  const auto it = std::find(tier_names.begin(), tier_names.end(), tier);
+  if (it == tier_names.end()) {
+    const std::string hint = did_you_mean(tier, tier_names);
+    fail(cfg, "mapping.fusion.spill_tier",
+         fmt::format("'{}' is not a memory tier (tiers: {}){}", tier, fmt::join(tier_names, ", "),
+                     hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  f.spill_tier = static_cast<uint8_t>(it - tier_names.begin());
+  if (spec.parallel.micro_batches > 1) {
+    fail(cfg, "mapping.fusion",
+         "kernels run one at a time in one stream; micro-batch overlap "
+         "(mapping.parallel.overlap = \"micro_batch\") is not modelled with them");
+  }
+}
+
 }  // namespace
 
 KvBudget kv_budget(const RunSpec& spec) {
@@ -378,6 +470,9 @@ RunSpec read_run_spec(Config& cfg) {
   spec.residency = read_residency(cfg, spec.model, spec.chip);
   spec.system = read_system_spec(cfg);
   read_parallel(cfg, spec);
+  if (cfg.has("mapping.fusion")) {
+    read_fusion(cfg, spec, tier_names, sram_cap - map.get_bytes("weight_buffer"));
+  }
   for (const auto& [tname, tier] : spec.chip.tiers) {
     if (tname != spec.chip.weights_tier) continue;
     const uint64_t cap = tier.facts<Memory>().capacity_bytes;

@@ -10,6 +10,7 @@
 #include "hw_models/memory/residency/residency.hpp"
 #include "sim/config/config.hpp"
 #include "sim/engine/system_config.hpp"
+#include "sim/plan/kernels.hpp"
 #include "sim/plan/model.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/system_plan.hpp"
@@ -54,6 +55,7 @@ struct RunSpec {
   ParallelMapping parallel;  ///< `[mapping.parallel]` and `[mapping.placement]`
   CollectiveAlgo dispatch_algo = CollectiveAlgo::kDirect;  ///< dispatch and combine
   CollectiveAlgo reduce_algo = CollectiveAlgo::kRing;      ///< tensor-parallel all-reduce
+  FusionSpec fusion;  ///< `[mapping.fusion]`: kernels and launch (disabled when absent)
 };
 
 /// Reads and validates every section of `cfg` (then check_all_consumed()). Throws
@@ -88,6 +90,7 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec);
 ParamSchema sim_schema();
 ParamSchema mapping_schema();
 ParamSchema parallel_schema();
+ParamSchema fusion_schema();
 /// `[workload]` of a registered type: max_steps, then the type's own keys.
 ParamSchema workload_schema(const std::string& type);
 

@@ -159,6 +159,7 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
                                               tier_index(spec.chip.weights_tier),
                                               tier_index(spec.chip.kv_cache_tier));
     if (s.comm) s.sequencer->set_comm(s.comm.get());
+    if (spec.fusion.enabled) s.sequencer->set_fusion(spec.fusion);
     m_plans.push_back(&s.sequencer->plan());
   }
 }

@@ -112,6 +112,7 @@ uint32_t Planner::add_op_deps(const Op& op, const std::vector<uint32_t>& deps) {
     if (d != kNone) m_out->deps.push_back(d);
   }
   o.dep_count = static_cast<uint32_t>(m_out->deps.size()) - o.dep_begin;
+  o.ffn = m_ffn;
   m_out->ops.push_back(o);
   return static_cast<uint32_t>(m_out->ops.size() - 1);
 }
@@ -129,6 +130,7 @@ uint32_t Planner::add_gemm_op(OpClass cls, uint32_t layer, std::vector<GemmShape
   op.gemm_begin = static_cast<uint32_t>(m_out->gemms.size());
   uint64_t act_elems = 0;
   for (const GemmShape& s : shapes) {
+    op.out_bytes += uint64_t{s.repeat} * s.m * s.n * m_model.act_bytes;
     if (!m_out->gemms.empty() && m_out->gemms.size() > op.gemm_begin) {
       GemmShape& last = m_out->gemms.back();
       if (last.m == s.m && last.k == s.k && last.n == s.n) {
@@ -149,7 +151,7 @@ uint32_t Planner::add_gemm_op(OpClass cls, uint32_t layer, std::vector<GemmShape
 }
 
 uint32_t Planner::add_vector_op(OpClass cls, VecFn fn, uint32_t layer, uint64_t elements,
-                                std::vector<uint32_t> deps) {
+                                std::vector<uint32_t> deps, uint64_t out_elements) {
   Op op;
   op.kind = OpKind::kVector;
   op.cls = cls;
@@ -157,6 +159,7 @@ uint32_t Planner::add_vector_op(OpClass cls, VecFn fn, uint32_t layer, uint64_t 
   op.layer = layer;
   op.elements = elements;
   op.bytes = 2 * elements * m_model.act_bytes;  // read and write each element once
+  op.out_bytes = (out_elements == UINT64_MAX ? elements : out_elements) * m_model.act_bytes;
   return add_op_deps(op, deps);
 }
 
@@ -245,6 +248,7 @@ std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tok
   const uint32_t mats = m_model.ffn_matrices;
   const auto tiles = tiles_for(ffn, uint64_t{mats} * h * m_model.weight_bytes);
   std::vector<uint32_t> out;
+  m_ffn = ++m_ffns;
   for (uint32_t t = 0; t < tiles; ++t) {
     const uint32_t ft = piece(ffn, tiles, t);
     const uint64_t up_bytes = uint64_t{mats - 1} * h * ft * m_model.weight_bytes;
@@ -259,6 +263,7 @@ std::vector<uint32_t> Planner::add_ffn(OpClass cls, uint32_t layer, uint32_t tok
     set_ring_consumer(down);
     out.push_back(down);
   }
+  m_ffn = 0;
   return out;
 }
 
@@ -329,7 +334,8 @@ uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep)
   if (m_work && m_work->attn_reduce[layer] != ChipWork::kNoCollective) {
     o = {add_comm(CommRole::kAllReduce, layer, m_work->attn_reduce[layer], o)};
   }
-  return add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, 2ull * t * md.hidden, o);
+  return add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, 2ull * t * md.hidden, o,
+                       uint64_t{t} * md.hidden);
 }
 
 uint32_t Planner::add_comm(CommRole role, uint32_t layer, uint32_t collective,
@@ -382,6 +388,8 @@ void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* pa
   m_step = &step;
   m_ring.clear();
   m_touching.clear();
+  m_ffns = 0;
+  m_ffn = 0;
   m_dense_tier = m_store ? m_store->dense_tier() : kRoleTier;
   const ModelSpec& md = m_model;
   if (step.layers != md.moe_layers()) {
@@ -461,7 +469,9 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
   if (!work || tm > 0) {
     std::vector<uint32_t> router =
         add_streamed_gemm(OpClass::kGating, layer, tm, md.hidden, md.experts, {norm2});
-    topk = add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{tm} * md.experts, router);
+    // Its result: each token's expert ids and gate weights.
+    topk = add_vector_op(OpClass::kGating, VecFn::kTopK, layer, uint64_t{tm} * md.experts, router,
+                         2ull * tm * md.top_k);
   }
   // Several chips: the tokens cross to their experts' chips before the experts run.
   std::vector<uint32_t> dispatch_deps = {topk};
@@ -535,7 +545,8 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
     ends.push_back(topk);
     const uint64_t combine_elems =
         (combined + uint64_t{md.shared_experts} * tm + tm) * md.hidden;  // + residual
-    prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends);
+    prev = add_vector_op(OpClass::kCombine, VecFn::kCombine, layer, combine_elems, ends,
+                         uint64_t{tm} * md.hidden);
   }
   if (work && work->gather[layer] != ChipWork::kNoCollective) {
     // Tensor parallel: every chip of the group needs all its tokens for the next layer.

@@ -71,6 +71,8 @@ struct Op {
   uint64_t flops = 0;       ///< kGemm: 2*m*k*n*repeat summed
   uint32_t collective = 0;  ///< kComm: index into the step's collectives (same on every chip)
   CommRole comm_role = CommRole::kDispatch;  ///< kComm
+  uint64_t out_bytes = 0;  ///< kGemm/kVector: bytes of its result (what a kernel may spill)
+  uint32_t ffn = 0;        ///< ops of one FFN (an expert's, ...): its number in the step, from 1
 };
 
 /// One collective of a multi-chip step, as the planner describes it; the engine turns it
@@ -186,8 +188,9 @@ class Planner {
   uint32_t add_op_deps(const Op& op, const std::vector<uint32_t>& deps);
   uint32_t add_gemm_op(OpClass cls, uint32_t layer, std::vector<GemmShape> shapes,
                        uint64_t weight_bytes, std::vector<uint32_t> deps);
+  /// `out_elements`: elements of its result (default: `elements`).
   uint32_t add_vector_op(OpClass cls, VecFn fn, uint32_t layer, uint64_t elements,
-                         std::vector<uint32_t> deps);
+                         std::vector<uint32_t> deps, uint64_t out_elements = UINT64_MAX);
   /// Emits a weight load into the tile ring and returns its index; `consumer` must be set
   /// with set_ring_consumer() before the next load.
   uint32_t add_weight_load(OpClass cls, uint32_t layer, uint64_t bytes, uint8_t tier,
@@ -238,6 +241,8 @@ class Planner {
   std::vector<uint32_t> m_rebalance_op;  // per transformer layer: its rebalance op, or UINT32_MAX
   const ChipWork* m_work = nullptr;      ///< null in a one-chip system
   uint32_t m_part_tokens = 0;            ///< tokens of the micro-batch being planned
+  uint32_t m_ffns = 0;                   ///< FFNs planned in this step
+  uint32_t m_ffn = 0;                    ///< the FFN being planned (0: none)
 };
 
 }  // namespace moesim
