@@ -12,7 +12,7 @@ namespace moesim {
 
 RtlTileTiming::RtlTileTiming(uint64_t rows, uint64_t cols, bool ping_pong, const std::string& key,
                              StatGroup* stats_parent)
-    : m_rows(rows), m_cols(cols), m_ping_pong(ping_pong), m_stats(stats_parent) {
+    : m_rows(rows), m_cols(cols), m_ping_pong(ping_pong), m_stats(stats_parent, ping_pong) {
   m_runner = rtl::make_systolic_tile_runner(
       {static_cast<int>(rows), static_cast<int>(cols), 32, ping_pong});
   if (!m_runner) {

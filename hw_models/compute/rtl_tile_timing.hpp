@@ -31,16 +31,20 @@ class SystolicTileRunner;
 
 /// Statistics of the RTL-timed tile.
 struct RtlTileStats : StatGroup {
-  explicit RtlTileStats(StatGroup* parent) : StatGroup("rtl", parent) {}
+  RtlTileStats(StatGroup* parent, bool ping_pong) : StatGroup("rtl", parent), pp(ping_pong) {}
+  bool pp;  ///< the ping-pong tile (its descriptions name its samples and contract)
   Counter shapes_run{this, "shapes_run", "shapes",
-                     "distinct M run through the verilated tile (4 folds each)"};
+                     pp ? "distinct M run through the verilated ping-pong tile (1 and 4 folds)"
+                        : "distinct M run through the verilated tile (4 folds each)"};
   Counter cache_hits{this, "cache_hits", "gemms", "GEMM shapes timed from an earlier RTL run"};
   Counter cycles_simulated{this, "cycles_simulated", "cycles",
                            "clock cycles of the verilated tile"};
   Counter value_mismatches{this, "value_mismatches", "shapes",
                            "RTL runs whose outputs differ from the bit-exact reference"};
-  Counter contract_mismatches{this, "contract_mismatches", "shapes",
-                              "RTL runs whose cycles differ from the tile's cycle contract"};
+  Counter contract_mismatches{
+      this, "contract_mismatches", "shapes",
+      pp ? "RTL runs whose cycles differ from (2R + C + M - 2) + (folds - 1) max(M, R)"
+         : "RTL runs whose cycles differ from 4 * (2R + C + M - 2)"};
 };
 
 /// Times GEMMs with fold cycles measured on the verilated R x C tile.
