@@ -57,7 +57,9 @@ std::string rtl_verify_help() {
          "{1024,three_pass} "
          "(default 16,online)\n"
          "  systolic_tile  R,C,ACC_W in {2,2,16} {4,4,32} {16,16,32} (default 4,4,32); runtime: "
-         "MAX_M, MAX_KF, MAX_NF (largest M, K/R folds, N/C folds of random GEMMs)\n"
+         "BUFFERS=1|2 (2: the ping-pong weight tile, same shapes), MAX_M, MAX_KF, MAX_NF (largest "
+         "M, "
+         "K/R folds, N/C folds of random GEMMs)\n"
          "  all blocks     stall=PCT bubble=PCT (random back-pressure, default 30), "
          "waves=1|PATH (VCD of the whole run; also MOESIM_WAVES=1), lanes=both|rtl|systemc, "
          "inject_fault=CASE (self-test: corrupt that case's reference output)\n";

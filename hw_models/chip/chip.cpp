@@ -31,6 +31,12 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipSpec& spec)
       make<ComputeUnit>(spec.compute, Unit::Args{"compute", spec.compute.params, hz, &m_stats});
   m_vector = make<VectorUnit>(spec.vector, Unit::Args{"vector", spec.vector.params, hz, &m_stats});
   m_dma = make<DmaEngine>(spec.dma, Unit::Args{"dma", spec.dma.params, hz, &m_stats});
+  if (!spec.attention.type.empty())
+    m_attention = make<AttentionUnit>(spec.attention,
+                                      Unit::Args{"attention", spec.attention.params, hz, &m_stats});
+  if (!spec.activation.type.empty())
+    m_activation = make<ActivationUnit>(
+        spec.activation, Unit::Args{"activation", spec.activation.params, hz, &m_stats});
 }
 
 Chip::~Chip() = default;
@@ -44,6 +50,8 @@ void Chip::bind(const StepPlan* plan, OpSink* sink) {
   m_compute->bind(plan, sink, mem);
   m_vector->bind(plan, sink, mem);
   m_dma->bind(plan, sink, mem);
+  if (m_attention) m_attention->bind(plan, sink, mem);
+  if (m_activation) m_activation->bind(plan, sink, mem);
 }
 
 }  // namespace moesim

@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include "hw_models/chip/dma.hpp"
+#include "hw_models/compute/attention_unit.hpp"
 #include "hw_models/compute/compute_unit.hpp"
 #include "hw_models/compute/vector_unit.hpp"
 #include "hw_models/memory/memory.hpp"
@@ -35,6 +36,8 @@ struct ChipSpec {
   ComponentSpec vector;
   ComponentSpec dma;
   ComponentSpec sram;
+  ComponentSpec attention;   ///< optional ([chip.attention]); type empty: none
+  ComponentSpec activation;  ///< optional ([chip.activation]); type empty: none
   std::vector<std::pair<std::string, ComponentSpec>> tiers;  ///< off-chip tiers by name
   std::string weights_tier;                                  ///< tier weights stream from
   std::string kv_cache_tier;                                 ///< tier holding the KV cache
@@ -52,6 +55,17 @@ class Chip : public sc_core::sc_module {
   ComputeUnit& compute() { return *m_compute; }
   VectorUnit& vector() { return *m_vector; }
   DmaEngine& dma() { return *m_dma; }
+  /// The attention unit (only when the chip has one: the plan then has kAttention ops).
+  AttentionUnit& attention() { return *m_attention; }
+  /// The optional units, or null.
+  AttentionUnit* attention_unit() { return m_attention.get(); }
+  ActivationUnit* activation_unit() { return m_activation.get(); }
+  /// The unit that runs kVector op `op`: the activation unit for activations when the chip
+  /// has one, else the vector unit.
+  Unit& vector_unit_for(const Op& op) {
+    if (m_activation && op.vfn == VecFn::kActivation) return *m_activation;
+    return *m_vector;
+  }
   Memory& sram() { return *m_sram; }
   Memory& tier(const std::string& name) { return *m_tiers.at(name); }
   const std::map<std::string, std::unique_ptr<Memory>>& tiers() const { return m_tiers; }
@@ -68,6 +82,8 @@ class Chip : public sc_core::sc_module {
   std::unique_ptr<ComputeUnit> m_compute;
   std::unique_ptr<VectorUnit> m_vector;
   std::unique_ptr<DmaEngine> m_dma;
+  std::unique_ptr<AttentionUnit> m_attention;
+  std::unique_ptr<ActivationUnit> m_activation;
 };
 
 }  // namespace moesim

@@ -30,6 +30,7 @@ class ComputeUnit : public Unit {
     bool weight_stationary = false;  ///< its dataflow
     int rows = 0;                    ///< PE rows of one array
     int cols = 0;                    ///< PE columns of one array
+    bool ping_pong = false;          ///< double-buffered weights (weight-stationary)
   };
   /// Cycles the unit needs for `op` (a kGemm op of the bound plan).
   virtual uint64_t op_cycles(const StepPlan& plan, const Op& op) const = 0;

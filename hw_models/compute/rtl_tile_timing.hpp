@@ -10,6 +10,12 @@
 /// the measured cycles with the contract formula; disagreements are counted (and warned
 /// about once), never hidden. Folds are dealt out to the arrays as in the model:
 /// cycles = ceil(repeat * folds / arrays) * fold_cycles.
+///
+/// ping_pong (the double-buffered tile, systolic_tile_pp.v): a first fold costs what it costs
+/// single-buffered and every further fold max(M, R). The first GEMM with a given M runs two
+/// samples, 1 fold (R x C) and 4 folds (2R x 2C); first = c1, interval = (c4 - c1) / 3;
+/// checked against 2R + C + M - 2 and (2R + C + M - 2) + 3 max(M, R). With
+/// f = ceil(repeat * folds / arrays): cycles = first + (f - 1) * interval.
 
 #include <cstdint>
 #include <map>
@@ -25,32 +31,44 @@ class SystolicTileRunner;
 
 /// Statistics of the RTL-timed tile.
 struct RtlTileStats : StatGroup {
-  explicit RtlTileStats(StatGroup* parent) : StatGroup("rtl", parent) {}
+  RtlTileStats(StatGroup* parent, bool ping_pong) : StatGroup("rtl", parent), pp(ping_pong) {}
+  bool pp;  ///< the ping-pong tile (its descriptions name its samples and contract)
   Counter shapes_run{this, "shapes_run", "shapes",
-                     "distinct M run through the verilated tile (4 folds each)"};
+                     pp ? "distinct M run through the verilated ping-pong tile (1 and 4 folds)"
+                        : "distinct M run through the verilated tile (4 folds each)"};
   Counter cache_hits{this, "cache_hits", "gemms", "GEMM shapes timed from an earlier RTL run"};
   Counter cycles_simulated{this, "cycles_simulated", "cycles",
                            "clock cycles of the verilated tile"};
   Counter value_mismatches{this, "value_mismatches", "shapes",
                            "RTL runs whose outputs differ from the bit-exact reference"};
-  Counter contract_mismatches{this, "contract_mismatches", "shapes",
-                              "RTL runs whose cycles differ from 4 * (2R + C + M - 2)"};
+  Counter contract_mismatches{
+      this, "contract_mismatches", "shapes",
+      pp ? "RTL runs whose cycles differ from (2R + C + M - 2) + (folds - 1) max(M, R)"
+         : "RTL runs whose cycles differ from 4 * (2R + C + M - 2)"};
 };
 
 /// Times GEMMs with fold cycles measured on the verilated R x C tile.
 class RtlTileTiming {
  public:
   /// Throws InputError naming `key` when no --cc tile of rows x cols is baked in.
-  RtlTileTiming(uint64_t rows, uint64_t cols, const std::string& key, StatGroup* stats_parent);
+  RtlTileTiming(uint64_t rows, uint64_t cols, bool ping_pong, const std::string& key,
+                StatGroup* stats_parent);
   ~RtlTileTiming();
   /// Cycles for `repeat` copies of an (m, k, n) weight-stationary GEMM on `arrays` arrays.
   uint64_t gemm_cycles(uint64_t arrays, uint64_t m, uint64_t k, uint64_t n, uint64_t repeat);
 
  private:
-  uint64_t fold_cycles(uint64_t m);
+  struct FoldTiming {
+    uint64_t first = 0;     ///< cycles of a GEMM of one fold
+    uint64_t interval = 0;  ///< cycles each further fold adds
+  };
+  FoldTiming fold_cycles(uint64_t m);
+  /// One random sample of kf x nf folds; returns its cycles, counts mismatches.
+  uint64_t run_sample(uint64_t m, int kf, int nf, uint64_t contract);
   uint64_t m_rows, m_cols;
+  bool m_ping_pong;
   std::unique_ptr<rtl::SystolicTileRunner> m_runner;
-  std::map<uint64_t, uint64_t> m_fold_cycles;  ///< by M
+  std::map<uint64_t, FoldTiming> m_fold_cycles;  ///< by M
   RtlTileStats m_stats;
   bool m_warned = false;
 };

@@ -47,10 +47,16 @@ class Systolic final : public ComputeUnit, public MemoryClient {
           "verilated tile (weight_stationary, baked shapes 4x4 and 16x16), outputs checked")
         .one_of({"model", "rtl"})
         .default_value(std::string("model"));
+    s.add("ping_pong", ParamType::kBool,
+          "double-buffered (ping-pong) weights, weight_stationary only: the next fold's weights "
+          "load while the current fold computes; GEMM = (2R + C + M - 2) + (folds - 1) * "
+          "max(M, R) instead of folds * (2R + C + M - 2)")
+        .default_value(false);
   }
   static Facts describe(const Params& p) {
     return {p.get_string("impl") == "rtl", p.get_string("dataflow") == "weight_stationary",
-            static_cast<int>(p.get_int("rows")), static_cast<int>(p.get_int("cols"))};
+            static_cast<int>(p.get_int("rows")), static_cast<int>(p.get_int("cols")),
+            p.get_bool("ping_pong")};
   }
   explicit Systolic(const Unit::Args& a) : Systolic(a, describe(a.params)) {}
   Systolic(const Unit::Args& a, const Facts& f)
@@ -59,11 +65,12 @@ class Systolic final : public ComputeUnit, public MemoryClient {
         m_cols(static_cast<uint64_t>(f.cols)),
         m_arrays(static_cast<uint64_t>(a.params.get_int("arrays"))),
         m_df(f.weight_stationary ? Dataflow::kWeightStationary : Dataflow::kOutputStationary),
+        m_ping_pong(f.ping_pong),
         m_stats(std::make_unique<ComputeStats>("array", m_unit_stats.get(), peak_flops())) {
     if (f.rtl) {
 #if MOESIM_WITH_RTL
-      m_rtl =
-          std::make_unique<RtlTileTiming>(m_rows, m_cols, a.params.path() + ".impl", m_stats.get());
+      m_rtl = std::make_unique<RtlTileTiming>(m_rows, m_cols, m_ping_pong,
+                                              a.params.path() + ".impl", m_stats.get());
 #else
       throw InputError(a.params.path() + ".impl: \"rtl\" needs a build with RTL");
 #endif
@@ -83,8 +90,10 @@ class Systolic final : public ComputeUnit, public MemoryClient {
     uint64_t cycles = 0;
     for (uint32_t i = 0; i < op.gemm_count; ++i) {
       const GemmShape& g = plan.gemms[op.gemm_begin + i];
-      cycles +=
-          systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, arrays, g.m, g.k, g.n, g.repeat);
+      cycles += m_ping_pong ? systolic_gemm_cycles_parallel_pingpong(m_rows, m_cols, arrays, g.m,
+                                                                     g.k, g.n, g.repeat)
+                            : systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, arrays, g.m,
+                                                            g.k, g.n, g.repeat);
     }
     return cycles;
   }
@@ -141,6 +150,7 @@ class Systolic final : public ComputeUnit, public MemoryClient {
   uint64_t m_cols;
   uint64_t m_arrays;
   Dataflow m_df;
+  bool m_ping_pong;
   std::unique_ptr<ComputeStats> m_stats;
 #if MOESIM_WITH_RTL
   std::unique_ptr<RtlTileTiming> m_rtl;
@@ -153,7 +163,8 @@ class Systolic final : public ComputeUnit, public MemoryClient {
 
 MOESIM_REGISTER(ComputeUnit, Systolic, "systolic",
                 "arrays of R x C systolic MACs; GEMM cycles per fold 2R + C + M - 2 (WS) or "
-                "2R + C + K - 2 (OS), folds dealt out to the arrays");
+                "2R + C + K - 2 (OS), folds dealt out to the arrays; ping_pong (WS): folds "
+                "overlap, (2R + C + M - 2) + (folds - 1) max(M, R)");
 
 }  // namespace
 }  // namespace moesim

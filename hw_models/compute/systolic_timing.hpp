@@ -50,4 +50,33 @@ inline uint64_t systolic_gemm_cycles_parallel(Dataflow df, uint64_t rows, uint64
   return ceil_div(folds, arrays) * fold_cycles;
 }
 
+/// Weight-stationary with ping-pong (double-buffered) weights, as in Edge-MoE's linear unit
+/// and rtl/systolic_tile/systolic_tile_pp.v: weight rows arrive on their own port and fill the
+/// bank not in use while the current fold's M rows stream, and the next fold's rows follow the
+/// current fold's without a drain gap. A fold starts max(M, R) cycles after the previous one
+/// (its M rows, or the R cycles its weights take to load, whichever is longer); only the first
+/// weight load (R) and the last drain (R + C - 2) stay exposed:
+///   cycles = (2R + C + M - 2) + (folds - 1) * max(M, R)
+/// One fold costs what it costs single-buffered; never slower than systolic_gemm_cycles(), and
+/// never faster than the compute bound folds * M.
+inline uint64_t systolic_gemm_cycles_pingpong(uint64_t rows, uint64_t cols, uint64_t m, uint64_t k,
+                                              uint64_t n) {
+  if (m == 0 || k == 0 || n == 0) return 0;
+  auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  const uint64_t folds = ceil_div(k, rows) * ceil_div(n, cols);
+  return (2 * rows + cols + m - 2) + (folds - 1) * (m > rows ? m : rows);
+}
+
+/// systolic_gemm_cycles_pingpong() for `repeat` copies on `arrays` arrays: each array runs
+/// f = ceil(repeat * folds / arrays) folds back to back, overlapped across the copies too:
+/// cycles = (2R + C + M - 2) + (f - 1) * max(M, R).
+inline uint64_t systolic_gemm_cycles_parallel_pingpong(uint64_t rows, uint64_t cols,
+                                                       uint64_t arrays, uint64_t m, uint64_t k,
+                                                       uint64_t n, uint64_t repeat) {
+  if (m == 0 || k == 0 || n == 0 || repeat == 0) return 0;
+  auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  const uint64_t per_array = ceil_div(repeat * ceil_div(k, rows) * ceil_div(n, cols), arrays);
+  return (2 * rows + cols + m - 2) + (per_array - 1) * (m > rows ? m : rows);
+}
+
 }  // namespace moesim

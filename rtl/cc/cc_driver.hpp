@@ -103,6 +103,59 @@ class CcDriver {
     m_cycles += cycle;
     return last_out - first_in;
   }
+  /// run() for blocks with a second input stream (w_valid, w_ready, w_data): `w` and `in`
+  /// are offered independently, one beat per cycle each, no bubbles. Cycles from the first
+  /// handshake on either input stream to the last output handshake.
+  uint64_t run_dual(const std::vector<Beat>& w, const std::vector<Beat>& in, size_t n_out,
+                    std::vector<Beat>& out) {
+    out.clear();
+    size_t next = 0, wnext = 0;
+    uint64_t cycle = 0, first_in = 0, last_out = 0, idle = 0;
+    bool started = false;
+    const uint32_t stat0 = m_top->stat_count;
+    while (out.size() < n_out) {
+      const bool offer = next < in.size(), woffer = wnext < w.size();
+      m_top->in_valid = offer;
+      if (offer) {
+        cc_pack(m_top->in_data, in[next]);
+        m_top->in_last = in[next].last;
+      }
+      m_top->w_valid = woffer;
+      if (woffer) cc_pack(m_top->w_data, w[wnext]);
+      m_top->out_ready = 1;
+      m_top->clk = 0;
+      m_top->eval();
+      const bool in_fire = offer && m_top->in_ready;
+      const bool w_fire = woffer && m_top->w_ready;
+      const bool out_fire = m_top->out_valid;
+      Beat ob;
+      if (out_fire) {
+        cc_unpack(m_top->out_data, ob);
+        ob.last = m_top->out_last;
+      }
+      m_top->clk = 1;
+      m_top->eval();
+      ++cycle;
+      if ((in_fire || w_fire) && !started) {
+        started = true;
+        first_in = cycle;
+      }
+      next += in_fire ? 1 : 0;
+      wnext += w_fire ? 1 : 0;
+      if (out_fire) {
+        out.push_back(ob);
+        last_out = cycle;
+      }
+      idle = (in_fire || w_fire || out_fire) ? 0 : idle + 1;
+      if (idle > kHangCycles)
+        throw InternalError("verilated block hung: no handshake for 1,000,000 cycles");
+    }
+    m_top->in_valid = 0;
+    m_top->w_valid = 0;
+    m_stat_delta = m_top->stat_count - stat0;
+    m_cycles += cycle;
+    return last_out - first_in;
+  }
   /// stat_count increment over the last run().
   uint32_t stat_delta() const { return m_stat_delta; }
   /// Clock cycles simulated since construction (reset excluded).

@@ -5,6 +5,7 @@
 
 #include "Vcc_softmax_online_l1024.h"
 #include "Vcc_softmax_online_l256.h"
+#include "Vcc_systolic_tile_pp_r4_c4_acc32.h"
 #include "Vcc_systolic_tile_r16_c16_acc32.h"
 #include "Vcc_systolic_tile_r4_c4_acc32.h"
 #include "Vcc_topk_gate_n8_k2.h"
@@ -14,20 +15,21 @@
 namespace moesim::rtl {
 namespace {
 
-template <class V>
+/// kDual: the ping-pong tile, whose weights arrive on their own stream.
+template <class V, bool kDual = false>
 class TileRunner final : public SystolicTileRunner {
  public:
   explicit TileRunner(const SystolicTileParams& p) : m_p(p), m_drv("systolic_tile") {}
   Result run_gemm(const Int8Matrix& a, const Int8Matrix& b) override {
     const int R = m_p.rows, C = m_p.cols, M = a.rows;
     const auto folds = systolic_folds(a, b, m_p);
-    std::vector<Beat> in;
+    std::vector<Beat> in, w_in;
     std::vector<Beat> ref;
     for (const Fold& f : folds) {
       for (int i = 0; i < R; ++i) {
         Beat w;
         for (int j = 0; j < C; ++j) set_field(w, 8 * j, 8, static_cast<uint8_t>(f.w.at(i, j)));
-        in.push_back(w);
+        (m_p.ping_pong ? w_in : in).push_back(w);
       }
       for (int m = 0; m < M; ++m) {
         Beat x;
@@ -47,7 +49,10 @@ class TileRunner final : public SystolicTileRunner {
     }
     std::vector<Beat> got;
     Result r;
-    r.cycles = m_drv.run(in, ref.size(), got);
+    if constexpr (kDual)
+      r.cycles = m_drv.run_dual(w_in, in, ref.size(), got);
+    else
+      r.cycles = m_drv.run(in, ref.size(), got);
     r.folds = folds.size();
     r.values_match = got == ref;
     return r;
@@ -109,6 +114,7 @@ class SmRunner final : public SoftmaxRunner {
 
 std::unique_ptr<SystolicTileRunner> make_systolic_tile_runner(const SystolicTileParams& p) {
   if (!systolic_tile_cc_baked(p)) return nullptr;
+  if (p.ping_pong) return std::make_unique<TileRunner<Vcc_systolic_tile_pp_r4_c4_acc32, true>>(p);
   if (p.rows == 4) return std::make_unique<TileRunner<Vcc_systolic_tile_r4_c4_acc32>>(p);
   return std::make_unique<TileRunner<Vcc_systolic_tile_r16_c16_acc32>>(p);
 }
@@ -126,6 +132,7 @@ std::unique_ptr<SoftmaxRunner> make_softmax_runner(const SoftmaxParams& p) {
 }
 
 bool systolic_tile_cc_baked(const SystolicTileParams& p) {
+  if (p.ping_pong) return p.acc_w == 32 && p.rows == 4 && p.cols == 4;
   return p.acc_w == 32 && ((p.rows == 4 && p.cols == 4) || (p.rows == 16 && p.cols == 16));
 }
 
@@ -133,8 +140,8 @@ bool topk_gate_cc_baked(const TopkGateParams& p) {
   return p.n == 8 && p.k == 2 && p.groups == 1;
 }
 
-std::string systolic_tile_cc_shapes() {
-  return "4x4, 16x16";
+std::string systolic_tile_cc_shapes(bool ping_pong) {
+  return ping_pong ? "4x4 with ping_pong" : "4x4, 16x16";
 }
 std::string topk_gate_cc_shapes() {
   return "experts = 8, top_k = 2";

@@ -15,13 +15,13 @@
 
 namespace moesim::rtl {
 
-/// The verilated R x C weight-stationary tile.
+/// The verilated R x C weight-stationary tile (single-buffered or ping-pong, by its params).
 class SystolicTileRunner {
  public:
   /// One GEMM through the tile.
   struct Result {
     uint64_t cycles = 0;       ///< first weight handshake .. last output handshake
-    uint64_t folds = 0;        ///< ceil(K/R) * ceil(N/C), run back to back
+    uint64_t folds = 0;        ///< ceil(K/R) * ceil(N/C), run back to back (overlapped: ping_pong)
     bool values_match = true;  ///< every output row equals systolic_fold_ref()
   };
   virtual ~SystolicTileRunner() = default;
@@ -73,7 +73,7 @@ bool topk_gate_cc_baked(const TopkGateParams& p);
 
 /// The baked --cc shapes, for messages: "4x4, 16x16" (tile), "N=8 K=2" (top-k),
 /// "L=1024 online" (softmax).
-std::string systolic_tile_cc_shapes();
+std::string systolic_tile_cc_shapes(bool ping_pong = false);
 std::string topk_gate_cc_shapes();
 std::string softmax_cc_shapes();
 

@@ -57,6 +57,7 @@ inline uint32_t get_field(const Beat& b, int lo, int width) {
 struct Case {
   std::vector<Beat> in;
   std::vector<Beat> out;         ///< reference model output
+  std::vector<Beat> w_in;        ///< beats of the second input stream (w_*), if the block has one
   uint64_t contract_cycles = 0;  ///< first input accepted .. last output accepted, no stalls
   uint64_t contract_stat = 0;    ///< expected stat_count increment over the case
   bool stalls = true;            ///< random bubbles and back-pressure while this case runs
@@ -67,6 +68,10 @@ struct Case {
 struct CaseSource {
   std::function<Case(uint64_t index, std::mt19937_64& rng)> make;
   std::function<std::string(const Beat&)> format_out;
+  /// Offer a case's inputs (both streams) only after the previous case's last output was
+  /// taken, so every case starts on an empty block and its stat_count increment is its own
+  /// (for blocks that would otherwise overlap consecutive cases).
+  bool serial_cases = false;
 };
 
 /// Stable 64-bit mix (splitmix64) for per-case seeds.
@@ -113,6 +118,10 @@ class LaneBase {
   virtual Beat out_beat() const = 0;
   virtual uint32_t stat() const = 0;
   virtual const std::string& name() const = 0;
+  /// The second input stream (w_valid, w_ready, w_data), for blocks that have one.
+  virtual bool has_w() const { return false; }
+  virtual void drive_w(bool, const Beat&) {}
+  virtual bool w_ready() const { return false; }
 };
 
 /// Binds a DUT (verilated module or SystemC model with the standard port names) to signals.
@@ -171,7 +180,7 @@ class Lane : public LaneBase {
   const std::string& name() const override { return m_name; }
   Dut& dut() { return *m_dut; }
 
- private:
+ protected:
   std::string m_name;
   sc_core::sc_signal<bool> m_rst, m_in_valid, m_in_ready, m_in_last, m_out_valid, m_out_ready,
       m_out_last;
@@ -179,6 +188,37 @@ class Lane : public LaneBase {
   sc_core::sc_signal<OutT> m_out_data;
   sc_core::sc_signal<uint32_t> m_stat;
   std::unique_ptr<Dut> m_dut;
+};
+
+/// A Lane for blocks with a second input stream: w_valid, w_ready, w_data (no last flag).
+template <class Dut>
+class DualLane : public Lane<Dut> {
+  template <class P>
+  using DataOf = typename std::remove_reference_t<P>::data_type;
+
+ public:
+  using WT = DataOf<decltype(std::declval<Dut&>().w_data)>;
+  DualLane(const std::string& name, sc_core::sc_clock& clk, std::unique_ptr<Dut> dut)
+      : Lane<Dut>(name, clk, std::move(dut)),
+        m_w_valid((name + "_w_valid").c_str()),
+        m_w_ready((name + "_w_ready").c_str()),
+        m_w_data((name + "_w_data").c_str()) {
+    this->dut().w_valid(m_w_valid);
+    this->dut().w_ready(m_w_ready);
+    this->dut().w_data(m_w_data);
+  }
+  bool has_w() const override { return true; }
+  void drive_w(bool valid, const Beat& b) override {
+    m_w_valid.write(valid);
+    WT v{};
+    pack(v, b);
+    m_w_data.write(v);
+  }
+  bool w_ready() const override { return m_w_ready.read(); }
+
+ private:
+  sc_core::sc_signal<bool> m_w_valid, m_w_ready;
+  sc_core::sc_signal<WT> m_w_data;
 };
 
 /// Harness settings resolved from the rtl_verify parameters.
@@ -234,15 +274,16 @@ class Harness : public sc_core::sc_module {
     std::vector<Beat> out;
     std::vector<uint64_t> out_cycle;
     std::vector<uint64_t> in_cycle;
+    std::vector<uint64_t> w_cycle;  ///< second input stream handshakes
     uint64_t first_in = 0;
     uint64_t last_out = 0;
     uint64_t stat_delta = 0;
   };
   struct LaneState {
-    uint64_t in_case = 0, in_beat = 0, out_case = 0;
-    bool in_valid = false, out_ready = false;
+    uint64_t in_case = 0, in_beat = 0, out_case = 0, w_case = 0, w_beat = 0;
+    bool in_valid = false, out_ready = false, w_valid = false;
     uint32_t prev_stat = 0;
-    std::mt19937_64 rng_in, rng_out;
+    std::mt19937_64 rng_in, rng_out, rng_w;
     std::map<uint64_t, Observed> obs;
   };
   enum class Phase { kReset, kRun, kReplay, kDone };
@@ -261,21 +302,24 @@ class Harness : public sc_core::sc_module {
   }
   void reseed_in(LaneState& s) { s.rng_in.seed(mix64(m_cfg.seed * 3 + s.in_case)); }
   void reseed_out(LaneState& s) { s.rng_out.seed(mix64(m_cfg.seed * 5 + s.out_case + 7)); }
+  void reseed_w(LaneState& s) { s.rng_w.seed(mix64(m_cfg.seed * 11 + s.w_case + 13)); }
 
   void restart(uint64_t first_case, uint64_t total) {
     m_total = total;
     for (size_t l = 0; l < m_lanes.size(); ++l) {
       LaneState& s = m_state[l];
-      s.in_case = s.out_case = first_case;
-      s.in_beat = 0;
-      s.in_valid = false;
+      s.in_case = s.out_case = s.w_case = first_case;
+      s.in_beat = s.w_beat = 0;
+      s.in_valid = s.w_valid = false;
       s.out_ready = false;
       s.prev_stat = 0;
       s.obs.clear();
       reseed_in(s);
       reseed_out(s);
+      reseed_w(s);
       m_lanes[l]->set_rst(true);
       m_lanes[l]->drive_in(false, Beat{});
+      if (m_lanes[l]->has_w()) m_lanes[l]->drive_w(false, Beat{});
       m_lanes[l]->set_out_ready(false);
     }
     m_done.clear();
@@ -303,7 +347,10 @@ class Harness : public sc_core::sc_module {
     for (size_t l = 0; l < m_lanes.size(); ++l) {
       LaneState& s = m_state[l];
       LaneBase& lane = *m_lanes[l];
+      // Both input streams are sampled before either handshake is recorded.
+      const bool w_fire = s.w_valid && lane.has_w() && lane.w_ready();
       if (s.in_valid && lane.in_ready()) on_in_accept(l);
+      if (w_fire) on_w_accept(l);
       if (s.out_ready && lane.out_valid()) on_out_accept(l, lane.out_beat());
       if (m_abort_tick) {
         m_abort_tick = false;
@@ -334,7 +381,21 @@ class Harness : public sc_core::sc_module {
 
   void drive(size_t l) {
     LaneState& s = m_state[l];
-    const Case* ic = s.in_case < m_total ? &get_case(s.in_case) : nullptr;
+    // serial_cases: the inputs of case c wait for the last output of case c - 1.
+    auto may_offer = [&](uint64_t c) {
+      return c < m_total && (!m_src.serial_cases || c <= s.out_case);
+    };
+    if (m_lanes[l]->has_w()) {
+      while (s.w_case < m_total && get_case(s.w_case).w_in.empty()) {
+        ++s.w_case;
+        reseed_w(s);
+      }
+      const Case* wc = may_offer(s.w_case) ? &get_case(s.w_case) : nullptr;
+      const bool wbubble = wc && wc->stalls && (s.rng_w() % 100) < m_cfg.bubble_pct;
+      s.w_valid = wc && !wbubble;
+      m_lanes[l]->drive_w(s.w_valid, s.w_valid ? wc->w_in[s.w_beat] : Beat{});
+    }
+    const Case* ic = may_offer(s.in_case) ? &get_case(s.in_case) : nullptr;
     const bool bubble = ic && ic->stalls && (s.rng_in() % 100) < m_cfg.bubble_pct;
     s.in_valid = ic && !bubble;
     m_lanes[l]->drive_in(s.in_valid, s.in_valid ? ic->in[s.in_beat] : Beat{});
@@ -354,6 +415,17 @@ class Harness : public sc_core::sc_module {
       ++s.in_case;
       s.in_beat = 0;
       reseed_in(s);
+    }
+  }
+
+  void on_w_accept(size_t l) {
+    LaneState& s = m_state[l];
+    m_last_progress = m_cycle;
+    s.obs[s.w_case].w_cycle.push_back(m_cycle);
+    if (++s.w_beat == get_case(s.w_case).w_in.size()) {
+      ++s.w_case;
+      s.w_beat = 0;
+      reseed_w(s);
     }
   }
 
@@ -392,6 +464,11 @@ class Harness : public sc_core::sc_module {
     }
   }
 
+  /// The case's first input handshake on either stream.
+  static uint64_t start_cycle(const Observed& o) {
+    return o.w_cycle.empty() ? o.first_in : std::min(o.first_in, o.w_cycle.front());
+  }
+
   std::string format_obs(const Observed& o) const {
     std::ostringstream os;
     for (size_t i = 0; i < o.out.size(); ++i)
@@ -411,10 +488,11 @@ class Harness : public sc_core::sc_module {
       if (c.contract_stat != o.stat_delta)
         why << n << ": stat_count increment " << o.stat_delta << " != contract " << c.contract_stat
             << "\n";
-      if (!c.stalls && o.last_out - o.first_in != c.contract_cycles)
-        why << n << ": " << (o.last_out - o.first_in) << " cycles != contract " << c.contract_cycles
-            << "\n";
-      if (l > 0 && (o.in_cycle != obs[0].in_cycle || o.out_cycle != obs[0].out_cycle))
+      if (!c.stalls && o.last_out - start_cycle(o) != c.contract_cycles)
+        why << n << ": " << (o.last_out - start_cycle(o)) << " cycles != contract "
+            << c.contract_cycles << "\n";
+      if (l > 0 && (o.in_cycle != obs[0].in_cycle || o.out_cycle != obs[0].out_cycle ||
+                    o.w_cycle != obs[0].w_cycle))
         why << n << ": handshake cycles differ from " << m_lanes[0]->name() << "\n";
     }
     if (!why.str().empty()) {
@@ -427,9 +505,10 @@ class Harness : public sc_core::sc_module {
            << "\n";
       os << "  contract: " << c.contract_cycles << " cycles, stat +" << c.contract_stat << "\n";
       for (size_t l = 0; l < obs.size(); ++l)
-        os << "  " << m_lanes[l]->name() << ": first input @cycle " << obs[l].first_in
+        os << "  " << m_lanes[l]->name() << ": first input @cycle " << start_cycle(obs[l])
            << ", last output @cycle " << obs[l].last_out << " -> "
-           << (obs[l].last_out - obs[l].first_in) << " cycles, stat +" << obs[l].stat_delta << "\n"
+           << (obs[l].last_out - start_cycle(obs[l])) << " cycles, stat +" << obs[l].stat_delta
+           << "\n"
            << format_obs(obs[l]);
       fail(idx, os.str());
       return;
@@ -437,7 +516,7 @@ class Harness : public sc_core::sc_module {
     ++m_cases_done;
     if (!c.stalls) {
       ++m_contract_checked;
-      m_nostall_cycles += obs[0].last_out - obs[0].first_in;
+      m_nostall_cycles += obs[0].last_out - start_cycle(obs[0]);
       m_nostall_stat += obs[0].stat_delta;
     }
   }

@@ -17,7 +17,7 @@ namespace moesim::rtl {
 
 /// Elaborates clock, harness, SystemC-model lane and RTL lane, runs, reports. Returns 0 on
 /// pass, 1 on mismatch.
-template <class Rtl, class Model>
+template <class Rtl, class Model, template <class> class LaneT = Lane>
 int run_cosim(const std::string& variant, const HarnessConfig& cfg, CaseSource src,
               std::function<std::unique_ptr<Model>()> make_model, std::ostream& report) {
   const std::string& lanes = cfg.lanes;
@@ -26,16 +26,16 @@ int run_cosim(const std::string& variant, const HarnessConfig& cfg, CaseSource s
   if (!run_cfg.wave_path.empty())
     run_cfg.wave_path = std::filesystem::absolute(run_cfg.wave_path).string();
   Harness h("harness", clk, run_cfg, std::move(src), report);
-  std::unique_ptr<Lane<Model>> sc_lane;
-  std::unique_ptr<Lane<Rtl>> rtl_lane;
+  std::unique_ptr<LaneT<Model>> sc_lane;
+  std::unique_ptr<LaneT<Rtl>> rtl_lane;
   if (lanes != "rtl") {
-    sc_lane = std::make_unique<Lane<Model>>("systemc", clk, make_model());
+    sc_lane = std::make_unique<LaneT<Model>>("systemc", clk, make_model());
     h.add_lane(sc_lane.get());
   }
   std::unique_ptr<VerilatedVcdSc> tfp;
   if (lanes != "systemc") {
     Verilated::traceEverOn(true);
-    rtl_lane = std::make_unique<Lane<Rtl>>("rtl", clk, std::make_unique<Rtl>("rtl"));
+    rtl_lane = std::make_unique<LaneT<Rtl>>("rtl", clk, std::make_unique<Rtl>("rtl"));
     h.add_lane(rtl_lane.get());
   }
   sc_core::sc_start(sc_core::SC_ZERO_TIME);

@@ -3,6 +3,8 @@
 #include <verilated.h>
 #include <verilated_vcd_sc.h>
 
+#include "Vsystolic_tile_pp_r2_c2_acc16.h"
+#include "Vsystolic_tile_pp_r4_c4_acc32.h"
 #include "Vsystolic_tile_r16_c16_acc32.h"
 #include "Vsystolic_tile_r2_c2_acc16.h"
 #include "Vsystolic_tile_r4_c4_acc32.h"
@@ -12,6 +14,7 @@
 #include "hw_models/compute/systolic_timing.hpp"
 #include "rtl/common/cosim_run.hpp"
 #include "rtl/systolic_tile/systolic_tile_model.hpp"
+#include "rtl/systolic_tile/systolic_tile_pp_model.hpp"
 #include "rtl/systolic_tile/systolic_tile_ref.hpp"
 
 namespace moesim {
@@ -48,8 +51,11 @@ std::string format_matrix(const Int8Matrix& x) {
   return os.str();
 }
 
-CaseSource systolic_source(const SystolicTileParams& p, const GemmLimits& lim) {
+/// ping_pong: the double-buffered tile (systolic_tile_pp.v): weight rows go to the w stream,
+/// activation rows to the in stream, and the contract is systolic_gemm_cycles_pingpong().
+CaseSource systolic_source(const SystolicTileParams& p, const GemmLimits& lim, bool ping_pong) {
   CaseSource src;
+  src.serial_cases = ping_pong;
   const int R = p.rows, C = p.cols;
   // Directed GEMMs: (M, K, N, a value, b value); value 0 means random full range.
   struct Directed {
@@ -66,7 +72,7 @@ CaseSource systolic_source(const SystolicTileParams& p, const GemmLimits& lim) {
       {64, R, C, 0, 0},                  // long M
       {2, 2 * R, C, -128, -128},         // K folds: partial sums leave the tile separately
   };
-  src.make = [p, lim, directed, R, C](uint64_t idx, std::mt19937_64& rng) {
+  src.make = [p, lim, directed, R, C, ping_pong](uint64_t idx, std::mt19937_64& rng) {
     Case c;
     Int8Matrix a, b;
     const size_t nd = directed.size();
@@ -91,7 +97,7 @@ CaseSource systolic_source(const SystolicTileParams& p, const GemmLimits& lim) {
       for (int i = 0; i < R; ++i) {
         Beat w;
         for (int j = 0; j < C; ++j) set_field(w, 8 * j, 8, static_cast<uint8_t>(f.w.at(i, j)));
-        c.in.push_back(w);
+        (ping_pong ? c.w_in : c.in).push_back(w);
       }
       for (int m = 0; m < M; ++m) {
         Beat x;
@@ -109,12 +115,19 @@ CaseSource systolic_source(const SystolicTileParams& p, const GemmLimits& lim) {
         c.out.push_back(y);
       }
     }
-    c.contract_cycles = systolic_gemm_cycles(Dataflow::kWeightStationary, R, C, M, K, N);
+    c.contract_cycles = ping_pong
+                            ? systolic_gemm_cycles_pingpong(R, C, M, K, N)
+                            : systolic_gemm_cycles(Dataflow::kWeightStationary, R, C, M, K, N);
     c.contract_stat = folds.size() * static_cast<uint64_t>(R + M);
     std::ostringstream os;
-    os << "GEMM M=" << M << " K=" << K << " N=" << N << " (" << folds.size()
-       << " folds of 2R+C+M-2=" << 2 * R + C + M - 2 << " cycles) A=" << format_matrix(a)
-       << " B=" << format_matrix(b);
+    os << "GEMM M=" << M << " K=" << K << " N=" << N << " (" << folds.size();
+    if (ping_pong)
+      os << " folds, ping-pong: 2R+C+M-2=" << 2 * R + C + M - 2
+         << " + (folds-1)*max(M,R)=" << (folds.size() - 1) * static_cast<uint64_t>(std::max(M, R))
+         << " cycles)";
+    else
+      os << " folds of 2R+C+M-2=" << 2 * R + C + M - 2 << " cycles)";
+    os << " A=" << format_matrix(a) << " B=" << format_matrix(b);
     c.desc = os.str();
     return c;
   };
@@ -137,7 +150,20 @@ int run(const std::string& variant, const HarnessConfig& cfg, const GemmLimits& 
          << "+M cycles, folds = ceil(K/R)*ceil(N/C), back to back\n";
   using Model = SystolicTileModel<R, C, ACC_W>;
   return run_cosim<Rtl, Model>(
-      variant, cfg, systolic_source(p, lim),
+      variant, cfg, systolic_source(p, lim, false),
+      [] { return std::make_unique<Model>("systemc_model"); }, report);
+}
+
+template <class Rtl, int R, int C, int ACC_W>
+int run_pp(const std::string& variant, const HarnessConfig& cfg, const GemmLimits& lim,
+           std::ostream& report) {
+  const SystolicTileParams p{R, C, ACC_W};
+  report << variant
+         << ": ping-pong weights, contract (2R+C+M-2) + (folds-1)*max(M,R) = " << 2 * R + C - 2
+         << "+M + (folds-1)*max(M," << R << ") cycles, folds = ceil(K/R)*ceil(N/C)\n";
+  using Model = SystolicTilePpModel<R, C, ACC_W>;
+  return run_cosim<Rtl, Model, DualLane>(
+      variant, cfg, systolic_source(p, lim, true),
       [] { return std::make_unique<Model>("systemc_model"); }, report);
 }
 
@@ -157,12 +183,24 @@ int rtl_verify_systolic_tile(uint64_t cases, uint64_t seed, const ParamMap& para
     lim.max_m = static_cast<int>(r.get_int("MAX_M", 24));
     lim.max_kf = static_cast<int>(r.get_int("MAX_KF", 3));
     lim.max_nf = static_cast<int>(r.get_int("MAX_NF", 3));
+    const int64_t buffers = r.get_int("BUFFERS", 1);
+    if (buffers != 1 && buffers != 2)
+      throw std::invalid_argument("BUFFERS must be 1 (single-buffered weights) or 2 (ping-pong)");
     if (lim.max_m < 1 || lim.max_kf < 1 || lim.max_nf < 1)
       throw std::invalid_argument("MAX_M, MAX_KF and MAX_NF must be >= 1");
-    const std::string variant = "systolic_tile_r" + std::to_string(p.rows) + "_c" +
-                                std::to_string(p.cols) + "_acc" + std::to_string(p.acc_w);
+    const std::string variant =
+        std::string(buffers == 2 ? "systolic_tile_pp_r" : "systolic_tile_r") +
+        std::to_string(p.rows) + "_c" + std::to_string(p.cols) + "_acc" + std::to_string(p.acc_w);
     const HarnessConfig cfg = harness_config(variant, cases, seed, r);
-    r.finish("R, C, ACC_W, MAX_M, MAX_KF, MAX_NF, stall, bubble, waves, lanes, inject_fault");
+    r.finish(
+        "R, C, ACC_W, BUFFERS, MAX_M, MAX_KF, MAX_NF, stall, bubble, waves, lanes, inject_fault");
+    if (buffers == 2) {
+      if (p.rows == 2 && p.cols == 2 && p.acc_w == 16)
+        return run_pp<Vsystolic_tile_pp_r2_c2_acc16, 2, 2, 16>(variant, cfg, lim, report);
+      if (p.rows == 4 && p.cols == 4 && p.acc_w == 32)
+        return run_pp<Vsystolic_tile_pp_r4_c4_acc32, 4, 4, 32>(variant, cfg, lim, report);
+      throw std::invalid_argument("no RTL build for " + variant + "\n" + rtl_verify_help());
+    }
     if (p.rows == 2 && p.cols == 2 && p.acc_w == 16)
       return run<Vsystolic_tile_r2_c2_acc16, 2, 2, 16>(variant, cfg, lim, report);
     if (p.rows == 4 && p.cols == 4 && p.acc_w == 32)

@@ -12,6 +12,8 @@ struct SystolicTileParams {
   int rows = 4;    ///< R: K-tile (array rows)
   int cols = 4;    ///< C: N-tile (array columns)
   int acc_w = 32;  ///< accumulator bits; sums wrap modulo 2^acc_w
+  /// The double-buffered variant (systolic_tile_pp.v).
+  bool ping_pong = false;
 };
 
 /// Row-major int8 matrix.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "hw_models/chip/dma.hpp"
+#include "hw_models/compute/attention_unit.hpp"
 #include "hw_models/compute/compute_unit.hpp"
 #include "hw_models/compute/vector_unit.hpp"
 #include "hw_models/interconnect/network.hpp"
@@ -286,6 +287,8 @@ int cmd_list(const std::vector<std::string>& args) {
   print_registry<ComputeUnit>("Compute units", "[chip.compute]");
   print_registry<VectorUnit>("Vector units", "[chip.vector]");
   print_registry<DmaEngine>("DMA engines", "[chip.dma]");
+  print_registry<AttentionUnit>("Attention units (optional)", "[chip.attention]");
+  print_registry<ActivationUnit>("Activation units (optional)", "[chip.activation]");
   print_registry<Memory>("Memories", "[chip.sram], [chip.memory.NAME]");
   print_registry<DramFidelity>("DRAM fidelities", "[chip.memory.NAME] type = \"dram\"", "fidelity");
   print_registry<TopologyBuilder>("Topologies", "[system.topology]");

@@ -16,6 +16,9 @@ void check_rtl_impl(const Config& cfg, const RunSpec& spec) {
   // What the configured models say of themselves; a model without an RTL choice says no.
   const ComputeUnit::Facts compute = spec.chip.compute.facts<ComputeUnit>();
   const VectorUnit::Facts vector = spec.chip.vector.facts<VectorUnit>();
+  if (compute.ping_pong && !compute.weight_stationary)
+    fail(cfg, "chip.compute.ping_pong",
+         "true needs dataflow = \"weight_stationary\" (ping-pong buffers hold weight tiles)");
   const struct {
     bool on;
     std::string key;
@@ -37,10 +40,11 @@ void check_rtl_impl(const Config& cfg, const RunSpec& spec) {
     p.rows = compute.rows;
     p.cols = compute.cols;
     p.acc_w = 32;
+    p.ping_pong = compute.ping_pong;
     if (!rtl::systolic_tile_cc_baked(p))
       fail(cfg, asks[0].key,
            fmt::format("\"rtl\" needs rows x cols of a baked RTL tile ({}), got {}x{}",
-                       rtl::systolic_tile_cc_shapes(), p.rows, p.cols));
+                       rtl::systolic_tile_cc_shapes(p.ping_pong), p.rows, p.cols));
   }
   if (asks[1].on) {
     rtl::TopkGateParams p;

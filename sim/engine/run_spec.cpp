@@ -40,6 +40,12 @@ ParamSchema mapping_schema() {
   s.add("attention_q_tile", ParamType::kInt, "query rows per block of causal attention")
       .range(1, 1 << 20)
       .default_value(int64_t{128});
+  s.add("expert_order", ParamType::kEnum,
+        "per_expert: each expert's weights load once per step and only its queued tokens run "
+        "(patch reordering); per_token: each token's experts in turn, weights loaded for every "
+        "token (one chip only)")
+      .one_of({"per_expert", "per_token"})
+      .default_value(std::string("per_expert"));
   return s;
 }
 
@@ -440,6 +446,13 @@ RunSpec read_run_spec(Config& cfg) {
   for (const std::string& t : tier_names) {
     spec.chip.tiers.emplace_back(t, component<Memory>(cfg, "chip.memory." + t));
   }
+  // Optional units: absent tables leave the plan and the chip as they were.
+  if (cfg.has("chip.attention")) {
+    spec.chip.attention = component<AttentionUnit>(cfg, "chip.attention");
+    spec.plan.fused_attention = true;
+  }
+  if (cfg.has("chip.activation"))
+    spec.chip.activation = component<ActivationUnit>(cfg, "chip.activation");
 
   const Params map = cfg.section("mapping", mapping_schema());
   auto tier_of = [&](const char* key) {
@@ -457,6 +470,7 @@ RunSpec read_run_spec(Config& cfg) {
   spec.plan.weight_buffers = static_cast<uint32_t>(map.get_int("weight_buffers"));
   spec.plan.weight_tile_bytes = map.get_bytes("weight_buffer") / spec.plan.weight_buffers;
   spec.plan.attention_q_tile = static_cast<uint32_t>(map.get_int("attention_q_tile"));
+  spec.plan.per_token_experts = map.get_string("expert_order") == "per_token";
   const uint64_t sram_cap = spec.chip.sram.facts<Memory>().capacity_bytes;
   if (map.get_bytes("weight_buffer") > sram_cap) {
     fail(cfg, "mapping.weight_buffer",
@@ -473,6 +487,9 @@ RunSpec read_run_spec(Config& cfg) {
   if (cfg.has("mapping.fusion")) {
     read_fusion(cfg, spec, tier_names, sram_cap - map.get_bytes("weight_buffer"));
   }
+  if (spec.plan.per_token_experts && spec.system.chips > 1)
+    fail(cfg, "mapping.expert_order",
+         fmt::format("\"per_token\" needs a one-chip system, got {} chips", spec.system.chips));
   for (const auto& [tname, tier] : spec.chip.tiers) {
     if (tname != spec.chip.weights_tier) continue;
     const uint64_t cap = tier.facts<Memory>().capacity_bytes;

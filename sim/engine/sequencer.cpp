@@ -333,7 +333,10 @@ void Sequencer::issue(uint32_t op) {
       m_chip.compute().push(op);
       break;
     case OpKind::kVector:
-      m_chip.vector().push(op);
+      m_chip.vector_unit_for(o).push(op);
+      break;
+    case OpKind::kAttention:
+      m_chip.attention().push(op);
       break;
     case OpKind::kComm:
       m_comm->push(op);

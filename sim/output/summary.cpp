@@ -33,6 +33,10 @@ Summary summarise(const RunView& run) {
              chip.compute().unit_stats().utilisation.value());
     consider(chip.vector().unit_stats().full_name(), "vector",
              chip.vector().unit_stats().utilisation.value());
+    if (Unit* u = chip.attention_unit())
+      consider(u->unit_stats().full_name(), "attention", u->unit_stats().utilisation.value());
+    if (Unit* u = chip.activation_unit())
+      consider(u->unit_stats().full_name(), "activation", u->unit_stats().utilisation.value());
     consider(chip.sram().stats().full_name(), "memory bandwidth",
              chip.sram().stats().bandwidth_utilisation.value());
     for (const auto& [name, mem] : chip.tiers()) {

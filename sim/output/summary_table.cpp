@@ -92,6 +92,8 @@ std::string summary_table_text(const RunView& run, const Summary& s) {
   unit_row(chip.compute());
   unit_row(chip.vector());
   unit_row(chip.dma());
+  if (const Unit* u = chip.attention_unit()) unit_row(*u);
+  if (const Unit* u = chip.activation_unit()) unit_row(*u);
   out += "  memory traffic\n";
   auto mem_row = [&](const Memory& m) {
     const MemoryStats& st = m.stats();

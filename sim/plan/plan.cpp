@@ -87,6 +87,7 @@ void StepPlan::clear() {
   kv_write_bytes = 0;
   experts_run = 0;
   step = nullptr;
+  act_bytes = 0;
 }
 
 Planner::Planner(const ModelSpec& model, const PlanOptions& options)
@@ -295,6 +296,7 @@ uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep)
 
   std::vector<uint32_t> qkv =
       add_streamed_gemm(OpClass::kAttention, layer, t, md.hidden, qkv_n, {prev});
+  if (m_options.fused_attention) return add_fused_attention(layer, t, qkv, kv_dep);
   if (md.causal) {
     Op op;
     op.kind = OpKind::kStore;
@@ -336,6 +338,49 @@ uint32_t Planner::add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep)
   }
   return add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, 2ull * t * md.hidden, o,
                        uint64_t{t} * md.hidden);
+}
+
+uint32_t Planner::add_fused_attention(uint32_t layer, uint32_t t, const std::vector<uint32_t>& qkv,
+                                      uint32_t& kv_dep) {
+  const ModelSpec& md = m_model;
+  const uint32_t group = md.heads / md.kv_heads;
+  // The QKV projection's output goes to the KV tier, where the attention unit streams it from
+  // (for a causal model this is also the KV-cache write of the new tokens).
+  Op st;
+  st.kind = OpKind::kStore;
+  st.cls = OpClass::kAttention;
+  st.mem = MemRole::kKvCache;
+  st.layer = layer;
+  st.bytes = uint64_t{t} * (uint64_t{md.heads} + 2ull * md.kv_heads) * md.head_dim * md.act_bytes;
+  m_out->kv_write_bytes += st.bytes;
+  const uint32_t store = add_op_deps(st, qkv);
+  Op op;
+  op.kind = OpKind::kAttention;
+  op.cls = OpClass::kAttention;
+  op.layer = layer;
+  op.gemm_begin = static_cast<uint32_t>(m_out->gemms.size());
+  for (const RequestSlice& r : m_requests) {
+    uint32_t done = 0;
+    while (done < r.q_tokens) {
+      const uint32_t q =
+          md.causal ? std::min(m_options.attention_q_tile, r.q_tokens - done) : r.q_tokens;
+      const uint32_t keys = md.causal ? r.first_pos + done + q : r.q_tokens;
+      m_out->gemms.push_back({q * group, md.head_dim, keys, md.kv_heads});
+      op.elements += uint64_t{q} * md.heads * keys;
+      op.flops += 4ull * q * group * keys * md.head_dim * md.kv_heads;
+      done += q;
+    }
+  }
+  op.gemm_count = static_cast<uint32_t>(m_out->gemms.size()) - op.gemm_begin;
+  m_out->flops += op.flops;
+  const uint32_t attn = add_op(op, {store, kv_dep});
+  kv_dep = attn;
+  std::vector<uint32_t> o =
+      add_streamed_gemm(OpClass::kAttention, layer, t, md.heads * md.head_dim, md.hidden, {attn});
+  if (m_work && m_work->attn_reduce[layer] != ChipWork::kNoCollective) {
+    o = {add_comm(CommRole::kAllReduce, layer, m_work->attn_reduce[layer], o)};
+  }
+  return add_vector_op(OpClass::kNorm, VecFn::kNorm, layer, 2ull * t * md.hidden, o);
 }
 
 uint32_t Planner::add_comm(CommRole role, uint32_t layer, uint32_t collective,
@@ -410,6 +455,7 @@ void Planner::plan_impl(const TraceStep& step, StepPlan& out, const ChipWork* pa
   out.step = &step;
   out.experts = md.experts;
   out.top_k = md.top_k;
+  out.act_bytes = md.act_bytes;
   out.assignments = step.assignments();
 
   // Experts moving to this chip or from it (a rebalanced placement) start with the step.
@@ -499,15 +545,14 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
     }
   }
   std::vector<uint32_t> ends;
-  // Experts one by one, each with exactly its routed tokens: its weights load once.
-  for (uint32_t e = 0; e < md.experts; ++e) {
-    if (m_expert_tokens[e] == 0) continue;
+  // One run of expert e for `tokens` tokens: its weights stream in, then its FFN.
+  auto run_expert = [&](uint32_t e, uint32_t tokens) {
     ++out.experts_run;
     if (!m_store) {
       std::vector<uint32_t> downs =
-          add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready});
+          add_ffn(OpClass::kExperts, layer, tokens, md.expert_ffn, {ready});
       ends.insert(ends.end(), downs.begin(), downs.end());
-      continue;
+      return;
     }
     // Fill the cache tiers on a miss, then stream the tiles from the tier holding it.
     m_fetch.copies.clear();
@@ -517,11 +562,25 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
     std::vector<uint32_t>& held = touching(m_fetch.stream_tier, key);
     const std::vector<uint32_t> wait = held;
     std::vector<uint32_t> loads;
-    std::vector<uint32_t> downs =
-        add_ffn(OpClass::kExperts, layer, m_expert_tokens[e], md.expert_ffn, {ready},
-                m_fetch.stream_tier, wait, &loads);
+    std::vector<uint32_t> downs = add_ffn(OpClass::kExperts, layer, tokens, md.expert_ffn, {ready},
+                                          m_fetch.stream_tier, wait, &loads);
     held.insert(held.end(), loads.begin(), loads.end());
     ends.insert(ends.end(), downs.begin(), downs.end());
+  };
+  if (m_options.per_token_experts && !work) {
+    // Per-token baseline: each token's experts in turn, one token each, weights loaded for
+    // every run.
+    for (uint32_t tok = 0; tok < t; ++tok) {
+      for (uint32_t r = step.route_begin(l, tok); r < step.route_end(l, tok); ++r) {
+        if (step.experts[r] >= 0) run_expert(static_cast<uint32_t>(step.experts[r]), 1);
+      }
+    }
+  } else {
+    // Patch reordering: experts one by one, each with exactly its routed tokens, so its
+    // weights load once.
+    for (uint32_t e = 0; e < md.experts; ++e) {
+      if (m_expert_tokens[e] > 0) run_expert(e, m_expert_tokens[e]);
+    }
   }
   if (m_store) {
     // Prefetch for the next layer while this one runs.

@@ -20,6 +20,8 @@ enum class OpKind : uint8_t {
   kVector,  ///< vector unit: element-wise or reduction work
   kCopy,    ///< DMA: memory tier -> memory tier (an expert filling a cache tier)
   kComm,    ///< comm unit: this chip's part of a collective (dispatch, combine, all-reduce)
+  /// attention unit: scores, softmax and A*V fused (a chip with [chip.attention])
+  kAttention,
 };
 
 /// What a collective op of a multi-chip plan does (statistics are broken down by it).
@@ -101,6 +103,7 @@ struct StepPlan {
   const TraceStep* step = nullptr;  ///< the trace step planned (valid while it runs)
   uint32_t experts = 0;             ///< routed experts per MoE layer (router scores per token)
   uint32_t top_k = 0;               ///< the model's nominal experts per token
+  uint32_t act_bytes = 0;           ///< bytes per activation element (the model's)
   void clear();
 };
 
@@ -160,6 +163,13 @@ struct PlanOptions {
   uint64_t weight_tile_bytes = 0;   ///< weights stream in tiles of at most this size
   uint32_t weight_buffers = 2;      ///< SRAM tile buffers (2 = double buffering)
   uint32_t attention_q_tile = 128;  ///< query rows per causal attention block
+  /// The chip has an attention unit: each layer's scores, softmax and A*V are one kAttention
+  /// op (GemmShape m = query rows per KV head, k = head_dim, n = keys, repeat = KV heads),
+  /// reading Q, K and V from the KV tier, where the QKV projection stores them.
+  bool fused_attention = false;
+  /// Expert FFNs run per token (each token's experts in turn, weights loaded for every one)
+  /// instead of per expert (patch reordering: each expert's weights once, its tokens batched).
+  bool per_token_experts = false;
 };
 
 /// Turns trace steps into op graphs.
@@ -210,6 +220,9 @@ class Planner {
   /// Ops of this step that read or wrote the copy of expert `key` in `tier`.
   std::vector<uint32_t>& touching(uint8_t tier, uint32_t key);
   uint32_t add_attention(uint32_t layer, uint32_t prev, uint32_t& kv_dep);
+  /// add_attention() with an attention unit: QKV store, one kAttention op, output projection.
+  uint32_t add_fused_attention(uint32_t layer, uint32_t t, const std::vector<uint32_t>& qkv,
+                               uint32_t& kv_dep);
   /// A collective op (kNoCollective: returns the deps' single op, or emits nothing).
   uint32_t add_comm(CommRole role, uint32_t layer, uint32_t collective,
                     const std::vector<uint32_t>& deps);

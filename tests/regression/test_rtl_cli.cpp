@@ -98,6 +98,8 @@ TEST(RtlVerifyCli, BadArgumentsExitTwoWithOneExactMessage) {
        "systolic_tile: MAX_M, MAX_KF and MAX_NF must be >= 1"},
       {"rtl-verify systolic_tile --param lanes=all",
        "systolic_tile: lanes must be both, rtl or systemc"},
+      {"rtl-verify systolic_tile --param BUFFERS=3",
+       "systolic_tile: BUFFERS must be 1 (single-buffered weights) or 2 (ping-pong)"},
       {"rtl-verify topk_gate --cases 10 --inject-fault 50",
        "topk_gate: inject_fault=50 is not a case of this run (cases 0..9)"},
   };
@@ -122,6 +124,9 @@ TEST(RtlImplConfig, ShapesTheBuildCannotRunAreExactErrors) {
        "shape (experts = 8, top_k = 2), got experts = 64, top_k = 8\n"},
       {"validate configs/mixtral_decode.toml --set chip.compute.impl=verilog",
        "moesim: error: --set chip.compute.impl: \"verilog\" is not one of 'model', 'rtl'\n"},
+      {"validate configs/rtl/mixtral_small.toml --set chip.compute.ping_pong=true",
+       "moesim: error: configs/rtl/mixtral_small.toml:15:8: chip.compute.impl: \"rtl\" needs "
+       "rows x cols of a baked RTL tile (4x4 with ping_pong), got 16x16\n"},
   };
   for (const auto& c : cases) {
     const auto r = run_moesim(c.args);
@@ -175,6 +180,36 @@ TEST(RtlFullSystem, MixtralSmallRtlEqualsModelAndGolden) {
       kSource / "tests" / "regression" / "golden" / "rtl" / "mixtral_small.stats.json";
   ASSERT_TRUE(fs::exists(golden)) << golden << " is missing: run scripts/update_goldens.sh";
   EXPECT_EQ(a, read_text(golden)) << "stats of configs/rtl/mixtral_small.toml changed";
+}
+
+TEST(RtlFullSystem, PingPongTileTimesGemmsExactlyAsTheFormula) {
+  // The ping-pong 4x4 tile (systolic_tile_pp.v) timing every GEMM of the Mixtral run: first
+  // fold and interval measured on the RTL, cycles identical to the model's formula.
+  const std::string sets =
+      " --set chip.compute.rows=4 --set chip.compute.cols=4 --set chip.compute.ping_pong=true"
+      " --set chip.vector.topk_impl=model --set chip.vector.softmax_impl=model";
+  const fs::path rtl_dir = fresh_dir("rtl_pp_rtl"), model_dir = fresh_dir("rtl_pp_model");
+  auto r = run_moesim("run configs/rtl/mixtral_small.toml --quiet --out '" + rtl_dir.string() +
+                      "'" + sets);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  r = run_moesim("run configs/rtl/mixtral_small.toml --quiet --out '" + model_dir.string() + "'" +
+                 sets + " --set chip.compute.impl=model");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string a = read_text(rtl_dir / "stats.json"), b = read_text(model_dir / "stats.json");
+  EXPECT_EQ(json_summary(a, "cycles"), json_summary(b, "cycles"));
+  EXPECT_EQ(without_rtl_stats(a), b);
+  EXPECT_GT(json_stat(a, "chip0.compute.array.rtl.shapes_run"), 0);
+  EXPECT_EQ(json_stat(a, "chip0.compute.array.rtl.value_mismatches"), 0);
+  EXPECT_EQ(json_stat(a, "chip0.compute.array.rtl.contract_mismatches"), 0);
+  // And ping-pong is faster than the single-buffered tile on the same run.
+  const fs::path single_dir = fresh_dir("rtl_pp_single");
+  r = run_moesim("run configs/rtl/mixtral_small.toml --quiet --out '" + single_dir.string() + "'" +
+                 sets + " --set chip.compute.ping_pong=false");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string c = read_text(single_dir / "stats.json");
+  EXPECT_LT(json_stat(a, "chip0.compute.array.busy_cycles"),
+            json_stat(c, "chip0.compute.array.busy_cycles"));
 }
 
 #else  // a build without RTL

@@ -373,6 +373,8 @@ TEST(SweepExamples, EveryShippedSpecListsItsPoints) {
       {"mixtral_prefill_arrays_x_hbm.toml", {24, 0}},
       {"olmoe_cache_policy_x_size.toml", {36, 0}},
       {"deepseek_placement_x_replicas_x_chips.toml", {18, 0}},
+      {"edge_moe_ablation.toml", {32, 0}},
+      {"edge_moe_attention_p.toml", {12, 0}},
   };
   std::set<std::string> seen;
   for (const auto& e : fs::directory_iterator(fs::path(MOESIM_SOURCE_DIR) / "configs/sweeps")) {

@@ -1,0 +1,28 @@
+#pragma once
+/// Edge-MoE-style special units, optional parts of a chip: the attention unit (kAttention
+/// ops: scores, softmax and A*V fused, Q/K/V streamed from a memory tier) and the activation
+/// unit (the FFNs' kVector kActivation ops instead of the vector unit). Cycle contracts in
+/// attention_timing.hpp, gelu.hpp and README.md.
+
+#include "hw_models/chip/unit.hpp"
+#include "hw_models/compute/attention_timing.hpp"
+
+namespace moesim {
+
+/// A unit that runs fused attention ops (OpKind::kAttention).
+class AttentionUnit : public Unit {
+ public:
+  using Unit::Unit;
+  /// What one kAttention op of `plan` costs on this unit.
+  virtual AttentionCost op_cost(const StepPlan& plan, const Op& op) const = 0;
+};
+
+/// A unit that runs the activation function of FFNs (kVector ops with VecFn::kActivation).
+class ActivationUnit : public Unit {
+ public:
+  using Unit::Unit;
+  /// Cycles the unit needs for `op`.
+  virtual uint64_t op_cycles(const Op& op) const = 0;
+};
+
+}  // namespace moesim
