@@ -485,6 +485,10 @@ RunSpec read_run_spec(Config& cfg) {
   spec.system = read_system_spec(cfg);
   read_parallel(cfg, spec);
   if (cfg.has("mapping.fusion")) {
+    // The kernel segments and the stage partition know the compute and vector units only.
+    if (spec.plan.fused_attention)
+      fail(cfg, "mapping.fusion",
+           "kernels do not take a chip with an attention unit ([chip.attention])");
     read_fusion(cfg, spec, tier_names, sram_cap - map.get_bytes("weight_buffer"));
   }
   if (spec.plan.per_token_experts && spec.system.chips > 1)

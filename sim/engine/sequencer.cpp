@@ -408,6 +408,8 @@ const char* op_kind_name(OpKind k) {
       return "vector";
     case OpKind::kComm:
       return "comm";
+    case OpKind::kAttention:
+      return "attention";
   }
   return "?";
 }
@@ -434,7 +436,10 @@ std::string Sequencer::describe_pending() const {
         unit = m_chip.compute().name();
         break;
       case OpKind::kVector:
-        unit = m_chip.vector().name();
+        unit = m_chip.vector_unit_for(o).name();
+        break;
+      case OpKind::kAttention:
+        unit = m_chip.attention().name();
         break;
       case OpKind::kComm:
         unit = m_comm ? m_comm->name() : "no comm unit";

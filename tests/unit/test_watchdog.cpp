@@ -29,32 +29,39 @@ void declare_systolic_keys(ParamSchema& s) {
   s.add("dataflow", ParamType::kString, "ignored").default_value(std::string());
 }
 
+/// What a compute unit must answer besides start(): one cycle per op, one part.
+class TestComputeUnit : public ComputeUnit {
+ public:
+  using ComputeUnit::ComputeUnit;
+  uint64_t op_cycles(const StepPlan&, const Op&) const override { return 1; }
+  double peak_flops() const override { return 1e12; }
+  uint64_t parallel_parts() const override { return 1; }
+  uint64_t op_cycles_on(const StepPlan&, const Op&, uint64_t) const override { return 1; }
+  void account_stage(const Op&, uint64_t) override {}
+};
+
 /// Starts GEMM ops and never completes them: the completion is lost.
-class LosesCompletions final : public ComputeUnit {
+class LosesCompletions final : public TestComputeUnit {
  public:
   static void declare(ParamSchema& s) { declare_systolic_keys(s); }
   explicit LosesCompletions(const Unit::Args& a)
-      : ComputeUnit(a.name, 1, a.clock_hz, a.stats_parent) {}
-  uint64_t op_cycles(const StepPlan&, const Op&) const override { return 1; }
-  double peak_flops() const override { return 1e12; }
+      : TestComputeUnit(a.name, 1, a.clock_hz, a.stats_parent) {}
 
  protected:
   void start(uint32_t) override {}
 };
 
 /// Reschedules itself at zero delay forever once it has an op: time never advances.
-class SpinsAtOneInstant final : public ComputeUnit {
+class SpinsAtOneInstant final : public TestComputeUnit {
  public:
   SC_HAS_PROCESS(SpinsAtOneInstant);
   static void declare(ParamSchema& s) { declare_systolic_keys(s); }
   explicit SpinsAtOneInstant(const Unit::Args& a)
-      : ComputeUnit(a.name, 1, a.clock_hz, a.stats_parent) {
+      : TestComputeUnit(a.name, 1, a.clock_hz, a.stats_parent) {
     SC_METHOD(spin);
     sensitive << m_event;
     dont_initialize();
   }
-  uint64_t op_cycles(const StepPlan&, const Op&) const override { return 1; }
-  double peak_flops() const override { return 1e12; }
 
  protected:
   void start(uint32_t) override { m_event.notify(checked_delay(0, name())); }
@@ -65,19 +72,17 @@ class SpinsAtOneInstant final : public ComputeUnit {
 };
 
 /// Completes each op after one cycle, except on chip1, where completions are lost.
-class LosesCompletionsOnChip1 final : public ComputeUnit {
+class LosesCompletionsOnChip1 final : public TestComputeUnit {
  public:
   SC_HAS_PROCESS(LosesCompletionsOnChip1);
   static void declare(ParamSchema& s) { declare_systolic_keys(s); }
   explicit LosesCompletionsOnChip1(const Unit::Args& a)
-      : ComputeUnit(a.name, 1, a.clock_hz, a.stats_parent),
+      : TestComputeUnit(a.name, 1, a.clock_hz, a.stats_parent),
         m_loses(std::string(name()).rfind("chip1.", 0) == 0) {
     SC_METHOD(finish);
     sensitive << m_event;
     dont_initialize();
   }
-  uint64_t op_cycles(const StepPlan&, const Op&) const override { return 1; }
-  double peak_flops() const override { return 1e12; }
 
  protected:
   void start(uint32_t op) override {
