@@ -35,6 +35,8 @@ class ComputeUnit : public Unit {
   virtual uint64_t op_cycles(const StepPlan& plan, const Op& op) const = 0;
   /// Peak floating-point operations per second.
   virtual double peak_flops() const = 0;
+  /// Floating-point operations executed so far, 2 per MAC (the energy model's count).
+  virtual uint64_t flops_done() const = 0;
 };
 
 }  // namespace moesim

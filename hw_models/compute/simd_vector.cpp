@@ -87,6 +87,9 @@ class SimdVector final : public VectorUnit, public MemoryClient {
     const double lane_cycles = static_cast<double>(op.elements) * m_cost[static_cast<int>(op.vfn)];
     return static_cast<uint64_t>(std::ceil(lane_cycles / static_cast<double>(m_lanes))) + m_latency;
   }
+  uint64_t elements_done() const override {
+    return m_elements.get();
+  }
 
  protected:
   void start(uint32_t op_index) override {

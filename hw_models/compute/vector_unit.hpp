@@ -17,6 +17,8 @@ class VectorUnit : public Unit {
   };
   /// Cycles the unit needs for `op`.
   virtual uint64_t op_cycles(const Op& op) const = 0;
+  /// Elements processed so far (the energy model's count).
+  virtual uint64_t elements_done() const = 0;
 };
 
 }  // namespace moesim

@@ -369,6 +369,7 @@ RunSpec read_run_spec(Config& cfg) {
   }
   spec.residency = read_residency(cfg, spec.model, spec.chip);
   spec.system = read_system_spec(cfg);
+  spec.energy = read_energy(cfg, spec.model, spec.chip, spec.system.present);
   read_parallel(cfg, spec);
   for (const auto& [tname, tier] : spec.chip.tiers) {
     if (tname != spec.chip.weights_tier) continue;

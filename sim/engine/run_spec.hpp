@@ -9,6 +9,7 @@
 #include "hw_models/interconnect/collective.hpp"
 #include "hw_models/memory/residency/residency.hpp"
 #include "sim/config/config.hpp"
+#include "sim/engine/energy_config.hpp"
 #include "sim/engine/system_config.hpp"
 #include "sim/plan/model.hpp"
 #include "sim/plan/plan.hpp"
@@ -48,6 +49,7 @@ struct RunSpec {
   ParallelMapping parallel;  ///< `[mapping.parallel]` and `[mapping.placement]`
   CollectiveAlgo dispatch_algo = CollectiveAlgo::kDirect;  ///< dispatch and combine
   CollectiveAlgo reduce_algo = CollectiveAlgo::kRing;      ///< tensor-parallel all-reduce
+  EnergySpec energy;  ///< per-event energies (`[chip.energy]`, memories' `energy`, links)
 };
 
 /// Reads and validates every section of `cfg` (then check_all_consumed()). Throws

@@ -6,6 +6,7 @@
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/step_driver.hpp"
 #include "sim/engine/system.hpp"
+#include "sim/output/energy.hpp"
 
 namespace moesim {
 
@@ -15,6 +16,7 @@ struct RunView {
   const System& system;
   const StepDriver& driver;
   double wall_s = 0;  ///< wall-clock seconds spent in Simulation::run()
+  const EnergyAccount& energy;
 };
 
 }  // namespace moesim
