@@ -43,6 +43,8 @@ class ComputeUnit : public Unit {
   /// Counts `op`, run as a stage of a fused kernel, in the statistics (flops, and `cycles`
   /// of the whole unit: its stage cycles x its share); the kernel, not this unit, times it.
   virtual void account_stage(const Op& op, uint64_t cycles) = 0;
+  /// Floating-point operations executed so far, 2 per MAC (the energy model's count).
+  virtual uint64_t flops_done() const = 0;
 };
 
 }  // namespace moesim

@@ -97,6 +97,9 @@ class SimdVector final : public VectorUnit, public MemoryClient {
     m_busy_cycles += cycles;
     m_elements += op.elements;
   }
+  uint64_t elements_done() const override {
+    return m_elements.get();
+  }
 
  protected:
   void start(uint32_t op_index) override {

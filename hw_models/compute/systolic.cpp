@@ -106,6 +106,9 @@ class Systolic final : public ComputeUnit, public MemoryClient {
   double peak_flops() const override {
     return 2.0 * static_cast<double>(m_rows * m_cols * m_arrays) * m_clock_hz;
   }
+  uint64_t flops_done() const override {
+    return m_stats->flops.get();
+  }
 
  protected:
   void start(uint32_t op_index) override {

@@ -24,6 +24,8 @@ class VectorUnit : public Unit {
   /// Counts `op`, run as a stage of a fused kernel, in the statistics (`cycles` of the
   /// whole unit: its stage cycles x its share).
   virtual void account_stage(const Op& op, uint64_t cycles) = 0;
+  /// Elements processed so far (the energy model's count).
+  virtual uint64_t elements_done() const = 0;
 };
 
 }  // namespace moesim

@@ -11,7 +11,8 @@ import json
 import os
 
 SUMMARY_COLUMNS = ["cycles", "clock_hz", "time_s", "steps", "tokens", "assignments",
-                   "tokens_per_s", "bottleneck", "bottleneck_kind", "bottleneck_utilisation"]
+                   "tokens_per_s", "bottleneck", "bottleneck_kind", "bottleneck_utilisation",
+                   "energy_j", "energy_per_token_j", "average_power_w"]
 
 
 class Num(str):

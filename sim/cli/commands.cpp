@@ -265,6 +265,13 @@ int cmd_list(const std::vector<std::string>& args) {
       "  [chip] (with [chip.compute], [chip.vector], [chip.dma], [chip.sram] and one "
       "[chip.memory.NAME] per tier)\n");
   print_schema(chip, "    ");
+  std::printf(
+      "  [chip.energy] (per-event energies, docs/energy.md; mac_dtype defaults to the model's "
+      "weight width)\n");
+  print_schema(chip_energy_schema("fp8"), "    ");
+  std::printf(
+      "  [chip.sram.energy], [chip.memory.NAME.energy] (keys and defaults by model and "
+      "technology: docs/energy.md; the effective config shows them)\n");
   std::printf("  [mapping]\n");
   print_schema(mapping_schema(), "    ");
   std::printf("  [mapping.parallel] (several chips: parallel degrees and collective algorithms)\n");
@@ -284,6 +291,8 @@ int cmd_list(const std::vector<std::string>& args) {
   print_schema(system_schema(), "    ");
   std::printf("  [system.topology.links.NAME] (type = \"explicit\" only: one link each)\n");
   print_schema(link_schema(), "    ");
+  std::printf("  [system.energy]\n");
+  print_schema(system_energy_schema(), "    ");
   print_registry<ComputeUnit>("Compute units", "[chip.compute]");
   print_registry<VectorUnit>("Vector units", "[chip.vector]");
   print_registry<DmaEngine>("DMA engines", "[chip.dma]");

@@ -483,6 +483,7 @@ RunSpec read_run_spec(Config& cfg) {
   }
   spec.residency = read_residency(cfg, spec.model, spec.chip);
   spec.system = read_system_spec(cfg);
+  spec.energy = read_energy(cfg, spec.model, spec.chip, spec.system.present);
   read_parallel(cfg, spec);
   if (cfg.has("mapping.fusion")) {
     // The kernel segments and the stage partition know the compute and vector units only.

@@ -9,6 +9,7 @@
 #include "hw_models/interconnect/collective.hpp"
 #include "hw_models/memory/residency/residency.hpp"
 #include "sim/config/config.hpp"
+#include "sim/engine/energy_config.hpp"
 #include "sim/engine/system_config.hpp"
 #include "sim/plan/kernels.hpp"
 #include "sim/plan/model.hpp"
@@ -56,6 +57,7 @@ struct RunSpec {
   CollectiveAlgo dispatch_algo = CollectiveAlgo::kDirect;  ///< dispatch and combine
   CollectiveAlgo reduce_algo = CollectiveAlgo::kRing;      ///< tensor-parallel all-reduce
   FusionSpec fusion;  ///< `[mapping.fusion]`: kernels and launch (disabled when absent)
+  EnergySpec energy;  ///< per-event energies (`[chip.energy]`, memories' `energy`, links)
 };
 
 /// Reads and validates every section of `cfg` (then check_all_consumed()). Throws

@@ -34,6 +34,7 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
   m_driver =
       std::make_unique<StepDriver>("driver", *m_system, *m_trace, *m_planner,
                                    m_spec.workload.max_steps, std::move(cb), kv_budget(m_spec));
+  m_energy = std::make_unique<EnergyAccount>(*m_system, *m_driver, m_spec.energy);
 }
 
 Simulation::~Simulation() = default;
@@ -51,7 +52,7 @@ void Simulation::run() {
 }
 
 RunView Simulation::view() const {
-  return RunView{m_spec, *m_system, *m_driver, m_wall_s, &m_trace->meta()};
+  return RunView{m_spec, *m_system, *m_driver, m_wall_s, &m_trace->meta(), *m_energy};
 }
 
 Summary Simulation::summary() const {

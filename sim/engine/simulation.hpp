@@ -45,6 +45,8 @@ class Simulation {
   std::unique_ptr<SystemPlanner> m_planner;
   std::unique_ptr<System> m_system;
   std::unique_ptr<StepDriver> m_driver;
+  /// After the system: its groups are children of the chips' (destroyed first).
+  std::unique_ptr<EnergyAccount> m_energy;
   bool m_progress;
   double m_wall_s = 0;
 };

@@ -56,7 +56,7 @@ SystemSpec read_system_spec(Config& cfg) {
     spec.topology = Topology(1);
     return spec;
   }
-  only_subtables(cfg, "system", {"topology", "network"});
+  only_subtables(cfg, "system", {"topology", "network", "energy"});
   const Params sys = cfg.section("system", system_schema());
   spec.chips = static_cast<uint32_t>(sys.get_int("chips"));
   const bool has_topo = cfg.has("system.topology");

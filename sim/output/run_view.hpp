@@ -6,6 +6,7 @@
 #include "sim/engine/run_spec.hpp"
 #include "sim/engine/step_driver.hpp"
 #include "sim/engine/system.hpp"
+#include "sim/output/energy.hpp"
 
 namespace moesim {
 
@@ -27,6 +28,7 @@ struct RunView {
   const StepDriver& driver;
   double wall_s = 0;                 ///< wall-clock seconds spent in Simulation::run()
   const TraceMeta* trace = nullptr;  ///< the simulated trace's metadata (as its reader gave it)
+  const EnergyAccount& energy;
 };
 
 /// The partial-trace facts of `run` (partial = false for a trace that logs every layer).

@@ -23,12 +23,18 @@ std::string stats_csv_text(const RunView& run, const Summary& s) {
   }
   out += fmt::format("summary.bottleneck_utilisation,{},1\n",
                      format_stat_number(s.bottleneck_utilisation, false));
+  out += fmt::format("summary.energy_j,{},J\n", format_stat_number(s.energy_j, false));
+  out += fmt::format("summary.energy_per_token_j,{},J/token\n",
+                     format_stat_number(s.energy_per_token_j, false));
+  out +=
+      fmt::format("summary.average_power_w,{},W\n", format_stat_number(s.average_power_w, false));
   auto emit = [&](const std::string& name, const Stat& st) {
     out +=
         fmt::format("{},{},{}\n", name, format_stat_number(st.value(), st.is_integer()), st.unit());
   };
   run.driver.stats().visit(emit);
   run.system.visit(emit);
+  run.energy.visit(emit);
   return out;
 }
 

@@ -50,14 +50,20 @@ std::string stats_json_text(const RunView& run, const Summary& s) {
   }
   out += fmt::format("    \"bottleneck\": \"{}\",\n", stats_escape(s.bottleneck));
   out += fmt::format("    \"bottleneck_kind\": \"{}\",\n", stats_escape(s.bottleneck_kind));
-  out += fmt::format("    \"bottleneck_utilisation\": {}\n",
+  out += fmt::format("    \"bottleneck_utilisation\": {},\n",
                      format_stat_number(s.bottleneck_utilisation, false));
+  out += fmt::format("    \"energy_j\": {},\n", format_stat_number(s.energy_j, false));
+  out += fmt::format("    \"energy_per_token_j\": {},\n",
+                     format_stat_number(s.energy_per_token_j, false));
+  out += fmt::format("    \"average_power_w\": {}\n", format_stat_number(s.average_power_w, false));
   out += "  },\n";
   out +=
       "  \"summary_units\": {\"cycles\": \"cycles\", \"clock_hz\": \"Hz\", \"time_s\": \"s\", "
       "\"steps\": \"steps\", \"tokens\": \"tokens\", \"assignments\": \"assignments\", "
       "\"tokens_per_s\": \"tokens/s\", \"weight_stall_time\": \"s\", \"expert_hit_rate\": \"1\", "
-      "\"bottleneck_utilisation\": \"1\"},\n";
+      "\"bottleneck_utilisation\": \"1\", \"energy_j\": \"J\", \"energy_per_token_j\": "
+      "\"J/token\", "
+      "\"average_power_w\": \"W\"},\n";
   out += "  \"stats\": {";
   bool first = true;
   auto emit = [&](const std::string& name, const Stat& st) {
@@ -69,6 +75,7 @@ std::string stats_json_text(const RunView& run, const Summary& s) {
   };
   run.driver.stats().visit(emit);
   run.system.visit(emit);
+  run.energy.visit(emit);
   out += "\n  }\n}\n";
   return out;
 }

@@ -52,6 +52,9 @@ Summary summarise(const RunView& run) {
       consider(l.full_name(), "link bandwidth", l.utilisation.value());
     }
   }
+  s.energy_j = run.energy.total_j();
+  s.energy_per_token_j = run.energy.per_token_j();
+  s.average_power_w = run.energy.average_power_w();
   return s;
 }
 

@@ -21,6 +21,9 @@ struct Summary {
   std::string bottleneck;       ///< hierarchical name of the most utilised resource
   std::string bottleneck_kind;  ///< "compute", "vector", "memory bandwidth"
   double bottleneck_utilisation = 0;
+  double energy_j = 0;            ///< every chip and link (energy.total_j)
+  double energy_per_token_j = 0;  ///< energy_j / tokens
+  double average_power_w = 0;     ///< energy_j / time_s
 };
 
 /// The headline numbers at the current simulated time; the bottleneck is the most utilised

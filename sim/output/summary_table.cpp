@@ -1,6 +1,7 @@
 #include "sim/output/summary_table.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <fmt/format.h>
@@ -11,6 +12,13 @@
 namespace moesim {
 
 namespace {
+
+/// Joules with an SI prefix, milli and micro included: "39.5 J", "154 mJ".
+std::string joules_text(double j) {
+  if (j != 0 && std::fabs(j) < 1e-3) return fmt::format("{:.3g} uJ", j * 1e6);
+  if (j != 0 && std::fabs(j) < 1) return fmt::format("{:.3g} mJ", j * 1e3);
+  return si_text(j, "J");
+}
 
 /// The multi-chip part of the console table: traffic, balance, the busiest links.
 std::string system_rows(const System& sys, const Network& net) {
@@ -124,6 +132,24 @@ std::string summary_table_text(const RunView& run, const Summary& s) {
       }
       out += "\n";
     }
+  }
+  out += fmt::format("  {:<22}{} ({} per token, {} average)\n", "energy", joules_text(s.energy_j),
+                     joules_text(s.energy_per_token_j), si_text(s.average_power_w, "W"));
+  for (ChipId c = 0; c < sys.chips(); ++c) {
+    const ChipEnergy& ce = run.energy.chip(c);
+    std::string parts;
+    for (const auto& [label, f] : ce.components()) {
+      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", label, joules_text(f->value()));
+    }
+    out += fmt::format("    {:<20}{}\n", ce.full_name(), parts);
+    if (c == 0 && sys.chips() > 2) {
+      out += fmt::format("    {:<20}(chip1 .. chip{}: chipN.energy.* in stats.json)\n", "",
+                         sys.chips() - 1);
+      break;
+    }
+  }
+  if (sys.network()) {
+    out += fmt::format("    {:<20}{}\n", "links", joules_text(run.energy.links_j()));
   }
   const double rate = run.wall_s > 0 ? static_cast<double>(s.assignments) / run.wall_s : 0.0;
   out += fmt::format("  {:<22}{:.3f} s ({} assignments/s)\n", "wall time", run.wall_s,

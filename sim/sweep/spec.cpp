@@ -370,9 +370,13 @@ const std::vector<std::string>& fixed_columns() {
 }
 
 const std::vector<std::string>& summary_columns() {
-  static const std::vector<std::string> k = {
-      "cycles",      "clock_hz",     "time_s",     "steps",           "tokens",
-      "assignments", "tokens_per_s", "bottleneck", "bottleneck_kind", "bottleneck_utilisation"};
+  static const std::vector<std::string> k = {"cycles",          "clock_hz",
+                                             "time_s",          "steps",
+                                             "tokens",          "assignments",
+                                             "tokens_per_s",    "bottleneck",
+                                             "bottleneck_kind", "bottleneck_utilisation",
+                                             "energy_j",        "energy_per_token_j",
+                                             "average_power_w"};
   return k;
 }
 

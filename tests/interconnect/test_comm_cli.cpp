@@ -136,7 +136,7 @@ TEST(CommCli, BadInputsExitTwoWithOneMessageAndNoOutput) {
        "'ring', 'switch', 'torus', 'two_level' (did you mean 'ring'?)\n"},
       {kCfg + "bad_system_table.toml" + ok,
        "moesim: error: tests/interconnect/configs/bad_system_table.toml:4:1: system.topolgy: "
-       "unknown table (expected topology or network) (did you mean 'topology'?)\n"},
+       "unknown table (expected topology or network or energy) (did you mean 'topology'?)\n"},
       {kCfg + "fc4.toml --collective all_gather --bytes 1MiB --algorithm tree",
        "moesim: error: comm: --algorithm tree does not apply to all_gather (expected ring) "
        "(see 'moesim comm --help')\n"},

@@ -253,9 +253,10 @@ class Messages(Tmp):
             (["plot", ref, "--heatmap", "--metric", "time_s", "--x", "sram", "--out", "p.png"],
              "--heatmap needs --x and --y"),
             (["plot", ref, "--metric", "tme_s", "--x", "sram", "--out", "p.png"],
-             "no column 'tme_s' in %s (columns: assignments, bottleneck, bottleneck_kind, "
-             "bottleneck_utilisation, clock_hz, cycles, hbm_bw, hbm_util, sram, steps, time_s, "
-             "tokens, tokens_per_s)" % ref),
+             "no column 'tme_s' in %s (columns: assignments, average_power_w, bottleneck, "
+             "bottleneck_kind, bottleneck_utilisation, clock_hz, cycles, energy_j, "
+             "energy_per_token_j, hbm_bw, hbm_util, sram, steps, time_s, tokens, tokens_per_s)"
+             % ref),
             (["plot", ref, "--metric", "bottleneck", "--x", "sram", "--out", "p.png"],
              "column 'bottleneck' is not numeric in every ok row"),
         ]
@@ -331,6 +332,15 @@ class Plots(Tmp):
         self.assertEqual(data.label("hbm_util", [0.5]),
                          ("hbm_util (chip0.hbm.bandwidth_utilisation)", 1.0))
         self.assertEqual(data.label("tokens_per_s", [1.0]), ("tokens_per_s [tokens/s]", 1.0))
+        # Energy is a summary column with its unit (J) from summary_units.
+        es = [data.numeric(r, "energy_j")[0] for r in data.ok]
+        self.assertTrue(es and all(e > 0 for e in es))
+        self.assertEqual(data.unit("energy_j"), "J")
+        self.assertEqual(data.label("energy_j", [0.5]), ("energy_j [mJ]", 1e-3))
+        self.assertEqual(data.label("average_power_w", [76.0]), ("average_power_w [W]", 1.0))
+        P.plot_lines(data, "energy_j", "hbm_bw", "sram", os.path.join(self.tmp, "e.png"))
+        with open(os.path.join(self.tmp, "e.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
     def test_pareto_front(self):
         pts = [(1, 5, "a"), (2, 3, "b"), (3, 4, "c"), (4, 1, "d"), (2, 6, "e")]

@@ -38,6 +38,7 @@ class TestComputeUnit : public ComputeUnit {
   uint64_t parallel_parts() const override { return 1; }
   uint64_t op_cycles_on(const StepPlan&, const Op&, uint64_t) const override { return 1; }
   void account_stage(const Op&, uint64_t) override {}
+  uint64_t flops_done() const override { return 0; }
 };
 
 /// Starts GEMM ops and never completes them: the completion is lost.
