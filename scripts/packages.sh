@@ -20,4 +20,5 @@ need_packages() {
 # The main build's packages (keep in step with scripts/setup.sh).
 moesim_build_packages=(build-essential cmake ninja-build pkg-config libsystemc-dev verilator
                        libfmt-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-                       python3 python3-numpy python3-matplotlib python3-distributed python3-dask)
+                       python3 python3-numpy python3-matplotlib python3-distributed python3-dask
+                       chromium)
