@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iterator>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <systemc>
@@ -15,9 +16,28 @@ namespace moesim {
 
 namespace {
 
+using Buffer = fmt::memory_buffer;
+
+void put(Buffer& b, std::string_view s) {
+  b.append(s.data(), s.data() + s.size());
+}
+
+void put_u64(Buffer& b, uint64_t v) {
+  const fmt::format_int f(v);
+  b.append(f.data(), f.data() + f.size());
+}
+
 /// Picoseconds as microseconds (the Trace Event time unit), exactly: "123.000456".
-void append_us(std::string& out, uint64_t ps) {
-  fmt::format_to(std::back_inserter(out), "{}.{:06}", ps / 1000000, ps % 1000000);
+void append_us(Buffer& out, uint64_t ps) {
+  put_u64(out, ps / 1000000);
+  char frac[7];
+  uint64_t r = ps % 1000000;
+  for (int i = 6; i > 0; --i) {
+    frac[i] = static_cast<char>('0' + r % 10);
+    r /= 10;
+  }
+  frac[0] = '.';
+  out.append(frac, frac + 7);
 }
 
 uint64_t now_ps() {
@@ -49,15 +69,15 @@ class TimelineJson {
           fmt::format("--timeline {}: cannot write ({})", m_path, std::strerror(errno)));
     }
     m_buf.reserve(kFlushBytes + 4096);
-    m_buf = "{\"traceEvents\":[\n";
+    put(m_buf, "{\"traceEvents\":[\n");
   }
   ~TimelineJson() {
     if (m_file) std::fclose(m_file);
     if (!m_renamed) std::remove(m_tmp.c_str());
   }
   /// The buffer, ready for one more event.
-  std::string& event() {
-    if (m_events++ > 0) m_buf += ",\n";
+  Buffer& event() {
+    if (m_events++ > 0) put(m_buf, ",\n");
     return m_buf;
   }
   void done_event() {
@@ -65,10 +85,10 @@ class TimelineJson {
   }
   void metadata(const char* what, uint32_t pid, uint32_t tid, const std::string& value,
                 bool thread) {
-    std::string& b = event();
-    fmt::format_to(std::back_inserter(b), "{{\"ph\":\"M\",\"pid\":{},", pid);
-    if (thread) fmt::format_to(std::back_inserter(b), "\"tid\":{},", tid);
-    fmt::format_to(std::back_inserter(b), "\"name\":\"{}\",\"args\":{{\"{}\":{}}}}}", what,
+    Buffer& b = event();
+    fmt::format_to(fmt::appender(b), "{{\"ph\":\"M\",\"pid\":{},", pid);
+    if (thread) fmt::format_to(fmt::appender(b), "\"tid\":{},", tid);
+    fmt::format_to(fmt::appender(b), "\"name\":\"{}\",\"args\":{{\"{}\":{}}}}}", what,
                    std::strcmp(what, "process_name") == 0 || std::strcmp(what, "thread_name") == 0
                        ? "name"
                        : "sort_index",
@@ -77,9 +97,9 @@ class TimelineJson {
   }
   /// Ends the event array and closes the file (still FILE.tmp).
   void close(const std::string& other_data) {
-    m_buf += "\n],\"displayTimeUnit\":\"ns\",\"otherData\":";
-    m_buf += other_data;
-    m_buf += "}\n";
+    put(m_buf, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":");
+    put(m_buf, other_data);
+    put(m_buf, "}\n");
     flush();
     const bool ok = std::fflush(m_file) == 0;
     if (!ok && !m_failed) m_error = std::strerror(errno);
@@ -104,7 +124,7 @@ class TimelineJson {
   // Called from inside the simulation, where nothing may throw: a failure is kept and
   // reported by close().
   void flush() {
-    if (!m_failed && !m_buf.empty() &&
+    if (!m_failed && m_buf.size() != 0 &&
         std::fwrite(m_buf.data(), 1, m_buf.size(), m_file) != m_buf.size()) {
       m_failed = true;
       m_error = std::strerror(errno);
@@ -114,7 +134,7 @@ class TimelineJson {
   std::string m_path;
   std::string m_tmp;
   std::FILE* m_file = nullptr;
-  std::string m_buf;
+  Buffer m_buf;
   uint64_t m_events = 0;
   bool m_renamed = false;
   bool m_failed = false;
@@ -146,16 +166,23 @@ class CounterTrack {
  private:
   void write() {
     if (m_pending == m_written) return;
-    std::string& b = m_json.event();
-    fmt::format_to(std::back_inserter(b), "{{\"ph\":\"C\",\"pid\":{},\"name\":{},\"ts\":", m_pid,
-                   m_name);
+    Buffer& b = m_json.event();
+    put(b, "{\"ph\":\"C\",\"pid\":");
+    put_u64(b, m_pid);
+    put(b, ",\"name\":");
+    put(b, m_name);
+    put(b, ",\"ts\":");
     append_us(b, m_t);
-    b += ",\"args\":{";
+    put(b, ",\"args\":{");
     for (size_t i = 0; i < m_keys.size(); ++i) {
-      fmt::format_to(std::back_inserter(b), "{}\"{}\":{:.9g}", i ? "," : "", m_keys[i],
-                     m_pending[i]);
+      if (i) put(b, ",");
+      put(b, "\"");
+      put(b, m_keys[i]);
+      put(b, "\":");
+      // Shortest form that reads back exactly (GB/s, MiB).
+      fmt::format_to(fmt::appender(b), "{}", m_pending[i]);
     }
-    b += "}}";
+    put(b, "}}");
     m_json.done_event();
     m_written = m_pending;
   }
@@ -171,12 +198,18 @@ class CounterTrack {
 
 void write_slice(TimelineJson& json, uint32_t pid, uint32_t tid, uint64_t begin, uint64_t end,
                  const char* name) {
-  std::string& b = json.event();
-  fmt::format_to(std::back_inserter(b), "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":", pid, tid);
+  Buffer& b = json.event();
+  put(b, "{\"ph\":\"X\",\"pid\":");
+  put_u64(b, pid);
+  put(b, ",\"tid\":");
+  put_u64(b, tid);
+  put(b, ",\"ts\":");
   append_us(b, begin);
-  b += ",\"dur\":";
+  put(b, ",\"dur\":");
   append_us(b, end - begin);
-  fmt::format_to(std::back_inserter(b), ",\"name\":\"{}\"}}", name);
+  put(b, ",\"name\":\"");
+  put(b, name);
+  put(b, "\"}");
   json.done_event();
 }
 
@@ -306,49 +339,72 @@ class UnitTrack final : public UnitTimeline {
   void op_slice(uint32_t tid, uint32_t op, uint64_t begin, uint64_t end) {
     if (end <= begin) return;  // a zero-length op (nothing to move) is no slice
     const Op& o = m_plan.ops[op];
-    std::string& b = m_json.event();
-    fmt::format_to(std::back_inserter(b), "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":", m_pid,
-                   tid);
+    const char* cls = op_class_name(o.cls);
+    Buffer& b = m_json.event();
+    put(b, "{\"ph\":\"X\",\"pid\":");
+    put_u64(b, m_pid);
+    put(b, ",\"tid\":");
+    put_u64(b, tid);
+    put(b, ",\"ts\":");
     append_us(b, begin);
-    b += ",\"dur\":";
+    put(b, ",\"dur\":");
     append_us(b, end - begin);
-    fmt::format_to(std::back_inserter(b), ",\"cat\":\"{}\",\"name\":\"L{} {}", op_class_name(o.cls),
-                   o.layer, op_class_name(o.cls));
-    if (o.expert != kNoExpert) fmt::format_to(std::back_inserter(b), " e{}", o.expert);
+    put(b, ",\"cat\":\"");
+    put(b, cls);
+    put(b, "\",\"name\":\"L");
+    put_u64(b, o.layer);
+    put(b, " ");
+    put(b, cls);
+    if (o.expert != kNoExpert) {
+      put(b, " e");
+      put_u64(b, o.expert);
+    }
     switch (o.kind) {
       case OpKind::kLoad:
-        b += " load";
+        put(b, " load");
         break;
       case OpKind::kStore:
-        b += " store";
+        put(b, " store");
         break;
       case OpKind::kCopy:
-        fmt::format_to(std::back_inserter(b), " copy {}->{}", tier_name(o.src_tier),
-                       tier_name(o.dst_tier));
+        put(b, " copy ");
+        put(b, tier_name(o.src_tier));
+        put(b, "->");
+        put(b, tier_name(o.dst_tier));
         break;
       case OpKind::kGemm:
-        b += " gemm";
+        put(b, " gemm");
         break;
       case OpKind::kVector:
-        fmt::format_to(std::back_inserter(b), " {}", vec_fn_name(o.vfn));
+        put(b, " ");
+        put(b, vec_fn_name(o.vfn));
         break;
       case OpKind::kComm:
-        fmt::format_to(std::back_inserter(b), " {}", comm_role_name(o.comm_role));
+        put(b, " ");
+        put(b, comm_role_name(o.comm_role));
         break;
     }
-    fmt::format_to(std::back_inserter(b), "\",\"args\":{{\"step\":{},\"op\":{},\"bytes\":{}",
-                   m_step, op, o.bytes);
-    if (o.kind == OpKind::kGemm) fmt::format_to(std::back_inserter(b), ",\"flops\":{}", o.flops);
+    put(b, "\",\"args\":{\"step\":");
+    put_u64(b, m_step);
+    put(b, ",\"op\":");
+    put_u64(b, op);
+    put(b, ",\"bytes\":");
+    put_u64(b, o.bytes);
+    if (o.kind == OpKind::kGemm) {
+      put(b, ",\"flops\":");
+      put_u64(b, o.flops);
+    }
     if (o.kind == OpKind::kVector) {
-      fmt::format_to(std::back_inserter(b), ",\"elements\":{}", o.elements);
+      put(b, ",\"elements\":");
+      put_u64(b, o.elements);
     }
     if (o.kind == OpKind::kLoad || o.kind == OpKind::kStore) {
       const uint8_t t = o.src_tier;
-      fmt::format_to(
-          std::back_inserter(b), ",\"tier\":\"{}\"",
-          t == kRoleTier ? (o.mem == MemRole::kWeights ? "weights" : "kv_cache") : tier_name(t));
+      put(b, ",\"tier\":\"");
+      put(b, t == kRoleTier ? (o.mem == MemRole::kWeights ? "weights" : "kv_cache") : tier_name(t));
+      put(b, "\"");
     }
-    b += "}}";
+    put(b, "}}");
     m_json.done_event();
   }
 
@@ -533,12 +589,12 @@ void Timeline::step_begin(uint64_t n) {
 void Timeline::step_end(uint64_t n) {
   if (!m_attached) return;
   const uint64_t end = now_ps();
-  std::string& b = m_json->event();
-  fmt::format_to(std::back_inserter(b), "{{\"ph\":\"X\",\"pid\":0,\"tid\":1,\"ts\":");
+  Buffer& b = m_json->event();
+  fmt::format_to(fmt::appender(b), "{{\"ph\":\"X\",\"pid\":0,\"tid\":1,\"ts\":");
   append_us(b, m_step_begin_ps);
-  b += ",\"dur\":";
+  put(b, ",\"dur\":");
   append_us(b, end - m_step_begin_ps);
-  fmt::format_to(std::back_inserter(b), ",\"name\":\"step {}\",\"args\":{{\"step\":{}}}}}", n, n);
+  fmt::format_to(fmt::appender(b), ",\"name\":\"step {}\",\"args\":{{\"step\":{}}}}}", n, n);
   m_json->done_event();
   ++m_recorded;
   if (m_opt.end != 0 && n + 1 >= m_opt.end) {
