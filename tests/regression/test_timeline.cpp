@@ -76,9 +76,60 @@ TEST(Timeline, BankedSramAndExpertCacheMatchStats) {
 }
 
 TEST(Timeline, DetailedDramMatchesStats) {
-  // The cycle-level HBM model, on a step small enough to simulate quickly.
-  run_and_check("configs/bench/mixtral_decode_detailed.toml", "dram",
-                "--set workload.max_steps=1 --set model.layers=1");
+  // The cycle-level HBM model (configs/bench/mixtral_decode_detailed.toml's chip) on a model
+  // small enough to simulate every 64-byte request quickly.
+  const fs::path dir = fresh_dir("timeline_dram_cfg");
+  std::ofstream cfg(dir / "dram.toml");
+  cfg << "include = [\"" << (kSource / "workloads" / "models" / "mixtral_8x7b.toml").string()
+      << "\"]\n"
+      << R"([model]
+weight_bytes = 1
+layers = 2
+hidden = 256
+heads = 4
+kv_heads = 2
+head_dim = 64
+expert_ffn = 512
+[chip]
+frequency = "1.6GHz"
+[chip.compute]
+type = "systolic"
+rows = 6
+cols = 32
+arrays = 1040
+dataflow = "weight_stationary"
+[chip.vector]
+type = "simd"
+lanes = 8192
+[chip.sram]
+type = "sram"
+capacity = "520MiB"
+banks = 1040
+bytes_per_cycle = 64
+[chip.memory.hbm]
+type = "dram"
+preset = "HBM3"
+stacks = 2
+capacity = "64GiB"
+[chip.dma]
+type = "dma"
+channels = 4
+[mapping]
+weights = "hbm"
+kv_cache = "hbm"
+weight_buffer = "64KiB"
+weight_buffers = 2
+[workload]
+type = "synthetic"
+phase = "decode"
+batch = 4
+context = 64
+steps = 2
+distribution = "uniform"
+)";
+  cfg.close();
+  run_and_check("'" + (dir / "dram.toml").string() + "'", "dram");
+  fs::remove_all(dir);
 }
 
 TEST(Timeline, RecordingChangesNoStatistic) {
