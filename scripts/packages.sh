@@ -21,4 +21,5 @@ need_packages() {
 moesim_build_packages=(build-essential cmake ninja-build pkg-config libsystemc-dev verilator
                        libfmt-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
                        libsimdjson-dev nlohmann-json3-dev
-                       python3 python3-numpy python3-matplotlib python3-distributed python3-dask)
+                       python3 python3-numpy python3-matplotlib python3-distributed python3-dask
+                       chromium)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config libsystemc-dev verilator libfmt-dev
           libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format zlib1g-dev
           libsimdjson-dev nlohmann-json3-dev
-          python3 python3-numpy python3-matplotlib python3-distributed python3-dask)
+          python3 python3-numpy python3-matplotlib python3-distributed python3-dask chromium)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -60,6 +60,7 @@ void Unit::try_start() {
     }
     ++m_active;
     ++m_unit_stats->ops;
+    if (m_timeline) m_timeline->op_begin(op, now.value(), m_active == 1);
     start(op);
   }
 }
@@ -71,6 +72,7 @@ void Unit::complete(uint32_t op) {
     m_unit_stats->busy_s += (now - m_busy_since).to_seconds();
     m_idle_since = now;
   }
+  if (m_timeline) m_timeline->op_end(op, sc_time_stamp().value(), m_active == 0);
   m_sink->op_done(op);
   try_start();
 }

@@ -18,6 +18,7 @@
 #include "sim/config/schema.hpp"
 #include "sim/core/model_args.hpp"
 #include "sim/core/stats.hpp"
+#include "sim/core/timeline.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace moesim {
@@ -79,6 +80,10 @@ class Unit : public sc_core::sc_module {
     m_unit_stats->busy_s += busy_s;
   }
   double clock_hz() const { return m_clock_hz; }
+  /// Ops from now on are recorded on `tl` (null: none; not owned).
+  void set_timeline(UnitTimeline* tl) { m_timeline = tl; }
+  /// Ops in progress at once, at most (a DMA's channels).
+  uint32_t slots() const { return m_slots; }
 
  protected:
   /// Begins `op`; the implementation must call complete(op) exactly once, later.
@@ -98,6 +103,7 @@ class Unit : public sc_core::sc_module {
   std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<uint32_t>> m_ready;
   uint32_t m_slots;
   uint32_t m_active = 0;
+  UnitTimeline* m_timeline = nullptr;
   sc_core::sc_time m_busy_since;
   sc_core::sc_time m_idle_since;
 };

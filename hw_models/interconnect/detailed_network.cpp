@@ -526,6 +526,11 @@ class DetailedNetwork final : public Network {
     st.bytes += wire;
     ++st.transfers;
     st.busy_s += static_cast<double>(ser) / kPsPerS;
+    if (ActivityTimeline* tl = timeline(l)) {
+      tl->busy(now, now + ser);
+      tl->bandwidth(now, static_cast<double>(wire) * kPsPerS / static_cast<double>(ser), 0);
+      tl->bandwidth(now + ser, 0, 0);
+    }
     if (now > eligible) st.queue_s += static_cast<double>(now - eligible) / kPsPerS;
     ++m_stats.packet_hops;
     m_stats.payload_bytes += pkt.payload;

@@ -137,7 +137,9 @@ class FastNetwork final : public Network {
     uint64_t arrive_delay_ps = 0;  // wire latency + the far switch's latency
     double vbytes = 0;             // bytes served to each chunk on the link so far
     uint64_t last_ps = 0;
-    uint32_t version = 0;  // invalidates its earlier departure events
+    uint32_t version = 0;        // invalidates its earlier departure events
+    uint64_t busy_begin_ps = 0;  // timeline: when the link last left idle
+    bool timeline_busy = false;
     std::priority_queue<Job, std::vector<Job>, std::greater<Job>> jobs;
   };
   enum class Kind : uint32_t { kDepart, kArrive };
@@ -209,6 +211,14 @@ class FastNetwork final : public Network {
     const uint32_t li = m.route[h];
     settle(li, now);
     Link& k = m_links[li];
+    // (A link that on_depart() emptied a moment ago is still in its busy period.)
+    if (!k.timeline_busy) {
+      if (ActivityTimeline* tl = timeline(li)) {
+        k.timeline_busy = true;
+        k.busy_begin_ps = now;
+        tl->bandwidth(now, k.bytes_per_ps * 1e12, 0);
+      }
+    }
     k.jobs.push({k.vbytes + static_cast<double>(bytes), m_seq++, id, h});
     LinkStats& st = *m_stats[li];
     st.bytes += bytes;
@@ -232,6 +242,13 @@ class FastNetwork final : public Network {
       push(now + k.arrive_delay_ps, Kind::kArrive, j.msg, j.hop + 1);
       // The next chunk may take its place (it joins the link's share from now on).
       try_enter(j.msg, j.hop, now);
+    }
+    if (k.jobs.empty() && k.timeline_busy) {
+      k.timeline_busy = false;
+      if (ActivityTimeline* tl = timeline(li)) {
+        tl->busy(k.busy_begin_ps, now);
+        tl->bandwidth(now, 0, 0);
+      }
     }
     reschedule(li, now);
   }

@@ -21,6 +21,7 @@
 #include "hw_models/interconnect/topology.hpp"
 #include "sim/config/schema.hpp"
 #include "sim/core/stats.hpp"
+#include "sim/core/timeline.hpp"
 
 namespace moesim {
 
@@ -65,6 +66,26 @@ class Network : public sc_core::sc_module {
   virtual const Topology& topology() const = 0;
   /// Stats of link direction `i` (Topology::links() order).
   virtual const LinkStats& link_stats(uint32_t i) const = 0;
+  /// Link direction `i`'s busy periods and bandwidth in use from now on go to `tl` (null:
+  /// none; not owned). Call only while the network is idle (between steps).
+  void set_timeline(uint32_t i, ActivityTimeline* tl) {
+    if (m_timeline.size() <= i) m_timeline.resize(i + 1, nullptr);
+    m_timeline[i] = tl;
+    m_timeline_on = false;
+    for (ActivityTimeline* t : m_timeline) m_timeline_on = m_timeline_on || t != nullptr;
+  }
+
+ protected:
+  /// The track of link direction `i`, or null (also when no timeline is recorded).
+  ActivityTimeline* timeline(uint32_t i) const {
+    return m_timeline_on && i < m_timeline.size() ? m_timeline[i] : nullptr;
+  }
+
+ private:
+  std::vector<ActivityTimeline*> m_timeline;
+  bool m_timeline_on = false;
+
+ public:
   /// Every statistic the model keeps, in output order: by default the link directions; a
   /// model with more (per switch port, packet totals) adds them.
   virtual void visit_stats(const std::function<void(const std::string&, const Stat&)>& fn) const {

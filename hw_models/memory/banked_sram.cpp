@@ -151,7 +151,7 @@ void BankedSram::transfer_at(uint64_t addr, uint64_t bytes, bool write, MemoryCl
     slot = static_cast<uint32_t>(m_clients.size());
     m_clients.emplace_back();
   }
-  m_clients[slot] = {client, tag};
+  m_clients[slot] = {client, tag, bytes, write};
   const uint64_t now = sc_time_stamp().value();
   if (bytes == 0) {
     // Nothing to move: only the latency, from the next cycle boundary (keeps m_due in order).
@@ -160,6 +160,12 @@ void BankedSram::transfer_at(uint64_t addr, uint64_t bytes, bool write, MemoryCl
     return;
   }
   commit_to(cycle_at(now));
+  if (m_timeline && m_engine.active() == 0) {
+    // The engine counts active cycles from the one a stream arrives in.
+    m_timeline_busy = true;
+    m_busy_begin_cycle = m_engine.cycle();
+    m_window.begin(*m_timeline, time_of(m_busy_begin_cycle), m_done_read, m_done_write);
+  }
   m_engine.add(slot, addr, bytes, stride ? stride : m_geom.bank_width, write);
   // Predict once for every transfer arriving in this delta cycle (a host refilling its window
   // from completion callbacks starts many at once).
@@ -191,10 +197,26 @@ void BankedSram::predict() {
 }
 
 void BankedSram::finish(const std::vector<BankedSramEngine::Finished>& done) {
+  if (m_timeline && m_timeline_busy) record(done);
   for (const auto& f : done) {
     m_due.push_back(
         {saturating_add(time_of(f.cycle + 1), m_latency_ticks), static_cast<uint32_t>(f.id)});
     if (m_due.size() == 1) m_deliver.notify(checked_until(m_due.front().time, name()));
+  }
+}
+
+void BankedSram::record(const std::vector<BankedSramEngine::Finished>& done) {
+  for (const auto& f : done) {
+    const Client& c = m_clients[f.id];
+    (c.write ? m_done_write : m_done_read) += c.bytes;
+    m_window.update(*m_timeline, time_of(f.cycle + 1), m_done_read, m_done_write);
+  }
+  if (m_engine.active() == 0 && !done.empty()) {
+    // Busy through the cycle of the last completion.
+    const uint64_t end = time_of(done.back().cycle + 1);
+    m_window.end(*m_timeline, end, m_done_read, m_done_write);
+    m_timeline->busy(time_of(m_busy_begin_cycle), end);
+    m_timeline_busy = false;
   }
 }
 

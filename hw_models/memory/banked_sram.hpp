@@ -22,6 +22,7 @@
 #include "hw_models/memory/banked_sram_engine.hpp"
 #include "hw_models/memory/memory.hpp"
 #include "sim/core/tick_clock.hpp"
+#include "sim/core/timeline.hpp"
 
 namespace moesim {
 
@@ -79,6 +80,8 @@ class BankedSram final : public Memory {
   struct Client {
     MemoryClient* client;
     uint64_t tag;
+    uint64_t bytes;
+    bool write;
   };
   struct Due {
     uint64_t time;  // SystemC time units
@@ -87,6 +90,8 @@ class BankedSram final : public Memory {
   void commit_to(uint64_t cycle);
   void predict();
   void finish(const std::vector<BankedSramEngine::Finished>& done);
+  /// Timeline: completed bytes and, once idle, the busy period.
+  void record(const std::vector<BankedSramEngine::Finished>& done);
   void on_wake();
   void on_deliver();
   void sync_stats();
@@ -109,6 +114,12 @@ class BankedSram final : public Memory {
   sc_core::sc_event m_wake;
   sc_core::sc_event m_deliver;
   std::unique_ptr<BankedSramStats> m_stats;
+  // Timeline only: the current busy period and the bytes of completed transfers.
+  bool m_timeline_busy = false;
+  uint64_t m_busy_begin_cycle = 0;
+  uint64_t m_done_read = 0;
+  uint64_t m_done_write = 0;
+  WindowedBandwidth m_window;
 };
 
 }  // namespace moesim

@@ -157,7 +157,13 @@ uint32_t DetailedDram::new_transfer(uint64_t addr, uint64_t bytes, bool write, M
     m_stats->read_bytes += bytes;
     ++m_stats->reads;
   }
-  if (m_active++ == 0) m_busy_since = sc_time_stamp();
+  if (m_active++ == 0) {
+    m_busy_since = sc_time_stamp();
+    if (m_timeline) {
+      const auto [r, w] = done_bytes();
+      m_window.begin(*m_timeline, m_busy_since.value(), r, w);
+    }
+  }
   uint32_t id;
   if (!m_free.empty()) {
     id = m_free.back();
@@ -288,13 +294,33 @@ void DetailedDram::step() {
     m_wake.notify(checked_until(time_of(std::max(ne, c)), name()));
   }
   sync_stats();
+  if (m_timeline && m_active > 0) {
+    const auto [r, w] = done_bytes();
+    m_window.update(*m_timeline, now, r, w);
+  }
   if (m_done.empty()) return;
   std::vector<std::pair<MemoryClient*, uint64_t>> done;
   done.swap(m_done);
   m_active -= done.size();
-  if (m_active == 0) m_stats->busy_s += (sc_time_stamp() - m_busy_since).to_seconds();
+  if (m_active == 0) {
+    m_stats->busy_s += (sc_time_stamp() - m_busy_since).to_seconds();
+    if (m_timeline) {
+      const auto [r, w] = done_bytes();
+      m_window.end(*m_timeline, now, r, w);
+      m_timeline->busy(m_busy_since.value(), now);
+    }
+  }
   // Clients may start new transfers from the callback; those notify m_wake themselves.
   for (const auto& [client, tag] : done) client->transfer_done(tag);
+}
+
+std::pair<uint64_t, uint64_t> DetailedDram::done_bytes() const {
+  uint64_t r = 0, w = 0;
+  for (const auto& s : m_sys) {
+    r += s->stats().reads * kAtom;
+    w += s->stats().writes * kAtom;
+  }
+  return {r, w};
 }
 
 void DetailedDram::sync_stats() {

@@ -23,6 +23,7 @@
 #include "hw_models/memory/dram/dram.hpp"
 #include "hw_models/memory/memory.hpp"
 #include "sim/core/tick_clock.hpp"
+#include "sim/core/timeline.hpp"
 
 namespace moesim {
 
@@ -116,6 +117,8 @@ class DetailedDram final : public Memory {
   void on_complete(uint32_t id);
   void step();
   void sync_stats();
+  /// Timeline: bytes read and written so far, as completed requests.
+  std::pair<uint64_t, uint64_t> done_bytes() const;
   uint64_t cycle_at(uint64_t t) const { return m_clock.cycle_at(t); }
   uint64_t time_of(uint64_t cycle) const { return m_clock.time_of(cycle); }
 
@@ -137,6 +140,7 @@ class DetailedDram final : public Memory {
   uint64_t m_wakeups = 0;
   uint64_t m_active = 0;  // transfers not yet completed
   sc_core::sc_time m_busy_since;
+  WindowedBandwidth m_window;  // timeline only
   sc_core::sc_event m_wake;
   std::unique_ptr<DetailedDramStats> m_stats;
 };

@@ -82,11 +82,13 @@ void FluidMemory::transfer(uint64_t bytes, bool write, MemoryClient* client, uin
   const sc_time alone = checked_delay(static_cast<double>(bytes) / m_bytes_per_s * 1e12, name());
   // Both below 2^63: the sum cannot wrap; on_deliver() checks it against the range.
   const sc_time earliest = sc_time_stamp() + m_latency + alone;
+  const bool was_idle = m_active.empty();
   const double rem = static_cast<double>(bytes);
-  m_min_remaining = m_active.empty() ? rem : std::min(m_min_remaining, rem);
-  m_active.push_back({earliest, client, tag});
+  m_min_remaining = was_idle ? rem : std::min(m_min_remaining, rem);
+  m_active.push_back({earliest, client, tag, write});
   m_remaining.push_back(rem);
   reschedule();
+  if (m_timeline) record(was_idle);
 }
 
 void FluidMemory::on_finish() {
@@ -116,9 +118,29 @@ void FluidMemory::on_finish() {
     m_min_remaining = min_rem;
   }
   reschedule();
+  if (m_timeline) record(false);
   // An earlier notification overrides a later pending one.
   if (!m_pending.empty())
     m_deliver_event.notify(checked_until(m_pending.top().due.value(), name()));
+}
+
+void FluidMemory::record(bool was_idle) {
+  const uint64_t now = sc_time_stamp().value();
+  if (was_idle) {
+    m_busy_begin_ps = now;
+    m_timeline_busy = true;
+  }
+  // Processor sharing: each active transfer moves an equal share of the bandwidth.
+  size_t writes = 0;
+  for (const Active& a : m_active) writes += a.write ? 1 : 0;
+  const double n = static_cast<double>(m_active.size());
+  const double share = n > 0 ? m_bytes_per_s / n : 0.0;
+  m_timeline->bandwidth(now, share * (n - static_cast<double>(writes)),
+                        share * static_cast<double>(writes));
+  if (m_active.empty() && m_timeline_busy) {
+    m_timeline->busy(m_busy_begin_ps, now);
+    m_timeline_busy = false;
+  }
 }
 
 void FluidMemory::on_deliver() {

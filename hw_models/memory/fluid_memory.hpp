@@ -43,6 +43,7 @@ class FluidMemory : public Memory {
     sc_core::sc_time earliest;  // start + latency + bytes at full bandwidth
     MemoryClient* client;
     uint64_t tag;
+    bool write;
   };
   struct Pending {
     sc_core::sc_time due;
@@ -55,6 +56,8 @@ class FluidMemory : public Memory {
   void reschedule();
   void on_finish();
   void on_deliver();
+  /// Timeline: the bandwidth in use from now on (and the end of a busy period).
+  void record(bool was_idle);
 
   double m_bytes_per_s;
   sc_core::sc_time m_latency;
@@ -65,6 +68,8 @@ class FluidMemory : public Memory {
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> m_pending;
   uint64_t m_seq = 0;
   sc_core::sc_time m_last_settle;
+  uint64_t m_busy_begin_ps = 0;  // timeline: start of the current busy period
+  bool m_timeline_busy = false;
   sc_core::sc_event m_finish_event;
   sc_core::sc_event m_deliver_event;
   std::unique_ptr<MemoryStats> m_stats;

@@ -14,6 +14,7 @@
 #include "sim/config/schema.hpp"
 #include "sim/core/model_args.hpp"
 #include "sim/core/stats.hpp"
+#include "sim/core/timeline.hpp"
 
 namespace moesim {
 
@@ -61,6 +62,12 @@ class Memory : public sc_core::sc_module {
   /// Capacity in bytes.
   virtual uint64_t capacity_bytes() const = 0;
   virtual const MemoryStats& stats() const = 0;
+  /// Busy periods and bandwidth in use from now on go to `tl` (null: none; not owned).
+  /// Call only while the memory is idle (between steps).
+  void set_timeline(ActivityTimeline* tl) { m_timeline = tl; }
+
+ protected:
+  ActivityTimeline* m_timeline = nullptr;
 };
 
 }  // namespace moesim

@@ -21,6 +21,7 @@
 #include "sim/cli/cmd_comm.hpp"
 #include "sim/cli/cmd_mem.hpp"
 #include "sim/cli/cmd_place.hpp"
+#include "sim/cli/cmd_report.hpp"
 #include "sim/cli/cmd_rtl_verify.hpp"
 #include "sim/cli/cmd_sweep.hpp"
 #include "sim/cli/cmd_trace.hpp"
@@ -59,6 +60,7 @@ commands:
   comm CONFIG       time one collective on a multi-chip [system] (algbw, busbw, link load)
   place TRACE       compute an expert placement from a trace and report its balance and traffic
   sweep SWEEP.toml  run a design-space sweep, one process per point (results.csv, results.jsonl)
+  report OUT_DIR    one self-contained HTML page with plots of a run's results
   rtl-verify BLOCK  co-simulate an RTL block against its reference and SystemC models
 
 options:
@@ -70,14 +72,19 @@ exit codes: 0 success, 2 bad input (config, trace, arguments, missing file), 1 i
 
 constexpr const char* kRunHelp =
     R"(usage: moesim run CONFIG [--set key.path=value]... [--out DIR] [--seed N] [--quiet]
+                   [--timeline FILE [--timeline-steps A:B]]
 
-Simulates CONFIG and writes DIR/stats.json, DIR/stats.csv and DIR/effective_config.toml
-(each written to a temporary file and renamed into place). DIR defaults to out/<config name>.
+Simulates CONFIG and writes DIR/stats.json, DIR/stats.csv, DIR/effective_config.toml and
+DIR/expert_load.csv (each written to a temporary file and renamed into place). DIR defaults
+to out/<config name>.
 
   --set key.path=value  override any config key (repeatable), e.g. --set chip.memory.hbm.bandwidth=3.2TB/s
   --out DIR             output directory
   --seed N              seed of every random choice (sets sim.seed)
   --quiet               no progress lines and no summary table
+  --timeline FILE       also write a Chrome Trace Event JSON timeline (open it in Perfetto,
+                        ui.perfetto.dev, or chrome://tracing); see docs/timeline.md
+  --timeline-steps A:B  record steps A to B-1 (counted from 0; 'A:' to the end); default 0:100
 )";
 
 constexpr const char* kValidateHelp = R"(usage: moesim validate CONFIG [--set key.path=value]...
@@ -102,13 +109,17 @@ struct ConfigOptions {
   std::optional<std::string> out;
   std::optional<uint64_t> seed;
   bool quiet = false;
+  std::optional<std::string> timeline;
+  std::optional<std::string> timeline_steps;
 };
 
 ConfigOptions parse_config_options(const std::string& cmd, const std::vector<std::string>& args,
                                    bool run_options) {
   ConfigOptions o;
   std::vector<std::string> known = {"--set"};
-  if (run_options) known.insert(known.end(), {"--out", "--seed", "--quiet"});
+  if (run_options) {
+    known.insert(known.end(), {"--out", "--seed", "--quiet", "--timeline", "--timeline-steps"});
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
@@ -124,6 +135,10 @@ ConfigOptions parse_config_options(const std::string& cmd, const std::vector<std
       o.out = value();
     } else if (run_options && flag == "--seed") {
       o.seed = parse_u64(cmd, "--seed", value());
+    } else if (run_options && flag == "--timeline") {
+      o.timeline = value();
+    } else if (run_options && flag == "--timeline-steps") {
+      o.timeline_steps = value();
     } else if (run_options && a == "--quiet") {
       o.quiet = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -148,6 +163,19 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   const ConfigOptions o = parse_config_options("run", args, true);
   if (o.out && o.out->empty()) usage_error("run", "--out expects a directory, got ''");
+  std::optional<TimelineOptions> timeline;
+  if (o.timeline) {
+    if (o.timeline->empty()) usage_error("run", "--timeline expects a file name, got ''");
+    if (fs::is_directory(*o.timeline)) {
+      usage_error("run",
+                  fmt::format("--timeline {}: is a directory, expected a file name", *o.timeline));
+    }
+    timeline.emplace();
+    timeline->path = *o.timeline;
+    if (o.timeline_steps) parse_timeline_steps(*o.timeline_steps, *timeline);
+  } else if (o.timeline_steps) {
+    usage_error("run", "--timeline-steps needs --timeline FILE");
+  }
   // The default directory is named after the config file (Config::name()), known before the
   // config is read.
   const std::string out_dir =
@@ -155,22 +183,27 @@ int cmd_run(const std::vector<std::string>& args) {
   // A failed run, even one whose config fails to load, must not leave an earlier run's
   // results looking like this run's: they go before anything can fail.
   std::error_code ec;
-  for (const char* f : {"stats.json", "stats.csv", "effective_config.toml"}) {
+  for (const char* f : {"stats.json", "stats.csv", "effective_config.toml", "expert_load.csv"}) {
     fs::remove(fs::path(out_dir) / f, ec);
   }
+  if (timeline) fs::remove(timeline->path, ec);
   Config cfg = Config::load(o.config, o.sets);
   const RunSpec spec = build_run_spec(cfg);
   fs::create_directories(out_dir, ec);
   if (ec)
     throw InputError(fmt::format("{}: cannot create output directory ({})", out_dir, ec.message()));
   Simulation sim(spec, open_workload(spec), !o.quiet);
+  if (timeline) sim.record_timeline(*timeline);
   sim.run();
+  sim.commit_timeline();
   write_file_atomic((fs::path(out_dir) / "effective_config.toml").string(), cfg.effective_toml());
+  write_file_atomic((fs::path(out_dir) / "expert_load.csv").string(), sim.expert_load_csv());
   write_file_atomic((fs::path(out_dir) / "stats.csv").string(), sim.stats_csv());
   write_file_atomic((fs::path(out_dir) / "stats.json").string(), sim.stats_json());
   if (!o.quiet) {
     std::fputs(sim.summary_table().c_str(), stdout);
     std::printf("  %-22s%s\n", "results", (fs::path(out_dir) / "stats.json").string().c_str());
+    if (timeline) std::printf("  %-22s%s\n", "timeline", timeline->path.c_str());
   }
   return 0;
 }
@@ -337,9 +370,10 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "comm") return cmd_comm(rest);
   if (cmd == "place") return cmd_place(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
+  if (cmd == "report") return cmd_report(rest);
   if (cmd == "rtl-verify") return cmd_rtl_verify(rest);
-  const std::string hint = did_you_mean(
-      cmd, {"run", "validate", "list", "trace", "mem", "comm", "place", "sweep", "rtl-verify"});
+  const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "comm",
+                                              "place", "sweep", "report", "rtl-verify"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }

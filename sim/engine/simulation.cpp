@@ -6,6 +6,7 @@
 #include "hw_models/memory/residency/lookahead.hpp"
 #include "sim/core/sim_time.hpp"
 #include "sim/core/watchdog.hpp"
+#include "sim/output/expert_load.hpp"
 #include "sim/output/progress.hpp"
 #include "sim/output/stats_csv.hpp"
 #include "sim/output/stats_json.hpp"
@@ -37,7 +38,24 @@ Simulation::Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, 
   m_energy = std::make_unique<EnergyAccount>(*m_system, *m_driver, m_spec.energy);
 }
 
-Simulation::~Simulation() = default;
+Simulation::~Simulation() {
+  // The timeline's tracks go before the models that point to them.
+  if (m_driver) m_driver->set_observer(nullptr);
+  m_timeline.reset();
+}
+
+void Simulation::record_timeline(const TimelineOptions& options) {
+  m_timeline = std::make_unique<Timeline>(options, *m_system, m_spec);
+  m_driver->set_observer(m_timeline.get());
+}
+
+void Simulation::commit_timeline() {
+  if (m_timeline) m_timeline->commit(m_driver->stats().steps.get());
+}
+
+std::string Simulation::expert_load_csv() const {
+  return expert_load_csv_text(view());
+}
 
 void Simulation::run() {
   const auto t0 = std::chrono::steady_clock::now();

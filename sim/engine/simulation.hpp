@@ -12,6 +12,7 @@
 #include "sim/engine/system.hpp"
 #include "sim/output/run_view.hpp"
 #include "sim/output/summary.hpp"
+#include "sim/output/timeline.hpp"
 #include "sim/plan/system_plan.hpp"
 
 namespace moesim {
@@ -22,6 +23,11 @@ class Simulation {
   Simulation(const RunSpec& spec, std::unique_ptr<TraceReader> trace, bool progress);
   ~Simulation();
 
+  /// Records a timeline of the run (before run()). Throws InputError when the file cannot
+  /// be written.
+  void record_timeline(const TimelineOptions& options);
+  /// After a successful run(): completes the timeline file and renames it into place.
+  void commit_timeline();
   /// Runs to the end of the trace (or max_steps). Rethrows trace errors (InputError).
   void run();
 
@@ -33,6 +39,8 @@ class Simulation {
   std::string stats_csv() const;
   /// A human-readable table for the console.
   std::string summary_table() const;
+  /// expert_load.csv text: routed token copies per MoE layer and expert.
+  std::string expert_load_csv() const;
   /// Wall-clock seconds spent in run().
   double wall_seconds() const { return m_wall_s; }
 
@@ -47,6 +55,7 @@ class Simulation {
   std::unique_ptr<StepDriver> m_driver;
   /// After the system: its groups are children of the chips' (destroyed first).
   std::unique_ptr<EnergyAccount> m_energy;
+  std::unique_ptr<Timeline> m_timeline;
   bool m_progress;
   double m_wall_s = 0;
 };

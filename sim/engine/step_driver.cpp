@@ -19,7 +19,8 @@ StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, Trac
       m_max_steps(max_steps),
       m_progress(std::move(progress)),
       m_stats(nullptr),
-      m_kv(std::move(kv)) {
+      m_kv(std::move(kv)),
+      m_experts(trace.meta().experts) {
   SC_METHOD(begin);
   watchdog().describe = [this] { return describe_pending(); };
 }
@@ -61,6 +62,7 @@ bool StepDriver::plan_next_step() {
   // The step's tokens and assignments are the trace's; work is summed over the chips.
   m_stats.tokens += m_step.num_tokens();
   m_stats.assignments += m_step.assignments();
+  count_expert_load(m_step);
   for (const StepPlan* p : plans) {
     m_stats.experts_run += p->experts_run;
     m_stats.ops += p->ops.size();
@@ -69,6 +71,7 @@ bool StepDriver::plan_next_step() {
     m_stats.kv_read_bytes += p->kv_read_bytes;
     m_stats.kv_write_bytes += p->kv_write_bytes;
   }
+  if (m_observer) m_observer->step_begin(m_stats.steps.get());
   m_chips_left = m_system.chips();
   m_in_step = true;
   // A chip can finish inside execute() (nothing but collectives with nothing to move); the
@@ -78,6 +81,20 @@ bool StepDriver::plan_next_step() {
   m_starting = false;
   if (m_chips_left == 0) finish_step();
   return true;
+}
+
+void StepDriver::count_expert_load(const TraceStep& step) {
+  const size_t cells = size_t{step.layers} * m_experts;
+  if (m_expert_load.size() < cells) m_expert_load.resize(cells, 0);
+  const uint32_t tokens = step.num_tokens();
+  if (tokens == 0) return;
+  for (uint32_t l = 0; l < step.layers; ++l) {
+    uint64_t* row = m_expert_load.data() + size_t{l} * m_experts;
+    for (uint32_t r = step.route_begin(l, 0); r < step.route_end(l, tokens - 1); ++r) {
+      const int32_t e = step.experts[r];
+      if (e >= 0 && static_cast<uint32_t>(e) < m_experts) ++row[e];
+    }
+  }
 }
 
 void StepDriver::check_kv(const TraceStep& step) {
@@ -112,6 +129,7 @@ void StepDriver::finish_step() {
   const double dt = (sc_core::sc_time_stamp() - m_step_start).to_seconds();
   if (m_stats.steps.get() == 0 || dt > m_stats.max_step_time.get()) m_stats.max_step_time.set(dt);
   if (m_stats.steps.get() == 0 || dt < m_stats.min_step_time.get()) m_stats.min_step_time.set(dt);
+  if (m_observer) m_observer->step_end(m_stats.steps.get());
   ++m_stats.steps;
   if (m_progress) m_progress(m_stats.steps.get());
   start_next_step();

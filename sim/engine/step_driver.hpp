@@ -36,6 +36,16 @@ struct WorkloadStats : StatGroup {
   Scalar min_step_time{this, "min_step_time", "s", "shortest step"};
 };
 
+/// Told of every step as it starts and ends (the timeline of `moesim run --timeline`).
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  /// Step `n` (0-based, in run order) is planned and its chips are about to start.
+  virtual void step_begin(uint64_t n) = 0;
+  /// Step `n` has ended (every chip is done; every unit, memory and link is idle).
+  virtual void step_end(uint64_t n) = 0;
+};
+
 class StepDriver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(StepDriver);
@@ -48,6 +58,12 @@ class StepDriver : public sc_core::sc_module {
   /// Chip `chip` has finished its plan of the current step.
   void chip_done(ChipId chip);
   const WorkloadStats& stats() const { return m_stats; }
+  /// Routed token copies per (MoE layer, expert) over the run: [layer * experts + expert].
+  const std::vector<uint64_t>& expert_load() const { return m_expert_load; }
+  /// Routed experts per MoE layer (the row length of expert_load()).
+  uint32_t experts() const { return m_experts; }
+  /// Steps start and end reported to `o` (null: none; not owned).
+  void set_observer(StepObserver* o) { m_observer = o; }
   /// An error raised while streaming the trace, if any (rethrown after sc_start returns).
   std::exception_ptr error() const { return m_error; }
   /// True once the trace (or max_steps) is exhausted and every step has finished.
@@ -62,6 +78,8 @@ class StepDriver : public sc_core::sc_module {
   bool plan_next_step();
   /// The KV cache the step's requests hold (position + 1 tokens each) fits on every chip.
   void check_kv(const TraceStep& step);
+  /// Adds the step's routed copies to expert_load().
+  void count_expert_load(const TraceStep& step);
   /// Every chip is done with the current step: step statistics, then the next step.
   void finish_step();
 
@@ -82,6 +100,9 @@ class StepDriver : public sc_core::sc_module {
   KvBudget m_kv;
   std::unordered_map<uint32_t, uint32_t> m_kv_tokens;  ///< request -> tokens, this step
   std::vector<uint64_t> m_kv_group_tokens;             ///< per data-parallel group
+  std::vector<uint64_t> m_expert_load;
+  uint32_t m_experts = 0;
+  StepObserver* m_observer = nullptr;
 };
 
 }  // namespace moesim

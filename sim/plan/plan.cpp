@@ -108,6 +108,7 @@ uint32_t Planner::tiles_for(uint32_t units, uint64_t unit_bytes) const {
 
 uint32_t Planner::add_op_deps(const Op& op, const std::vector<uint32_t>& deps) {
   Op o = op;
+  if (o.expert == kNoExpert) o.expert = m_expert;
   o.dep_begin = static_cast<uint32_t>(m_out->deps.size());
   for (uint32_t d : deps) {
     if (d != kNone) m_out->deps.push_back(d);
@@ -198,6 +199,7 @@ void Planner::add_copies(const std::vector<TierCopy>& copies, uint32_t layer, ui
     op.src_tier = c.src_tier;
     op.dst_tier = c.dst_tier;
     op.layer = layer;
+    op.expert = c.key % m_model.experts;
     op.bytes = m_model.expert_bytes();
     // After the routing that asked for it, after the ops still using the source copy or the
     // victim's space, and after whatever is writing this expert's slot.
@@ -548,10 +550,12 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
   // One run of expert e for `tokens` tokens: its weights stream in, then its FFN.
   auto run_expert = [&](uint32_t e, uint32_t tokens) {
     ++out.experts_run;
+    m_expert = e;
     if (!m_store) {
       std::vector<uint32_t> downs =
           add_ffn(OpClass::kExperts, layer, tokens, md.expert_ffn, {ready});
       ends.insert(ends.end(), downs.begin(), downs.end());
+      m_expert = kNoExpert;
       return;
     }
     // Fill the cache tiers on a miss, then stream the tiles from the tier holding it.
@@ -566,6 +570,7 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
                                           m_fetch.stream_tier, wait, &loads);
     held.insert(held.end(), loads.begin(), loads.end());
     ends.insert(ends.end(), downs.begin(), downs.end());
+    m_expert = kNoExpert;
   };
   if (m_options.per_token_experts && !work) {
     // Per-token baseline: each token's experts in turn, one token each, weights loaded for

@@ -46,6 +46,9 @@ enum class MemRole : uint8_t { kWeights, kKvCache };
 /// Op::src_tier / dst_tier value meaning "the tier the op's MemRole maps to".
 inline constexpr uint8_t kRoleTier = 255;
 
+/// Op::expert of ops that serve no single routed expert.
+inline constexpr uint32_t kNoExpert = UINT32_MAX;
+
 /// C[m,n] = A[m,k] * B[k,n], `repeat` times (e.g. once per KV head).
 struct GemmShape {
   uint32_t m = 0;
@@ -68,6 +71,10 @@ struct Op {
   uint32_t dep_count = 0;
   uint32_t gemm_begin = 0;  ///< into StepPlan::gemms (kGemm)
   uint32_t gemm_count = 0;
+
+  /// The routed expert an expert op serves (kNoExpert: none); fills padding before `bytes`.
+  uint32_t expert = kNoExpert;
+
   uint64_t bytes = 0;       ///< kLoad/kStore: bytes moved; kGemm/kVector: SRAM operand bytes
   uint64_t elements = 0;    ///< kVector: elements processed
   uint64_t flops = 0;       ///< kGemm: 2*m*k*n*repeat summed
@@ -256,6 +263,7 @@ class Planner {
   uint32_t m_part_tokens = 0;            ///< tokens of the micro-batch being planned
   uint32_t m_ffns = 0;                   ///< FFNs planned in this step
   uint32_t m_ffn = 0;                    ///< the FFN being planned (0: none)
+  uint32_t m_expert = kNoExpert;         ///< Op::expert of the ops being added
 };
 
 }  // namespace moesim
