@@ -5,6 +5,7 @@
 /// first (the plan is topologically ordered, so this cannot deadlock), `slots` at a time,
 /// and reports each completion. Nothing runs while a unit is idle: completions are events.
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -78,6 +79,10 @@ class Unit : public sc_core::sc_module {
   void add_external_busy(uint64_t ops, double busy_s) {
     m_unit_stats->ops += ops;
     m_unit_stats->busy_s += busy_s;
+    if (m_timeline) {
+      const uint64_t now = sc_core::sc_time_stamp().value();
+      m_timeline->external_busy(now, now + static_cast<uint64_t>(std::llround(busy_s * 1e12)));
+    }
   }
   double clock_hz() const { return m_clock_hz; }
   /// Ops from now on are recorded on `tl` (null: none; not owned).

@@ -15,6 +15,9 @@ class UnitTimeline {
   virtual void op_begin(uint32_t op, uint64_t now_ps, bool first) = 0;
   /// Op `op` ends now; `last` when the unit is idle from now on.
   virtual void op_end(uint32_t op, uint64_t now_ps, bool last) = 0;
+  /// The unit works from `begin_ps` to `end_ps` outside its own queue (the stages of a fused
+  /// kernel, which the kernel times).
+  virtual void external_busy(uint64_t begin_ps, uint64_t end_ps) = 0;
 };
 
 /// The activity of one resource that has no ops of its own (a memory, a link direction):

@@ -324,6 +324,10 @@ class UnitTrack final : public UnitTimeline {
     if (last && now > m_busy_begin) write_slice(m_json, m_pid, m_tid, m_busy_begin, now, "busy");
   }
 
+  void external_busy(uint64_t begin, uint64_t end) override {
+    if (end > begin) write_slice(m_json, m_pid, m_tid, begin, end, "fused kernel stages");
+  }
+
  private:
   struct Lane {
     uint32_t op = 0;
@@ -374,6 +378,9 @@ class UnitTrack final : public UnitTimeline {
         break;
       case OpKind::kGemm:
         put(b, " gemm");
+        break;
+      case OpKind::kAttention:
+        put(b, " attention");
         break;
       case OpKind::kVector:
         put(b, " ");
@@ -542,6 +549,11 @@ Timeline::Timeline(TimelineOptions options, System& system, const RunSpec& spec)
     }
     m_units.push_back(
         std::make_unique<UnitTrack>(*m_json, chip.dma(), plan, buf, pid, 4, lane_tid, tiers));
+    // The optional units (Edge-MoE's attention and activation units), past every lane.
+    if (AttentionUnit* u = chip.attention_unit())
+      m_units.push_back(std::make_unique<UnitTrack>(*m_json, *u, plan, buf, pid, 1000, 0, tiers));
+    if (ActivationUnit* u = chip.activation_unit())
+      m_units.push_back(std::make_unique<UnitTrack>(*m_json, *u, plan, buf, pid, 1001, 0, tiers));
     std::vector<Memory*> mems{&chip.sram()};
     for (const auto& t : tiers) mems.push_back(&chip.tier(t));
     for (size_t i = 0; i < mems.size(); ++i) {

@@ -75,6 +75,13 @@ TEST(Timeline, BankedSramAndExpertCacheMatchStats) {
   run_and_check("configs/olmoe_decode_hbm_cache.toml", "cache");
 }
 
+TEST(Timeline, FusedKernelsAndEdgeMoeUnitsMatchStats) {
+  // Fused kernels: the stages' busy time is one slice per kernel on the compute and vector
+  // tracks. Edge-MoE: its attention and activation units have tracks of their own.
+  run_and_check("configs/llama2_7b_decode_sn40l_fused.toml", "fused");
+  run_and_check("configs/edge_moe_m3vit.toml", "edge_moe");
+}
+
 TEST(Timeline, DetailedDramMatchesStats) {
   // The cycle-level HBM model (configs/bench/mixtral_decode_detailed.toml's chip) on a model
   // small enough to simulate every 64-byte request quickly.
