@@ -225,6 +225,28 @@ def section_links(values):
 
 
 def section_energy(values):
+    # moesim's energy model (docs/energy.md): chipN.energy.X_j is unit or memory X's total
+    # when chipN.energy.X_<part>_j exist (its parts); energy.linkA_B_j per link direction.
+    totals = {}
+    for k, v in values.items():
+        m = re.match(r"^chip\d+\.energy\.(\w+)_j$", k)
+        if not m or m.group(1) == "total" or not isinstance(v.get("value"), (int, float)):
+            continue
+        prefix = k[: -len("_j")] + "_"
+        if any(o != k and o.startswith(prefix) and o.endswith("_j") for o in values):
+            totals[m.group(1)] = totals.get(m.group(1), 0.0) + v["value"]
+    if totals:
+        links = sum(v["value"] for k, v in values.items()
+                    if re.match(r"^energy\.link\d+_\d+_j$", k))
+        if any(re.match(r"^energy\.link\d+_\d+_j$", k) for k in values):
+            totals["links"] = links
+        names = sorted(totals)
+        vals = [totals[n] for n in names]
+        img = barh(names, vals, "energy (J)", "Energy by unit")
+        return fig_section("Energy by unit", img, "Each unit and memory summed over the chips "
+                           "(chip*.energy.*_j), links summed over their directions; %.6g J in "
+                           "total." % sum(vals))
+    # Otherwise (stats from elsewhere): any statistic named with "energy" and a unit of energy.
     per_unit = {}
     for k, v in values.items():
         if "energy" not in k or not isinstance(v, dict):

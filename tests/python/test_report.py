@@ -77,9 +77,11 @@ class Rendered(unittest.TestCase):
         for title in ("Summary", "Time by op class", "Unit utilisation", "Bytes per memory tier",
                       "Bytes between tiers", "Expert load"):
             self.assertIn("<h2>%s</h2>" % title, text)
-        for title in ("Cache hit rates", "Link utilisation", "Energy by unit"):
+        for title in ("Cache hit rates", "Link utilisation"):
             self.assertNotIn("<h2>%s</h2>" % title, text)
-        self.assertEqual(self.render(page, text), 5)
+        # Every run has energy statistics (docs/energy.md).
+        self.assertIn("<h2>Energy by unit</h2>", text)
+        self.assertEqual(self.render(page, text), 6)  # the five above and energy
 
     def test_links_and_caches(self):
         page, text = self.run_and_report("ring", "configs/mixtral_decode_4chip_ring.toml")
@@ -98,6 +100,16 @@ class Rendered(unittest.TestCase):
         path = os.path.join(out, "stats.json")
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
+        # moesim's own energy statistics: one bar per unit and memory, the total as the run's.
+        r = moesim("report", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn("<h2>Energy by unit</h2>", text)
+        self.assertIn("%.6g J in total" % doc["summary"]["energy_j"], text)
+        self.render(os.path.join(out, "report.html"), text)
+        # Energy statistics named otherwise (keys with "energy" and a unit of energy).
+        doc["stats"] = {k: v for k, v in doc["stats"].items() if "energy" not in k}
         doc["stats"]["chip0.compute.energy"] = {"value": 2.5, "unit": "J", "description": "x"}
         doc["stats"]["chip0.hbm.energy_pJ"] = {"value": 3e12, "unit": "", "description": "x"}
         with open(path, "w", encoding="utf-8") as f:
