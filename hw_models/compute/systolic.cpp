@@ -92,8 +92,8 @@ class Systolic final : public ComputeUnit, public MemoryClient {
       const GemmShape& g = plan.gemms[op.gemm_begin + i];
       cycles += m_ping_pong ? systolic_gemm_cycles_parallel_pingpong(m_rows, m_cols, arrays, g.m,
                                                                      g.k, g.n, g.repeat)
-                            : systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, arrays, g.m,
-                                                            g.k, g.n, g.repeat);
+                            : systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, arrays, g.m, g.k,
+                                                            g.n, g.repeat);
     }
     return cycles;
   }
