@@ -47,6 +47,7 @@ class Attention final : public AttentionUnit, public MemoryClient {
     dont_initialize();
   }
 
+  uint64_t flops_done() const override { return m_stats.flops.get(); }
   AttentionCost op_cost(const StepPlan& plan, const Op& op) const override {
     AttentionCost sum;
     for (uint32_t i = 0; i < op.gemm_count; ++i) {

@@ -15,6 +15,8 @@ class AttentionUnit : public Unit {
   using Unit::Unit;
   /// What one kAttention op of `plan` costs on this unit.
   virtual AttentionCost op_cost(const StepPlan& plan, const Op& op) const = 0;
+  /// Flops executed so far, 2 per MAC (the energy model's count).
+  virtual uint64_t flops_done() const = 0;
 };
 
 /// A unit that runs the activation function of FFNs (kVector ops with VecFn::kActivation).
@@ -23,6 +25,8 @@ class ActivationUnit : public Unit {
   using Unit::Unit;
   /// Cycles the unit needs for `op`.
   virtual uint64_t op_cycles(const Op& op) const = 0;
+  /// Elements processed so far (the energy model's count).
+  virtual uint64_t elements_done() const = 0;
 };
 
 }  // namespace moesim

@@ -53,6 +53,7 @@ class GeluUnit final : public ActivationUnit, public MemoryClient {
   uint64_t op_cycles(const Op& op) const override {
     return activation_cycles(op.elements, m_lanes, m_interval, m_latency);
   }
+  uint64_t elements_done() const override { return m_elements.get(); }
 
  protected:
   void start(uint32_t op_index) override {

@@ -4,6 +4,7 @@
 
 #include <systemc>
 
+#include "hw_models/compute/attention_unit.hpp"
 #include "hw_models/memory/detailed_dram.hpp"
 #include "sim/core/error.hpp"
 
@@ -73,6 +74,21 @@ ChipEnergy::ChipEnergy(const System& system, ChipId c, const EnergySpec& e)
       "vector_static_j", "vector unit static power x simulated time", [vs] { return vs * now_s(); },
       true);
   end_component("vector", "vector unit: elements and static");
+  // Edge-MoE's optional units: the attention unit's dot products are MACs of the chip's
+  // data type, the activation unit's elements cost what the vector unit's do.
+  if (const AttentionUnit* att = chip.attention_unit()) {
+    add(
+        "attention_mac_j",
+        "attention unit MACs (flops / 2) x energy of one " + e.mac_dtype + " MAC",
+        [att, mac_pj] { return static_cast<double>(att->flops_done()) / 2 * mac_pj * kPj; }, true);
+    end_component("attention", "attention unit: MACs");
+  }
+  if (const ActivationUnit* act = chip.activation_unit()) {
+    add(
+        "activation_element_j", "activation unit elements x energy per vector element",
+        [act, vpj] { return static_cast<double>(act->elements_done()) * vpj * kPj; }, true);
+    end_component("activation", "activation unit: elements");
+  }
   const double ds = e.dma_static_w;
   add(
       "dma_static_j", "DMA engine static power x simulated time (its bytes are the memories')",

@@ -155,6 +155,36 @@ TEST(Energy, EqualsCountsTimesPerEventEnergies) {
   expect_rel(summary(j, "average_power_w"), total / t, "average power");
 }
 
+constexpr const char* kEdgeMoeDtype = "bf16";  // its model's 2-byte weights (docs/energy.md)
+
+TEST(Energy, EdgeMoeAttentionAndActivationUnitsAreCounted) {
+  // The attention unit's flops are MACs of the chip's type, the activation unit's elements
+  // cost a vector element each; both are parts of the chip's total.
+  const std::string j =
+      run("configs/edge_moe_m3vit.toml", " --set chip.energy.vector_element_pj=3.3", "edge_moe");
+  const std::string j2 = run("configs/edge_moe_m3vit.toml",
+                             " --set chip.energy.vector_element_pj=6.6 --set chip.energy.mac_" +
+                                 std::string(kEdgeMoeDtype) + "_pj=3",
+                             "edge_moe_doubled");
+  const double flops = stat(j, "chip0.attention.flops");
+  const double elems = stat(j, "chip0.activation.elements");
+  ASSERT_GT(flops, 0);
+  ASSERT_GT(elems, 0);
+  expect_rel(stat(j, "chip0.energy.activation_element_j"), elems * 3.3 * kPj, "activation");
+  expect_rel(stat(j, "chip0.energy.activation_j"), elems * 3.3 * kPj, "activation_j");
+  expect_rel(stat(j, "chip0.energy.attention_mac_j"), flops / 2 * 1.5 * kPj, "attention");
+  expect_rel(stat(j2, "chip0.energy.attention_mac_j"), flops / 2 * 3 * kPj, "attention x2");
+  expect_rel(stat(j2, "chip0.energy.activation_element_j"), elems * 6.6 * kPj, "activation x2");
+  // Doubling the vector element energy adds exactly the activation and vector shares.
+  const double added = stat(j2, "chip0.energy.activation_j") -
+                       stat(j, "chip0.energy.activation_j") + stat(j2, "chip0.energy.vector_j") -
+                       stat(j, "chip0.energy.vector_j") + stat(j2, "chip0.energy.attention_j") -
+                       stat(j, "chip0.energy.attention_j") + stat(j2, "chip0.energy.compute_j") -
+                       stat(j, "chip0.energy.compute_j");
+  expect_rel(stat(j2, "chip0.energy.total_j") - stat(j, "chip0.energy.total_j"), added,
+             "total change");
+}
+
 TEST(Energy, DefaultsAreTheDocumentedOnes) {
   // SN40L-like: 520 MiB SRAM in 1,040 banks of 512 KiB: Horowitz's 32 KB 20 pJ and 1 MB 100 pJ
   // per 64 bit, interpolated in log2(size): 20 + 80 x 4/5 = 84 pJ per 64 bit = 10.5 pJ/B.
