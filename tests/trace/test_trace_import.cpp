@@ -279,6 +279,79 @@ TEST_F(ImportLog, SkipBadRowsCountsAndKeepsTheRest) {
       << text_report;
 }
 
+// Rows are parsed by simdjson On-Demand and, when anything is unusual or wrong, again by
+// jsonl::Object: unusual rows give the rows of the plain ones, and what only the fallback
+// parser rejects keeps its message.
+TEST_F(ImportLog, FastPathAndFallbackGiveTheSameRowsAndMessages) {
+  const auto O = ImportFormat::kOlmoeJsonl;
+  const auto E = ImportFormat::kEngineJsonl;
+  auto same = [&](const std::string& plain, const std::string& unusual, ImportFormat f) {
+    const Imported a = import(log(plain), tiny(f));
+    const Imported b = import(log(unusual), tiny(f));
+    ASSERT_EQ(a.steps.size(), b.steps.size()) << unusual;
+    for (size_t i = 0; i < a.steps.size(); ++i) {
+      EXPECT_EQ(tokens(a.steps[i]), tokens(b.steps[i])) << unusual;
+      EXPECT_EQ(a.steps[i].offsets, b.steps[i].offsets) << unusual;
+      EXPECT_EQ(a.steps[i].experts, b.steps[i].experts) << unusual;
+      EXPECT_EQ(a.steps[i].weights, b.steps[i].weights) << unusual;
+    }
+  };
+  std::string plain, unusual;
+  for (int l = 0; l < 4; ++l) {
+    plain += "{\"dataset\":\"d\",\"problem_id\":3,\"layer\":" + std::to_string(l) +
+             ",\"experts\":[1,2],\"gating_probs\":[0.75,0.25],\"token_idx\":0}\n";
+  }
+  // An escaped key, an escaped string, ignored keys with a nested array and an object, a
+  // `type` key (ignored by olmoe-jsonl), blanks.
+  unusual =
+      "{\"dataset\":\"\\u0064\",\"problem_id\":3,\"layer\":0,\"experts\":[1,2],"
+      "\"gating_probs\":[0.75,0.25],\"token_idx\":0}\n"
+      "{\"dataset\":\"d\",\"problem_id\":3,\"l\\u0061yer\":1,\"experts\":[1,2],"
+      "\"gating_probs\":[0.75,0.25],\"token_idx\":0}\n"
+      " { \"dataset\" : \"d\" , \"problem_id\" : 3 , \"layer\" : 2 , \"experts\" : [ 1 , 2 ] ,"
+      " \"gating_probs\" : [ 0.75 , 0.25 ] , \"token_idx\" : 0 , \"probs\" : [0.1, \"x\", null, "
+      "true] } \n"
+      "{\"dataset\":\"d\",\"problem_id\":3,\"layer\":3,\"experts\":[1,2],\"type\":\"x\","
+      "\"gating_probs\":[0.75,0.25],\"token_idx\":0,\"extra\":{\"a\":1}}\n";
+  same(plain, unusual, O);
+  std::string eplain, eunusual;
+  for (int l = 0; l < 4; ++l) {
+    eplain += eng("a", 0, l);
+    eunusual += l == 2 ? "{\"req_id\":\"a\",\"token_idx\":0,\"layer\":2,\"topk_ids\":[1,2],"
+                         "\"topk_weights\":[0.5,0.25],\"t\":[[1]]}\n"
+                       : eng("a", 0, l);
+  }
+  // A row without `type`, with a key that nests too deep: bad JSON for jsonl.hpp.
+  const std::string p = path("log.jsonl");
+  EXPECT_EQ(error(eunusual, E),
+            p + ":3: bad JSON at column 87: nested arrays and objects are not supported here");
+  same(eplain,
+       eplain.substr(0, eplain.size() / 2) + eng("a", 0, 2).substr(16).insert(0, "{") +
+           eng("a", 0, 3),
+       E);
+  // Only the fallback parser reports these; the fast path must not accept them.
+  EXPECT_EQ(error("{\"note\":1,\"note\":2,\"dataset\":\"d\",\"problem_id\":0,\"layer\":0,"
+                  "\"experts\":[1],\"gating_probs\":[1],\"token_idx\":0}\n",
+                  O),
+            p + ":1: bad JSON at column 11: duplicate key 'note'");
+  EXPECT_EQ(error("{\"note\":tru,\"dataset\":\"d\",\"problem_id\":0,\"layer\":0,"
+                  "\"experts\":[1],\"gating_probs\":[1],\"token_idx\":0}\n",
+                  O),
+            p + ":1: bad JSON at column 9: expected a value");
+  EXPECT_EQ(error("{\"note\":01,\"dataset\":\"d\",\"problem_id\":0,\"layer\":0,"
+                  "\"experts\":[1],\"gating_probs\":[1],\"token_idx\":0}\n",
+                  O),
+            p + ":1: bad JSON at column 9: invalid number (leading zero)");
+  EXPECT_EQ(error("{\"dataset\":\"d\",\"problem_id\":0,\"layer\":0,\"experts\":[1],"
+                  "\"gating_probs\":[1],\"token_idx\":0} x\n",
+                  O),
+            p + ":1: bad JSON at column 89: unexpected text after the object");
+  EXPECT_EQ(error("{\"dataset\":\"d\",\"problem_id\":0,\"layer\":0,\"experts\":[1],"
+                  "\"gating_probs\":[1],\"token_idx\":4294967296}\n",
+                  O),
+            p + ":1: key 'token_idx': expected an unsigned integer, got 4294967296");
+}
+
 /// Rows of one decode request (problem) at all four layers, experts varying by token and layer.
 struct OlmoeRow {
   int problem, tok, layer;

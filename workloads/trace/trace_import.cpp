@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <numeric>
 #include <set>
@@ -17,8 +18,10 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "sim/core/error.hpp"
+#include "workloads/trace/json_fast.hpp"
 #include "workloads/trace/jsonl.hpp"
 #include "workloads/trace/line_reader.hpp"
 #include "workloads/trace/logits_import.hpp"
@@ -143,6 +146,13 @@ class Importer final : public LogImporter {
  public:
   Importer(const std::vector<std::string>& paths, const ImportOptions& o)
       : m_o(o), m_keys(o.format == ImportFormat::kOlmoeJsonl ? kOlmoeKeys : kEngineKeys) {
+    const std::string_view names[6] = {olmoe() ? "dataset" : "type",
+                                       m_keys.request,
+                                       m_keys.token,
+                                       m_keys.layer,
+                                       m_keys.experts,
+                                       m_keys.weights};
+    std::copy(std::begin(names), std::end(names), std::begin(m_names));
     if (paths.empty()) throw InputError("trace import: no input file");
     uint32_t moe = 0;
     for (bool b : o.is_moe) moe += b ? 1 : 0;
@@ -639,9 +649,15 @@ class Importer final : public LogImporter {
       ++m_r.lines;
       const uint64_t n = s.lines.line_number();
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      const std::string bad_json = m_obj.parse(line);
       const bool first = !s.seen_nonblank;
       s.seen_nonblank = true;
+      if (fast_row(line, row)) {
+        ++m_r.route_rows;
+        row.line = n;
+        row.file = s.index;
+        return true;
+      }
+      const std::string bad_json = m_obj.parse(line);
       if (!bad_json.empty()) {
         ++m_r.route_rows;
         bad_row(s.index, n, bad_json);
@@ -778,6 +794,171 @@ class Importer final : public LogImporter {
     }
   }
 
+  // ---- the fast path ---------------------------------------------------------------------
+
+  /// A routing row by simdjson On-Demand, when it is a good one: the format's keys once each
+  /// (for engine-jsonl `type` absent or "route"), unescaped keys and request strings, unsigned
+  /// integers of digits only, distinct expert ids in range, finite non-negative 32-bit weights
+  /// of the same count, a mapped layer, other keys (ignored) with scalar values or arrays of
+  /// scalars, nothing after the object. Numbers are read from their text as check_row reads
+  /// them, so the row is the same bit for bit. Anything else (a bad row, a metadata row, or
+  /// one merely unusual) returns false, and the line is parsed again by jsonl::Object and
+  /// check_row, which give the row or the message: rows and errors are the same either way.
+  bool fast_row(std::string_view line, RouteRow& row) {
+    namespace od = simdjson::ondemand;
+    if (m_pad.size() < line.size() + simdjson::SIMDJSON_PADDING) {
+      m_pad.resize(line.size() + simdjson::SIMDJSON_PADDING);
+    }
+    std::memcpy(m_pad.data(), line.data(), line.size());
+    const char* end = m_pad.data() + line.size();
+    od::document doc;
+    od::object obj;
+    if (m_parser.iterate(m_pad.data(), line.size(), m_pad.size()).get(doc) ||
+        doc.get_object().get(obj)) {
+      return false;
+    }
+    // A scalar as jsonl.hpp reads it (for the ignored keys).
+    auto scalar_ok = [end](od::value& v, od::json_type t) {
+      std::string_view raw = v.raw_json_token();
+      bool ok = false;
+      switch (t) {
+        case od::json_type::string:
+          json_fast::plain_string(raw.data() + 1, end, ok);
+          return ok;
+        case od::json_type::number:
+          return !json_fast::json_number(raw).empty();
+        case od::json_type::boolean:
+          raw = json_fast::trimmed(raw);
+          return raw == "true" || raw == "false";
+        case od::json_type::null:
+          return json_fast::trimmed(raw) == "null";
+        default:
+          return false;
+      }
+    };
+    const std::string_view* names = m_names;
+    std::string_view dataset, request;
+    uint32_t token = 0, logged = 0;
+    unsigned seen = 0;
+    m_extra_keys.clear();
+    row.experts.clear();
+    row.weights.clear();
+    for (auto f : obj) {
+      od::field field;
+      if (std::move(f).get(field)) return false;
+      bool ok = false;
+      const std::string_view key = json_fast::plain_string(field.key().raw(), end, ok);
+      if (!ok) return false;
+      int i = 0;
+      while (i < 6 && key != names[i]) ++i;
+      od::value v = field.value();
+      od::json_type t;
+      if (v.type().get(t)) return false;
+      if (i == 6) {
+        if (std::find(m_extra_keys.begin(), m_extra_keys.end(), key) != m_extra_keys.end()) {
+          return false;
+        }
+        m_extra_keys.push_back(key);
+        if (t != od::json_type::array) {
+          if (!scalar_ok(v, t)) return false;
+          continue;
+        }
+        od::array arr;
+        if (v.get_array().get(arr)) return false;
+        for (auto it : arr) {
+          od::value item;
+          if (std::move(it).get(item) || item.type().get(t) || !scalar_ok(item, t)) return false;
+        }
+        continue;
+      }
+      if (seen & (1u << i)) return false;
+      seen |= 1u << i;
+      std::string_view raw;
+      if (i <= 1) {
+        if (t == od::json_type::string) {
+          raw = v.raw_json_token();
+          const std::string_view text = json_fast::plain_string(raw.data() + 1, end, ok);
+          if (!ok) return false;
+          if (i == 0 && !olmoe() && text != "route") return false;
+          (i == 0 ? dataset : request) = text;
+        } else if (i == 1 && t == od::json_type::number) {
+          raw = v.raw_json_token();
+          request = json_fast::json_number(raw);
+          if (request.empty()) return false;
+        } else {
+          return false;
+        }
+        continue;
+      }
+      if (i <= 3) {
+        if (t != od::json_type::number ||
+            !json_fast::parse_u32(v.raw_json_token(), i == 2 ? token : logged)) {
+          return false;
+        }
+        continue;
+      }
+      od::array arr;
+      if (v.get_array().get(arr)) return false;
+      for (auto it : arr) {
+        od::value item;
+        if (std::move(it).get(item) || item.type().get(t) || t != od::json_type::number) {
+          return false;
+        }
+        raw = item.raw_json_token();
+        if (i == 4) {
+          uint32_t e = 0;
+          if (!json_fast::parse_u32(raw, e) || e >= m_meta.experts ||
+              std::find(row.experts.begin(), row.experts.end(), static_cast<int32_t>(e)) !=
+                  row.experts.end()) {
+            return false;
+          }
+          row.experts.push_back(static_cast<int32_t>(e));
+        } else {
+          raw = json_fast::json_number(raw);
+          float w = 0;
+          if (raw.empty()) return false;
+          auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), w);
+          if (ec != std::errc() || ptr != raw.data() + raw.size() || w < 0) return false;
+          row.weights.push_back(w);
+        }
+      }
+    }
+    // Nothing may follow the object (the iterator is then out of bounds).
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) return false;
+    if ((seen | (olmoe() ? 0u : 1u)) != 0x3F || row.experts.size() != row.weights.size()) {
+      return false;
+    }
+    if (!fast_map_layer(logged, row.layer)) return false;
+    row.token_idx = token;
+    row.logged_layer = logged;
+    if (olmoe()) {
+      row.request.assign(dataset);
+      row.request += '\n';
+      row.request.append(request);
+      row.shown_request.assign(request);
+    } else {
+      row.request.assign(request);
+      row.shown_request.assign(1, '\'');
+      row.shown_request.append(request);
+      row.shown_request += '\'';
+    }
+    return true;
+  }
+
+  /// map_layer() without its messages: false when the layer is not one of the model's.
+  bool fast_map_layer(uint32_t logged, uint32_t& layer) const {
+    if (m_o.layer_map == LayerMap::kMoe) {
+      layer = logged;
+      return logged < m_meta.layers;
+    }
+    if (logged >= m_o.is_moe.size() || !m_o.is_moe[logged]) return false;
+    layer =
+        static_cast<uint32_t>(std::lower_bound(m_moe_ordinal.begin(), m_moe_ordinal.end(), logged) -
+                              m_moe_ordinal.begin());
+    return true;
+  }
+
   uint32_t map_layer(uint32_t logged) const {
     const uint32_t moe = m_meta.layers;
     if (m_o.layer_map == LayerMap::kMoe) {
@@ -812,6 +993,10 @@ class Importer final : public LogImporter {
   size_t m_stream = 0;   // concatenated: the current file
   bool m_merge = false;  // per-layer files merged
   jsonl::Object m_obj;
+  std::string_view m_names[6];  // fast path: "dataset" or "type", then the format's keys
+  simdjson::ondemand::parser m_parser;
+  std::vector<char> m_pad;                     // the line, padded for simdjson
+  std::vector<std::string_view> m_extra_keys;  // fast path: the row's ignored keys
   TraceMeta m_meta;
   ImportReport m_r;
   std::vector<uint32_t> m_moe_ordinal;  // MoE ordinal -> transformer layer

@@ -15,6 +15,7 @@
 #include <simdjson.h>
 
 #include "sim/core/error.hpp"
+#include "workloads/trace/json_fast.hpp"
 #include "workloads/trace/jsonl.hpp"
 #include "workloads/trace/line_reader.hpp"
 #include "workloads/trace/step_assembler.hpp"
@@ -226,53 +227,6 @@ class JsonlTraceReader final : public TextTraceReader {
 
   // ---- the fast path ---------------------------------------------------------------------
 
-  static std::string_view trimmed(std::string_view raw) {
-    while (!raw.empty() &&
-           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n')) {
-      raw.remove_suffix(1);
-    }
-    return raw;
-  }
-
-  /// `raw` (a number token) when it is a JSON integer of digits only: no sign, fraction,
-  /// exponent or leading zero (what jsonl::is_unsigned accepts); else empty.
-  static std::string_view digits(std::string_view raw) {
-    raw = trimmed(raw);
-    if (raw.empty() || (raw.size() > 1 && raw[0] == '0')) return {};
-    for (char c : raw) {
-      if (c < '0' || c > '9') return {};
-    }
-    return raw;
-  }
-
-  /// `raw` (a number token) when it follows the JSON number grammar
-  /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; else empty.
-  static std::string_view json_number(std::string_view raw) {
-    raw = trimmed(raw);
-    size_t i = 0;
-    const size_t n = raw.size();
-    auto digit = [&](size_t at) { return at < n && raw[at] >= '0' && raw[at] <= '9'; };
-    if (i < n && raw[i] == '-') ++i;
-    if (!digit(i)) return {};
-    if (raw[i] == '0') {
-      ++i;
-    } else {
-      while (digit(i)) ++i;
-    }
-    if (i < n && raw[i] == '.') {
-      ++i;
-      if (!digit(i)) return {};
-      while (digit(i)) ++i;
-    }
-    if (i < n && (raw[i] == 'e' || raw[i] == 'E')) {
-      ++i;
-      if (i < n && (raw[i] == '+' || raw[i] == '-')) ++i;
-      if (!digit(i)) return {};
-      while (digit(i)) ++i;
-    }
-    return i == n ? raw : std::string_view();
-  }
-
   /// A data row by simdjson On-Demand, when it is a good row: exactly the six keys, unsigned
   /// integers in range, expert ids in range or the special words, finite non-negative 32-bit
   /// weights of the same count, nothing after the object. Numbers are read from their text as
@@ -308,7 +262,7 @@ class JsonlTraceReader final : public TextTraceReader {
       od::json_type t;
       if (i < 4) {
         if (v.type().get(t) || t != od::json_type::number) return false;
-        const std::string_view raw = digits(v.raw_json_token());
+        const std::string_view raw = json_fast::digits(v.raw_json_token());
         const bool ok = !raw.empty() && (i == 0   ? trace_io::parse_u64(raw, m_row.step)
                                          : i == 1 ? trace_io::parse_u32(raw, m_row.request)
                                          : i == 2 ? trace_io::parse_u32(raw, m_row.position)
@@ -324,7 +278,7 @@ class JsonlTraceReader final : public TextTraceReader {
         if (i == 4) {
           int32_t e = 0;
           if (t == od::json_type::number) {
-            const std::string_view raw = digits(item.raw_json_token());
+            const std::string_view raw = json_fast::digits(item.raw_json_token());
             uint32_t u = 0;
             if (raw.empty() || !trace_io::parse_u32(raw, u) || u >= m_meta.experts) return false;
             e = static_cast<int32_t>(u);
@@ -338,7 +292,7 @@ class JsonlTraceReader final : public TextTraceReader {
           m_row.experts.push_back(e);
         } else {
           if (t != od::json_type::number) return false;
-          const std::string_view raw = json_number(item.raw_json_token());
+          const std::string_view raw = json_fast::json_number(item.raw_json_token());
           float w = 0;
           if (raw.empty()) return false;
           auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), w);
