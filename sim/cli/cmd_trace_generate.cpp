@@ -24,7 +24,8 @@ constexpr const char* kHelp =
     R"(usage: moesim trace generate CONFIG OUT [--set key.path=value]... [--seed N] [--quiet]
        moesim trace generate --layers L --experts E --top-k K --steps S --batch B
                              [--phase decode|prefill] [--context C] [--prompt-tokens P]
-                             [--dist uniform|zipf] [--zipf-s S] [--seed N] [--model NAME] OUT
+                             [--dist uniform|zipf] [--zipf-s S] [--seed N] [--model NAME]
+                             [--tasks N [--task-mix A,B,...]] OUT
 
 Writes a seeded synthetic routing trace to OUT (.csv text, .moetrace binary); the same
 inputs and seed give a byte-identical file.
@@ -51,7 +52,9 @@ workloads/generators/README.md and the examples in workloads/generators/*.toml. 
   --quiet               no summary line
 
 Flag form (the first argument is an option): uniform or Zipf popularity, top-k routing,
-decode or prefill batches; the flags are the ones shown above.
+decode or prefill batches; the flags are the ones shown above. --tasks N makes a multi-task
+trace (one gate per task, as M3ViT's): requests get tasks in the shares of --task-mix (equal
+by default), and each task's gate has its own expert popularity (docs/edge_moe.md).
 
 Prints "wrote OUT: S steps, T tokens, A assignments" (and the routes dropped by a capacity
 limit, which the trace header records as dropped_routes).
@@ -119,9 +122,9 @@ int generate_from_flags(const std::vector<std::string>& rest) {
   SyntheticSpec s;
   s.model = "custom";
   std::string out;
-  const std::vector<std::string> known = {"--layers", "--experts", "--top-k",   "--steps",
-                                          "--batch",  "--phase",   "--context", "--prompt-tokens",
-                                          "--dist",   "--zipf-s",  "--seed",    "--model"};
+  const std::vector<std::string> known = {
+      "--layers",        "--experts", "--top-k",  "--steps", "--batch", "--phase", "--context",
+      "--prompt-tokens", "--dist",    "--zipf-s", "--seed",  "--model", "--tasks", "--task-mix"};
   bool have_layers = false, have_experts = false, have_k = false, have_steps = false,
        have_batch = false;
   for (size_t i = 0; i < rest.size(); ++i) {
@@ -153,6 +156,25 @@ int generate_from_flags(const std::vector<std::string>& rest) {
         s.seed = parse_u64(c, a, v);
       } else if (a == "--model") {
         s.model = v;
+      } else if (a == "--tasks") {
+        s.tasks = static_cast<uint32_t>(parse_u64(c, a, v));
+        if (s.tasks == 0) usage_error(c, "--tasks must be at least 1");
+      } else if (a == "--task-mix") {
+        s.task_mix.clear();
+        size_t start = 0;
+        for (;;) {
+          const size_t comma = v.find(',', start);
+          const std::string item =
+              v.substr(start, comma == std::string::npos ? comma : comma - start);
+          char* end = nullptr;
+          const double f = std::strtod(item.c_str(), &end);
+          if (item.empty() || *end != '\0') {
+            usage_error(c, "--task-mix expects comma-separated numbers, got '" + v + "'");
+          }
+          s.task_mix.push_back(f);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
       } else if (a == "--phase") {
         if (v != "decode" && v != "prefill") usage_error(c, "--phase expects decode or prefill");
         s.phase = v == "decode" ? SyntheticSpec::Phase::kDecode : SyntheticSpec::Phase::kPrefill;

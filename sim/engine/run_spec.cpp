@@ -537,6 +537,10 @@ std::unique_ptr<TraceReader> open_workload(const RunSpec& spec) {
                     "(set by {})",
                     path, meta.experts, m.name, m.experts, spec.workload.trace_path_loc.str()));
   }
+  if (meta.tasks > m.tasks) {
+    throw InputError(fmt::format("{}: trace has {} tasks but model '{}' has {} (set by {})", path,
+                                 meta.tasks, m.name, m.tasks, spec.workload.trace_path_loc.str()));
+  }
   return reader;
 }
 

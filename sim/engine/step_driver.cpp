@@ -21,6 +21,13 @@ StepDriver::StepDriver(const sc_core::sc_module_name& name, System& system, Trac
       m_stats(nullptr),
       m_kv(std::move(kv)),
       m_experts(trace.meta().experts) {
+  const TraceMeta& meta = trace.meta();
+  if (meta.tasks > 1) {
+    for (uint32_t t = 0; t < meta.tasks; ++t) {
+      m_task_stats.push_back(std::make_unique<TaskStats>(fmt::format("task{}", t), &m_stats));
+      m_task_used.emplace_back(size_t{meta.layers} * meta.experts, false);
+    }
+  }
   SC_METHOD(begin);
   watchdog().describe = [this] { return describe_pending(); };
 }
@@ -63,6 +70,7 @@ bool StepDriver::plan_next_step() {
   m_stats.tokens += m_step.num_tokens();
   m_stats.assignments += m_step.assignments();
   count_expert_load(m_step);
+  if (!m_task_stats.empty()) count_tasks(m_step);
   for (const StepPlan* p : plans) {
     m_stats.experts_run += p->experts_run;
     m_stats.ops += p->ops.size();
@@ -93,6 +101,30 @@ void StepDriver::count_expert_load(const TraceStep& step) {
     for (uint32_t r = step.route_begin(l, 0); r < step.route_end(l, tokens - 1); ++r) {
       const int32_t e = step.experts[r];
       if (e >= 0 && static_cast<uint32_t>(e) < m_experts) ++row[e];
+    }
+  }
+}
+
+void StepDriver::count_tasks(const TraceStep& step) {
+  const uint32_t tokens = step.num_tokens();
+  for (uint32_t t = 0; t < tokens; ++t) {
+    const TraceToken& tok = step.tokens[t];
+    TaskStats& ts = *m_task_stats[tok.task];
+    ++ts.tokens;
+    if (m_task_requests.insert(tok.request).second) ++ts.requests;
+    std::vector<bool>& used = m_task_used[tok.task];
+    for (uint32_t l = 0; l < step.layers; ++l) {
+      const uint32_t b = step.route_begin(l, t), e = step.route_end(l, t);
+      ts.assignments += e - b;
+      for (uint32_t r = b; r < e; ++r) {
+        const int32_t x = step.experts[r];
+        if (x < 0 || static_cast<uint32_t>(x) >= m_experts) continue;
+        const size_t cell = size_t{l} * m_experts + static_cast<uint32_t>(x);
+        if (!used[cell]) {
+          used[cell] = true;
+          ++ts.experts_used;
+        }
+      }
     }
   }
 }

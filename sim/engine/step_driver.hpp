@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <systemc>
@@ -34,6 +36,18 @@ struct WorkloadStats : StatGroup {
   Counter kv_write_bytes{this, "kv_write_bytes", "B", "KV-cache bytes written"};
   Scalar max_step_time{this, "max_step_time", "s", "longest step"};
   Scalar min_step_time{this, "min_step_time", "s", "shortest step"};
+};
+
+/// One task's share of the workload (`workload.task<t>.*`), kept only for multi-task traces
+/// (metadata tasks > 1), so single-task runs report exactly what they did before.
+struct TaskStats : StatGroup {
+  TaskStats(const std::string& name, StatGroup* parent) : StatGroup(name, parent) {}
+  Counter requests{this, "requests", "requests", "distinct requests of this task"};
+  Counter tokens{this, "tokens", "tokens", "tokens of this task's requests (all steps)"};
+  Counter assignments{this, "assignments", "assignments",
+                      "token-expert assignments of this task's tokens"};
+  Counter experts_used{this, "experts_used", "experts",
+                       "distinct (MoE layer, routed expert) pairs this task's tokens went to"};
 };
 
 /// Told of every step as it starts and ends (the timeline of `moesim run --timeline`).
@@ -80,6 +94,8 @@ class StepDriver : public sc_core::sc_module {
   void check_kv(const TraceStep& step);
   /// Adds the step's routed copies to expert_load().
   void count_expert_load(const TraceStep& step);
+  /// Multi-task traces: adds the step's tokens to their task's TaskStats.
+  void count_tasks(const TraceStep& step);
   /// Every chip is done with the current step: step statistics, then the next step.
   void finish_step();
 
@@ -102,6 +118,9 @@ class StepDriver : public sc_core::sc_module {
   std::vector<uint64_t> m_kv_group_tokens;             ///< per data-parallel group
   std::vector<uint64_t> m_expert_load;
   uint32_t m_experts = 0;
+  std::vector<std::unique_ptr<TaskStats>> m_task_stats;  ///< multi-task traces only
+  std::vector<std::vector<bool>> m_task_used;    ///< per task: [layer * experts + expert] seen
+  std::unordered_set<uint32_t> m_task_requests;  ///< requests counted in m_task_stats
   StepObserver* m_observer = nullptr;
 };
 

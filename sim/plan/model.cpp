@@ -94,6 +94,11 @@ void ModelSpec::declare(ParamSchema& s) {
   s.add("weight_bytes", ParamType::kInt, "bytes per weight element (2 = bf16, 1 = fp8/int8)")
       .range(1, 8);
   s.add("act_bytes", ParamType::kInt, "bytes per activation and KV-cache element").range(1, 8);
+  s.add("tasks", ParamType::kInt,
+        "tasks of a multi-task model, each with its own gate (a request's task picks the "
+        "gate that routes it)")
+      .range(1, 1024)
+      .default_value(int64_t{1});
 }
 
 ModelSpec ModelSpec::from_params(const Params& p) {
@@ -119,6 +124,7 @@ ModelSpec ModelSpec::from_params(const Params& p) {
   m.ffn_matrices = u32("ffn_matrices");
   m.weight_bytes = u32("weight_bytes");
   m.act_bytes = u32("act_bytes");
+  m.tasks = u32("tasks");
   if (m.kv_dim == 0) m.kv_dim = 2 * m.kv_heads * m.head_dim;
   if (m.attention_params == 0) {
     m.attention_params = uint64_t{m.hidden} * (m.heads + 2ull * m.kv_heads) * m.head_dim +

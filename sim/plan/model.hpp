@@ -31,6 +31,7 @@ struct ModelSpec {
   uint32_t ffn_matrices = 3;  ///< 3 for gated (SwiGLU), 2 for plain (GELU)
   uint32_t weight_bytes = 2;  ///< bytes per weight element
   uint32_t act_bytes = 2;     ///< bytes per activation / KV element
+  uint32_t tasks = 1;         ///< tasks of a multi-task model, one gate each (M3ViT: 2)
 
   /// Number of MoE layers (what a trace records per step).
   uint32_t moe_layers() const;

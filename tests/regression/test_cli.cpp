@@ -136,6 +136,30 @@ TEST(Cli, SetOverridesReachTheEffectiveConfig) {
   EXPECT_NE(csv.find("chip0.hbm.read_bytes,"), std::string::npos);
 }
 
+// Task-level gating (issue 12): M3ViT's two tasks, the mix of [workload] task_mix, and the
+// per-task stats, which single-task runs do not have.
+TEST(Cli, MultiTaskRunsReportEachTask) {
+  const fs::path out = fresh_dir("tasks");
+  const auto r = run_moesim("run configs/edge_moe_m3vit.toml --quiet --out '" + out.string() +
+                            "' --set 'workload.distribution=\"zipf\"' --set "
+                            "'workload.task_mix=\"3,1\"'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string csv = read_text(out / "stats.csv");
+  // 4 images of 129 tokens: three of task 0, one of task 1; 6 MoE layers, top-2.
+  for (const char* line :
+       {"\nworkload.task0.requests,3,requests\n", "\nworkload.task0.tokens,387,tokens\n",
+        "\nworkload.task0.assignments,4644,assignments\n", "\nworkload.task1.requests,1,requests\n",
+        "\nworkload.task1.tokens,129,tokens\n",
+        "\nworkload.task1.assignments,1548,assignments\n"}) {
+    EXPECT_NE(csv.find(line), std::string::npos) << line << csv;
+  }
+  const fs::path one = fresh_dir("one_task");
+  const auto s = run_moesim("run configs/mixtral_prefill.toml --quiet --out '" + one.string() +
+                            "' --set workload.steps=1");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(read_text(one / "stats.csv").find("workload.task"), std::string::npos);
+}
+
 TEST(Cli, DefaultOutputDirectoryIsOutSlashConfigName) {
   const fs::path work = fresh_dir("default_out");
   fs::create_directories(work / "configs");

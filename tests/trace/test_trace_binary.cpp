@@ -225,8 +225,8 @@ TEST_F(BinaryTrace, ErrorBadMagic) {
 
 TEST_F(BinaryTrace, ErrorUnsupportedVersion) {
   std::string b = small_file();
-  b[8] = 2;
-  expect_error(b, "unsupported version 2 (this build reads version 1)");
+  b[8] = 3;
+  expect_error(b, "unsupported version 3 (this build reads versions 1 and 2)");
 }
 
 TEST_F(BinaryTrace, ErrorTruncated) {

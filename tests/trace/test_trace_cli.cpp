@@ -67,6 +67,9 @@ const BadCase kCases[] = {
      "float16/float32, or integers for request/step)"},
     {"23_jsonl_header_bad_json.jsonl", Via::kStats,
      ":1: bad JSON at column 42: expected ',' or '}'"},
+    {"24_csv_task_out_of_range.csv", Via::kStats, ":10: task 2 out of range (tasks = 2)"},
+    {"25_jsonl_negative_task.jsonl", Via::kStats,
+     ":2: key 'task': expected an unsigned integer, got -1"},
 };
 
 TEST(BadTraceCorpus, EveryFileHasACaseAndEveryCaseAFile) {

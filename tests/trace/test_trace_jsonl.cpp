@@ -101,7 +101,7 @@ TEST_F(JsonlTrace, HeaderErrors) {
                "{\"moesim_trace\":1,\"layers\":0,\"experts\":1,\"top_k\":1}\n");
   expect_error("",
                "1: unknown header key 'topk' (expected moesim_trace, model, layers, experts, "
-               "top_k, source, extra)",
+               "top_k, tasks, source, extra)",
                "{\"moesim_trace\":1,\"layers\":1,\"experts\":1,\"topk\":1}\n");
   expect_error(
       "", "1: metadata 'extra.seed': expected a string, got 1",

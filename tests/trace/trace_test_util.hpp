@@ -78,6 +78,7 @@ inline void expect_steps_equal(const TraceStep& a, const TraceStep& b) {
   for (size_t i = 0; i < a.tokens.size(); ++i) {
     EXPECT_EQ(a.tokens[i].request, b.tokens[i].request) << "token " << i;
     EXPECT_EQ(a.tokens[i].position, b.tokens[i].position) << "token " << i;
+    EXPECT_EQ(a.tokens[i].task, b.tokens[i].task) << "token " << i;
   }
   EXPECT_EQ(a.offsets, b.offsets);
   EXPECT_EQ(a.experts, b.experts);
@@ -89,6 +90,7 @@ inline void expect_meta_equal(const TraceMeta& a, const TraceMeta& b) {
   EXPECT_EQ(a.layers, b.layers);
   EXPECT_EQ(a.experts, b.experts);
   EXPECT_EQ(a.top_k, b.top_k);
+  EXPECT_EQ(a.tasks, b.tasks);
   EXPECT_EQ(a.source, b.source);
   EXPECT_EQ(a.extra, b.extra);
 }

@@ -12,6 +12,7 @@ void StepAssembler::begin(uint32_t layers) {
   m_token_index.clear();
   m_last_token = 0;
   m_token_rows.clear();
+  m_token_line.clear();
   m_rows.clear();
   m_experts.clear();
   m_weights.clear();
@@ -19,7 +20,7 @@ void StepAssembler::begin(uint32_t layers) {
 
 std::string StepAssembler::add(uint32_t request, uint32_t position, uint32_t layer,
                                const int32_t* experts, const float* weights, uint32_t k,
-                               uint64_t line) {
+                               uint64_t line, uint32_t task) {
   const uint32_t n = tokens();
   // Rows usually repeat the token order layer after layer: try the token after the last one
   // before the hash lookup.
@@ -29,11 +30,16 @@ std::string StepAssembler::add(uint32_t request, uint32_t position, uint32_t lay
     auto [it, inserted] = m_token_index.try_emplace(key, n);
     t = it->second;
     if (inserted) {
-      m_tokens.push_back(TraceToken{request, position});
+      m_tokens.push_back(TraceToken{request, position, task});
       m_token_rows.resize(m_token_rows.size() + m_layers, kNoRow);
+      m_token_line.push_back(line);
     }
   }
   m_last_token = t;
+  if (m_tokens[t].task != task) {
+    return fmt::format("token (request {}, position {}) has task {} here but task {} at line {}",
+                       request, position, task, m_tokens[t].task, m_token_line[t]);
+  }
   uint32_t& slot = m_token_rows[static_cast<size_t>(t) * m_layers + layer];
   if (slot != kNoRow) {
     return fmt::format(
@@ -99,9 +105,9 @@ bool TextTraceReader::next(TraceStep& step) {
   }
   m_asm.begin(m_meta.layers);
   do {
-    const std::string bad =
-        m_asm.add(m_row.request, m_row.position, m_row.layer, m_row.experts.data(),
-                  m_row.weights.data(), static_cast<uint32_t>(m_row.experts.size()), m_row.line);
+    const std::string bad = m_asm.add(
+        m_row.request, m_row.position, m_row.layer, m_row.experts.data(), m_row.weights.data(),
+        static_cast<uint32_t>(m_row.experts.size()), m_row.line, m_row.task);
     if (!bad.empty()) fail(m_row.line, fmt::format("step {}: {}", index, bad));
     m_has_row = read_row();
   } while (m_has_row && m_row.step == index);

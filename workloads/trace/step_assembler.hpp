@@ -18,11 +18,12 @@ class StepAssembler {
  public:
   /// Starts a step of `layers` layers.
   void begin(uint32_t layers);
-  /// Adds the row of token (request, position) at `layer` (< layers) with k routes, read at
-  /// `line`. Returns "" or what is wrong: "duplicate row for token (request R, position P) at
-  /// layer L (first at line N)" or "too many routes".
+  /// Adds the row of token (request, position) of `task` at `layer` (< layers) with k routes,
+  /// read at `line`. Returns "" or what is wrong: "duplicate row for token (request R,
+  /// position P) at layer L (first at line N)", "token (request R, position P) has task T
+  /// here but task U at line N" or "too many routes".
   std::string add(uint32_t request, uint32_t position, uint32_t layer, const int32_t* experts,
-                  const float* weights, uint32_t k, uint64_t line);
+                  const float* weights, uint32_t k, uint64_t line, uint32_t task = 0);
   /// Tokens added so far.
   uint32_t tokens() const { return static_cast<uint32_t>(m_tokens.size()); }
   /// The i-th token (order of first appearance).
@@ -46,6 +47,7 @@ class StepAssembler {
   std::unordered_map<uint64_t, uint32_t> m_token_index;
   uint32_t m_last_token = 0;
   std::vector<uint32_t> m_token_rows;  // token * layers + layer -> index into m_rows
+  std::vector<uint64_t> m_token_line;  // token -> line of its first row
   std::vector<RowRef> m_rows;
   std::vector<int32_t> m_experts;
   std::vector<float> m_weights;
@@ -67,6 +69,7 @@ class TextTraceReader : public TraceReader {
     uint32_t request = 0;
     uint32_t position = 0;
     uint32_t layer = 0;
+    uint32_t task = 0;  ///< 0 when the form has no task field
     uint64_t line = 0;  ///< line number in the file
     std::vector<int32_t> experts;
     std::vector<float> weights;

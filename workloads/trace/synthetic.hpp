@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "workloads/trace/trace.hpp"
 
@@ -27,6 +28,14 @@ struct SyntheticSpec {
   Dist dist = Dist::kUniform;
   double zipf_s = 1.0;  ///< Zipf exponent; popularity of rank r is proportional to 1/(r+1)^s
   uint64_t seed = 1;
+  /// Tasks of a multi-task model, one gate each (M3ViT). Task 0's gate is the single-task
+  /// generator's (so tasks = 1 gives the same trace as before); each further task t has its
+  /// own per-layer assignment of popularity ranks to experts, drawn from a stream of its own.
+  uint32_t tasks = 1;
+  /// Relative share of requests per task (tasks values, >= 0, not all 0); empty = equal.
+  /// Requests get tasks in order of their ids by smooth weighted round robin, so every prefix
+  /// of the requests follows the mix as closely as whole requests can.
+  std::vector<double> task_mix;
 };
 
 /// A reader that generates `spec` on the fly; deterministic for a given spec and seed.

@@ -25,14 +25,19 @@ struct TraceMeta {
   uint32_t experts = 0;  ///< routed experts per layer (ids 0..experts-1)
   uint32_t top_k = 0;    ///< nominal k (tokens may use fewer or more)
   std::string source;    ///< "synthetic", "import:<format>", ...
+  /// Tasks of a multi-task model (one gate each, e.g. M3ViT); token tasks are 0..tasks-1.
+  /// 1 (the default) is a single-task trace: the forms then carry no task field.
+  uint32_t tasks = 1;
   std::map<std::string, std::string> extra;  ///< generator name and parameters, etc.
 };
 
-/// One token of a step: which request it belongs to and its position in that request
-/// (0-based; the token attends over positions 0..position).
+/// One token of a step: which request it belongs to, its position in that request
+/// (0-based; the token attends over positions 0..position) and its request's task (the gate
+/// of a multi-task model that routed it; 0 in single-task traces).
 struct TraceToken {
   uint32_t request = 0;
   uint32_t position = 0;
+  uint32_t task = 0;
 };
 
 /// One step (forward pass). Routes are stored layer-major in CSR form: the routes of token t

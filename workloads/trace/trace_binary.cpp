@@ -30,6 +30,10 @@ constexpr uint32_t kEndTag = 0x20444E45;   // "END " as little-endian bytes
 constexpr uint32_t kWideCounts = 1;        // per-route counts are u32 (else u8)
 constexpr uint32_t kWideExperts = 2;       // expert ids are i32 (else i16)
 constexpr size_t kStepFixed = 24;          // u64 index, u32 tokens, layers, flags, assignments
+/// Version 2 (written for multi-task traces, tasks > 1) adds `u32 tasks` after top_k in the
+/// metadata block and a `u32 task` after each token's (request, position); single-task traces
+/// are written as version 1, byte for byte as before.
+constexpr uint32_t kTaskVersion = 2;
 constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 
 template <typename T>
@@ -86,7 +90,8 @@ void get_array(const uint8_t* p, size_t n, T* out) {
 
 class BinaryTraceWriter final : public TraceWriter {
  public:
-  BinaryTraceWriter(const std::string& path, const TraceMeta& meta) : m_meta(meta) {
+  BinaryTraceWriter(const std::string& path, const TraceMeta& meta)
+      : m_meta(meta), m_tasks(meta.tasks > 1) {
     trace_io::require_meta(path, meta);
     m_narrow_experts = meta.experts <= 32768;
     m_out.emplace(path);
@@ -96,6 +101,7 @@ class BinaryTraceWriter final : public TraceWriter {
     put<uint32_t>(block, meta.layers);
     put<uint32_t>(block, meta.experts);
     put<uint32_t>(block, meta.top_k);
+    if (m_tasks) put<uint32_t>(block, meta.tasks);
     put_string(block, meta.source);
     put<uint32_t>(block, static_cast<uint32_t>(meta.extra.size()));
     for (const auto& [key, value] : meta.extra) {
@@ -103,7 +109,7 @@ class BinaryTraceWriter final : public TraceWriter {
       put_string(block, value);
     }
     std::vector<uint8_t> h(kMagic, kMagic + 8);
-    put<uint32_t>(h, kTraceFormatVersion);
+    put<uint32_t>(h, m_tasks ? kTaskVersion : kTraceFormatVersion);
     put<uint32_t>(h, static_cast<uint32_t>(block.size()));
     h.insert(h.end(), block.begin(), block.end());
     put<uint32_t>(h, trace_io::crc32(0, h.data() + 8, h.size() - 8));
@@ -122,7 +128,8 @@ class BinaryTraceWriter final : public TraceWriter {
     uint32_t flags = 0;
     if (max_k > 255) flags |= kWideCounts;
     if (!m_narrow_experts) flags |= kWideExperts;
-    const uint64_t payload = kStepFixed + 8ull * tokens + slots * (flags & kWideCounts ? 4 : 1) +
+    const uint64_t payload = kStepFixed + (m_tasks ? 12ull : 8ull) * tokens +
+                             slots * (flags & kWideCounts ? 4 : 1) +
                              a * (flags & kWideExperts ? 4 : 2) + 4ull * a;
     if (payload > std::numeric_limits<uint32_t>::max()) {
       throw InputError(
@@ -144,6 +151,7 @@ class BinaryTraceWriter final : public TraceWriter {
     for (const TraceToken& t : step.tokens) {
       put<uint32_t>(b, t.request);
       put<uint32_t>(b, t.position);
+      if (m_tasks) put<uint32_t>(b, t.task);
     }
     if (flags & kWideCounts) {
       for (size_t i = 0; i < slots; ++i) put<uint32_t>(b, step.offsets[i + 1] - step.offsets[i]);
@@ -182,6 +190,7 @@ class BinaryTraceWriter final : public TraceWriter {
 
  private:
   TraceMeta m_meta;
+  bool m_tasks = false;  // version 2: tokens carry their task
   std::optional<trace_io::AtomicOutput> m_out;
   bool m_narrow_experts = true;
   std::vector<uint8_t> m_rec;
@@ -274,10 +283,11 @@ class BinaryTraceReader final : public TraceReader {
     }
     if (got < 12) fail("truncated: incomplete header");
     const uint32_t version = get<uint32_t>(fixed + 8);
-    if (version != kTraceFormatVersion) {
-      fail(fmt::format("unsupported version {} (this build reads version {})", version,
-                       kTraceFormatVersion));
+    if (version != kTraceFormatVersion && version != kTaskVersion) {
+      fail(fmt::format("unsupported version {} (this build reads versions {} and {})", version,
+                       kTraceFormatVersion, kTaskVersion));
     }
+    m_tasks = version == kTaskVersion;
     if (got < 16) fail("truncated: incomplete header");
     const uint32_t size = get<uint32_t>(fixed + 12);
     if (uint64_t(size) + 4 > remaining()) fail("truncated: incomplete header");
@@ -308,6 +318,7 @@ class BinaryTraceReader final : public TraceReader {
     m_meta.layers = u32();
     m_meta.experts = u32();
     m_meta.top_k = u32();
+    if (m_tasks) m_meta.tasks = u32();
     m_meta.source = str();
     const uint32_t extras = u32();
     for (uint32_t i = 0; i < extras; ++i) {
@@ -342,8 +353,8 @@ class BinaryTraceReader final : public TraceReader {
     }
     const size_t cw = flags & kWideCounts ? 4 : 1;
     const size_t ew = flags & kWideExperts ? 4 : 2;
-    const uint64_t expected =
-        kStepFixed + 8ull * tokens + uint64_t(slots) * cw + uint64_t(a) * ew + 4ull * a;
+    const uint64_t expected = kStepFixed + (m_tasks ? 12ull : 8ull) * tokens +
+                              uint64_t(slots) * cw + uint64_t(a) * ew + 4ull * a;
     if (expected != size) {
       fail_record(index, fmt::format("record size {} does not match its contents ({} bytes)", size,
                                      expected));
@@ -360,6 +371,17 @@ class BinaryTraceReader final : public TraceReader {
       step.tokens[t].position = get<uint32_t>(p + 4);
       m_keys[t] = (uint64_t(step.tokens[t].request) << 32) | step.tokens[t].position;
       p += 8;
+      if (m_tasks) {
+        const uint32_t task = get<uint32_t>(p);
+        p += 4;
+        if (task >= m_meta.tasks) {
+          fail_record(index, fmt::format("token (request {}, position {}): task {} out of range "
+                                         "(tasks = {})",
+                                         step.tokens[t].request, step.tokens[t].position, task,
+                                         m_meta.tasks));
+        }
+        step.tokens[t].task = task;
+      }
     }
     std::sort(m_keys.begin(), m_keys.end());
     const auto dup = std::adjacent_find(m_keys.begin(), m_keys.end());
@@ -438,6 +460,7 @@ class BinaryTraceReader final : public TraceReader {
   uint64_t m_size = std::numeric_limits<uint64_t>::max();
   uint64_t m_pos = 0;
   TraceMeta m_meta;
+  bool m_tasks = false;  // version 2: tokens carry their task
   std::vector<uint8_t> m_buf;
   std::vector<uint64_t> m_keys;
   uint64_t m_records = 0;

@@ -28,6 +28,8 @@ namespace moesim {
 namespace {
 
 constexpr std::string_view kColumns = "step,request,position,layer,experts,weights";
+/// The columns of a multi-task trace (metadata tasks > 1): the token's task after position.
+constexpr std::string_view kTaskColumns = "step,request,position,task,layer,experts,weights";
 constexpr std::string_view kVersionPrefix = "# moesim-trace ";
 
 std::string_view trim(std::string_view s) {
@@ -65,8 +67,11 @@ class CsvTraceReader final : public TextTraceReader {
       const uint64_t n = m_lines.line_number();
       if (trim(line).empty()) continue;
       if (line.front() != '#') {
-        if (trim(line) != kColumns) {
-          fail(n, fmt::format("expected the column header '{}', got '{}'", kColumns, line));
+        if (trim(line) == kTaskColumns) {
+          m_task_column = true;
+        } else if (trim(line) != kColumns) {
+          fail(n, fmt::format("expected the column header '{}', got '{}'",
+                              m_meta.tasks > 1 ? kTaskColumns : kColumns, line));
         }
         have_columns = true;
         break;
@@ -101,6 +106,10 @@ class CsvTraceReader final : public TextTraceReader {
         }
       } else if (key == "top_k") {
         number(m_meta.top_k, seen[2]);
+      } else if (key == "tasks") {
+        bool unused = false;
+        number(m_meta.tasks, unused);
+        if (m_meta.tasks == 0) fail(n, "metadata 'tasks' must be at least 1");
       } else {
         m_meta.extra[key] = value;
       }
@@ -123,19 +132,31 @@ class CsvTraceReader final : public TextTraceReader {
     const uint64_t n = m_lines.line_number();
     m_row.line = n;
 
-    std::string_view cols[6];
+    // Columns by meaning: a trace without the task column reads as if it had one of zeros.
+    std::string_view cols[7];
+    const size_t columns = m_task_column ? 7 : 6;
     size_t count = 0;
     size_t start = 0;
     for (;;) {
       const size_t comma = line.find(',', start);
       const std::string_view field =
           line.substr(start, comma == line.npos ? line.npos : comma - start);
-      if (count < 6) cols[count] = trim(field);
+      if (count < columns) cols[count] = trim(field);
       ++count;
       if (comma == line.npos) break;
       start = comma + 1;
     }
-    if (count != 6) fail(n, fmt::format("expected 6 columns, got {}", count));
+    if (count != columns) fail(n, fmt::format("expected {} columns, got {}", columns, count));
+    if (m_task_column) {
+      const std::string_view task = cols[3];
+      if (!trace_io::parse_u32(task, m_row.task)) {
+        fail(n, fmt::format("column 'task': expected an unsigned integer, got '{}'", task));
+      }
+      if (m_row.task >= m_meta.tasks) {
+        fail(n, fmt::format("task {} out of range (tasks = {})", m_row.task, m_meta.tasks));
+      }
+      for (int c = 3; c < 6; ++c) cols[c] = cols[c + 1];
+    }
 
     auto column_u32 = [&](int c, const char* name, uint32_t& out) {
       if (!trace_io::parse_u32(cols[c], out)) {
@@ -204,23 +225,31 @@ class CsvTraceReader final : public TextTraceReader {
   }
 
   std::unordered_map<std::string, uint64_t> m_keys_seen;
+  bool m_task_column = false;  // the header has the task column
 };
 
 class CsvTraceWriter final : public trace_io::TextTraceWriter {
  public:
-  CsvTraceWriter(const std::string& path, const TraceMeta& meta) : TextTraceWriter(path, meta) {
+  CsvTraceWriter(const std::string& path, const TraceMeta& meta)
+      : TextTraceWriter(path, meta), m_tasks(meta.tasks > 1) {
     auto out = std::back_inserter(m_buf);
     fmt::format_to(out, "{}{}\n", kVersionPrefix, kTraceFormatVersion);
     fmt::format_to(out, "# model={}\n# layers={}\n# experts={}\n# top_k={}\n# source={}\n",
                    meta.model, meta.layers, meta.experts, meta.top_k, meta.source);
+    if (meta.tasks > 1) fmt::format_to(out, "# tasks={}\n", meta.tasks);
     for (const auto& [key, value] : meta.extra) fmt::format_to(out, "# {}={}\n", key, value);
-    fmt::format_to(out, "{}\n", kColumns);
+    fmt::format_to(out, "{}\n", meta.tasks > 1 ? kTaskColumns : kColumns);
   }
 
  private:
   void append_row(const TraceStep& step, uint32_t layer, uint32_t t) override {
-    fmt::format_to(std::back_inserter(m_buf), "{},{},{},{},", step.index, step.tokens[t].request,
-                   step.tokens[t].position, layer);
+    if (m_tasks) {
+      fmt::format_to(std::back_inserter(m_buf), "{},{},{},{},{},", step.index,
+                     step.tokens[t].request, step.tokens[t].position, step.tokens[t].task, layer);
+    } else {
+      fmt::format_to(std::back_inserter(m_buf), "{},{},{},{},", step.index, step.tokens[t].request,
+                     step.tokens[t].position, layer);
+    }
     const uint32_t b = step.route_begin(layer, t);
     const uint32_t e = step.route_end(layer, t);
     append_experts(step, b, e, ';', false);
@@ -228,6 +257,8 @@ class CsvTraceWriter final : public trace_io::TextTraceWriter {
     append_weights(step, b, e, ';');
     m_buf.push_back('\n');
   }
+
+  const bool m_tasks;  // the task column is written (tasks > 1)
 };
 
 }  // namespace

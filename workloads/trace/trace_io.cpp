@@ -90,12 +90,14 @@ bool parse_i32(std::string_view text, int32_t& value) {
 }
 
 bool is_reserved_meta_key(std::string_view key) {
-  return key == "model" || key == "layers" || key == "experts" || key == "top_k" || key == "source";
+  return key == "model" || key == "layers" || key == "experts" || key == "top_k" ||
+         key == "source" || key == "tasks";
 }
 
 std::string check_meta(const TraceMeta& meta) {
   if (meta.layers == 0) return "metadata 'layers' must be at least 1";
   if (meta.experts == 0) return "metadata 'experts' must be at least 1";
+  if (meta.tasks == 0) return "metadata 'tasks' must be at least 1";
   if (meta.experts > static_cast<uint32_t>(INT32_MAX)) {
     return fmt::format("metadata 'experts' = {} is too large (at most {})", meta.experts,
                        INT32_MAX);
@@ -162,6 +164,12 @@ std::string check_step(const TraceMeta& meta, const TraceStep& step, bool has_pr
   for (float w : step.weights) {
     if (!std::isfinite(w)) return fmt::format("weight {} is not a finite number", w);
     if (w < 0) return fmt::format("weight {} is negative", w);
+  }
+  for (const TraceToken& t : step.tokens) {
+    if (t.task >= meta.tasks) {
+      return fmt::format("token (request {}, position {}): task {} out of range (tasks = {})",
+                         t.request, t.position, t.task, meta.tasks);
+    }
   }
   std::vector<uint64_t> keys(tokens);
   for (size_t t = 0; t < tokens; ++t) {

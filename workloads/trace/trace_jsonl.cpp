@@ -30,8 +30,11 @@ using jsonl::Kind;
 using jsonl::Value;
 
 constexpr const char* kVersionKey = "moesim_trace";
-constexpr const char* kHeaderKeys = "moesim_trace, model, layers, experts, top_k, source, extra";
+constexpr const char* kHeaderKeys =
+    "moesim_trace, model, layers, experts, top_k, tasks, source, extra";
 constexpr const char* kRowKeys = "step, request, position, layer, experts, weights";
+/// The keys of a row of a multi-task trace (header tasks > 1).
+constexpr const char* kTaskRowKeys = "step, request, position, task, layer, experts, weights";
 
 bool blank_line(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
@@ -104,6 +107,10 @@ class JsonlTraceReader final : public TextTraceReader {
         if (m_meta.experts == 0) fail(1, "metadata 'experts' must be at least 1");
       } else if (key == "top_k") {
         number(m_meta.top_k, seen[2]);
+      } else if (key == "tasks") {
+        bool unused = false;
+        number(m_meta.tasks, unused);
+        if (m_meta.tasks == 0) fail(1, "metadata 'tasks' must be at least 1");
       } else if (key == "extra") {
         if (val.kind != Kind::kObject) {
           fail(1, fmt::format("metadata 'extra': expected an object, got {}", jsonl::shown(val)));
@@ -141,13 +148,17 @@ class JsonlTraceReader final : public TextTraceReader {
     m_row.line = n;
     if (fast_row(line)) return true;
     parse_line(line, n);
-    const Value* v[6] = {};
-    static constexpr std::string_view kNames[6] = {"step",  "request", "position",
-                                                   "layer", "experts", "weights"};
+    // `task` (index 6) is optional: 0 when absent.
+    const Value* v[7] = {};
+    static constexpr std::string_view kNames[7] = {"step",    "request", "position", "layer",
+                                                   "experts", "weights", "task"};
     for (const jsonl::Member& m : m_obj.members()) {
       int i = 0;
-      while (i < 6 && m.key != kNames[i]) ++i;
-      if (i == 6) fail(n, fmt::format("unknown key '{}' (expected {})", m.key, kRowKeys));
+      while (i < 7 && m.key != kNames[i]) ++i;
+      if (i == 7) {
+        fail(n, fmt::format("unknown key '{}' (expected {})", m.key,
+                            m_meta.tasks > 1 ? kTaskRowKeys : kRowKeys));
+      }
       v[i] = &m.value;
     }
     for (int i = 0; i < 6; ++i) {
@@ -170,6 +181,13 @@ class JsonlTraceReader final : public TextTraceReader {
     integer(0, m_row.step);
     integer(1, m_row.request);
     integer(2, m_row.position);
+    m_row.task = 0;
+    if (v[6]) {
+      integer(6, m_row.task);
+      if (m_row.task >= m_meta.tasks) {
+        fail(n, fmt::format("task {} out of range (tasks = {})", m_row.task, m_meta.tasks));
+      }
+    }
     integer(3, m_row.layer);
     if (m_row.layer >= m_meta.layers) {
       fail(n, fmt::format("layer {} out of range (layers = {})", m_row.layer, m_meta.layers));
@@ -227,7 +245,8 @@ class JsonlTraceReader final : public TextTraceReader {
 
   // ---- the fast path ---------------------------------------------------------------------
 
-  /// A data row by simdjson On-Demand, when it is a good row: exactly the six keys, unsigned
+  /// A data row by simdjson On-Demand, when it is a good row: exactly the six keys (and
+  /// optionally `task`, in range), unsigned
   /// integers in range, expert ids in range or the special words, finite non-negative 32-bit
   /// weights of the same count, nothing after the object. Numbers are read from their text as
   /// the jsonl path reads them, so the row is the same bit for bit. Anything else (a bad row,
@@ -245,9 +264,10 @@ class JsonlTraceReader final : public TextTraceReader {
         doc.get_object().get(obj)) {
       return false;
     }
-    static constexpr std::string_view kNames[6] = {"step",  "request", "position",
-                                                   "layer", "experts", "weights"};
+    static constexpr std::string_view kNames[7] = {"step",    "request", "position", "layer",
+                                                   "experts", "weights", "task"};
     unsigned seen = 0;
+    m_row.task = 0;
     m_row.experts.clear();
     m_row.weights.clear();
     for (auto f : obj) {
@@ -255,11 +275,18 @@ class JsonlTraceReader final : public TextTraceReader {
       std::string_view key;
       if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
       int i = 0;
-      while (i < 6 && key != kNames[i]) ++i;
-      if (i == 6 || (seen & (1u << i))) return false;
+      while (i < 7 && key != kNames[i]) ++i;
+      if (i == 7 || (seen & (1u << i))) return false;
       seen |= 1u << i;
       od::value v = field.value();
       od::json_type t;
+      if (i == 6) {
+        if (v.type().get(t) || t != od::json_type::number ||
+            !json_fast::parse_u32(v.raw_json_token(), m_row.task) || m_row.task >= m_meta.tasks) {
+          return false;
+        }
+        continue;
+      }
       if (i < 4) {
         if (v.type().get(t) || t != od::json_type::number) return false;
         const std::string_view raw = json_fast::digits(v.raw_json_token());
@@ -304,7 +331,7 @@ class JsonlTraceReader final : public TextTraceReader {
     // Nothing may follow the object (the iterator is then out of bounds).
     const char* rest = nullptr;
     if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) return false;
-    return seen == 0x3F && m_row.layer < m_meta.layers &&
+    return (seen & 0x3F) == 0x3F && m_row.layer < m_meta.layers &&
            m_row.experts.size() == m_row.weights.size();
   }
 
@@ -315,11 +342,14 @@ class JsonlTraceReader final : public TextTraceReader {
 
 class JsonlTraceWriter final : public trace_io::TextTraceWriter {
  public:
-  JsonlTraceWriter(const std::string& path, const TraceMeta& meta) : TextTraceWriter(path, meta) {
+  JsonlTraceWriter(const std::string& path, const TraceMeta& meta)
+      : TextTraceWriter(path, meta), m_tasks(meta.tasks > 1) {
     std::string h = fmt::format("{{\"{}\":{},\"model\":", kVersionKey, kTraceFormatVersion);
     jsonl::append_string(h, meta.model);
-    h += fmt::format(",\"layers\":{},\"experts\":{},\"top_k\":{},\"source\":", meta.layers,
-                     meta.experts, meta.top_k);
+    h += fmt::format(",\"layers\":{},\"experts\":{},\"top_k\":{},", meta.layers, meta.experts,
+                     meta.top_k);
+    if (meta.tasks > 1) h += fmt::format("\"tasks\":{},", meta.tasks);
+    h += "\"source\":";
     jsonl::append_string(h, meta.source);
     h += ",\"extra\":{";
     bool first = true;
@@ -336,9 +366,16 @@ class JsonlTraceWriter final : public trace_io::TextTraceWriter {
 
  private:
   void append_row(const TraceStep& step, uint32_t layer, uint32_t t) override {
-    fmt::format_to(std::back_inserter(m_buf),
-                   "{{\"step\":{},\"request\":{},\"position\":{},\"layer\":{},\"experts\":[",
-                   step.index, step.tokens[t].request, step.tokens[t].position, layer);
+    if (m_tasks) {
+      fmt::format_to(
+          std::back_inserter(m_buf),
+          "{{\"step\":{},\"request\":{},\"position\":{},\"task\":{},\"layer\":{},\"experts\":[",
+          step.index, step.tokens[t].request, step.tokens[t].position, step.tokens[t].task, layer);
+    } else {
+      fmt::format_to(std::back_inserter(m_buf),
+                     "{{\"step\":{},\"request\":{},\"position\":{},\"layer\":{},\"experts\":[",
+                     step.index, step.tokens[t].request, step.tokens[t].position, layer);
+    }
     const uint32_t b = step.route_begin(layer, t);
     const uint32_t e = step.route_end(layer, t);
     append_experts(step, b, e, ',', true);
@@ -348,6 +385,8 @@ class JsonlTraceWriter final : public trace_io::TextTraceWriter {
   }
 
   void append_text(std::string_view text) { m_buf.append(text.data(), text.data() + text.size()); }
+
+  const bool m_tasks;  // rows carry "task" (tasks > 1)
 };
 
 }  // namespace

@@ -91,12 +91,22 @@ TraceStatsCollector::TraceStatsCollector(const TraceMeta& meta) {
   m_s.affinity_computed = meta.layers > 1 && cells <= kMaxAffinityCells;
   if (m_s.affinity_computed) m_transition.assign(cells, 0);
   m_top1.resize(meta.layers);
+  if (meta.tasks > 1) {
+    m_s.task_tokens.assign(meta.tasks, 0);
+    m_s.task_requests.assign(meta.tasks, 0);
+  }
 }
 
 void TraceStatsCollector::add(const TraceStep& step) {
   ++m_s.steps;
   m_s.tokens += step.num_tokens();
   m_s.assignments += step.assignments();
+  if (!m_s.task_tokens.empty()) {
+    for (const TraceToken& t : step.tokens) {
+      ++m_s.task_tokens[t.task];
+      if (m_task_request_seen.emplace(t.request, true).second) ++m_s.task_requests[t.task];
+    }
+  }
   const uint32_t tokens = step.num_tokens();
   const uint32_t experts = m_s.meta.experts;
   for (uint32_t l = 0; l < step.layers; ++l) {
@@ -254,6 +264,15 @@ std::string trace_stats_json(const TraceStats& s, const std::string& trace_path)
       str(s.meta.model), s.meta.layers, s.meta.experts, s.meta.top_k, str(s.meta.source));
   qty("steps", std::to_string(s.steps), "steps");
   qty("tokens", std::to_string(s.tokens), "tokens");
+  if (!s.task_tokens.empty()) {
+    o += "  \"tasks\": {\"units\": {\"requests\": \"requests\", \"tokens\": \"tokens\"}, "
+         "\"per_task\": [";
+    for (size_t t = 0; t < s.task_tokens.size(); ++t) {
+      o += fmt::format("{}{{\"task\": {}, \"requests\": {}, \"tokens\": {}}}", t ? ", " : "", t,
+                       s.task_requests[t], s.task_tokens[t]);
+    }
+    o += "]},\n";
+  }
   qty("assignments", std::to_string(s.assignments), "assignments");
   qty("routed_assignments", std::to_string(s.routed_assignments), "assignments");
   o += fmt::format(
@@ -301,6 +320,10 @@ std::string trace_stats_text(const TraceStats& s, const std::string& trace_path)
                  s.meta.source);
   fmt::format_to(out, "  {:<28}{}\n", "steps", s.steps);
   fmt::format_to(out, "  {:<28}{}\n", "tokens", s.tokens);
+  for (size_t t = 0; t < s.task_tokens.size(); ++t) {
+    fmt::format_to(out, "  {:<28}{} requests, {} tokens\n", fmt::format("task {}", t),
+                   s.task_requests[t], s.task_tokens[t]);
+  }
   fmt::format_to(out, "  {:<28}{} ({} routed; special: {} null, {} zero, {} copy, {} const)\n",
                  "assignments", s.assignments, s.routed_assignments, s.special[0], s.special[1],
                  s.special[2], s.special[3]);

@@ -31,6 +31,8 @@ struct TraceStats {
   TraceMeta meta;
   uint64_t steps = 0;
   uint64_t tokens = 0;                       ///< tokens summed over steps
+  std::vector<uint64_t> task_tokens;         ///< multi-task traces: tokens per task
+  std::vector<uint64_t> task_requests;       ///< multi-task traces: distinct requests per task
   uint64_t assignments = 0;                  ///< all routes, special experts included
   uint64_t routed_assignments = 0;           ///< routes to experts 0..experts-1
   uint64_t special[4] = {0, 0, 0, 0};        ///< routes to null, zero, copy, const experts
@@ -75,6 +77,7 @@ class TraceStatsCollector {
   std::unordered_map<uint32_t, uint32_t> m_prev_last;  // request -> its last token in m_prev
   std::unordered_map<uint32_t, uint32_t> m_cur_last;
   std::vector<int32_t> m_top1;  // scratch: top-1 expert per layer of one token
+  std::unordered_map<uint32_t, bool> m_task_request_seen;  // multi-task: requests counted
 };
 
 /// Reads `reader` to the end and returns its statistics.
