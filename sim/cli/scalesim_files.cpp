@@ -267,7 +267,7 @@ Topology read_topology_csv(const std::string& path, TopologyForm form) {
 }
 
 ScaleSimArch read_scalesim_cfg(const std::string& path) {
-  const std::vector<std::string> lines = read_lines(path, "config file");
+  const std::vector<std::string> lines = read_lines(path, "SCALE-Sim config file");
   std::map<std::string, CfgSection> sections;
   CfgSection* cur = nullptr;
   std::string cur_name;
