@@ -251,7 +251,7 @@ int cmd_gemm(const std::vector<std::string>& args) {
       throw InputError(
           fmt::format("{}:{}: the cycles of the layers up to '{}' add up to more "
                       "than 2^64",
-                      *o.topology, l.line, l.name));
+                      *o.topology, l.line, shown(l.name)));
     total_scalesim += r.total_cycles;
     total_macs += r.macs;  // at most 2^53 each; cycles >= MACs / (R C), so no overflow here
     results.push_back({&l, r});
@@ -304,6 +304,9 @@ int cmd_gemm(const std::vector<std::string>& args) {
               df == Dataflow::kOutputStationary
                   ? (drain == OsDrain::kExposed ? ", drain exposed" : ", drain overlapped")
                   : "");
+  if (o.cfg)
+    std::printf("  %-10s%s%s\n", "config", o.cfg->c_str(),
+                arch.run_name.empty() ? "" : (" (run_name " + arch.run_name + ")").c_str());
   if (o.topology)
     std::printf("  %-10s%s (%s form%s, %zu layers)\n", "topology", o.topology->c_str(),
                 topo.form == TopologyForm::kConv ? "conv" : "gemm", topo.header ? ", header" : "",

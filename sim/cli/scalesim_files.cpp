@@ -1,6 +1,7 @@
 #include "sim/cli/scalesim_files.hpp"
 
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -50,6 +51,28 @@ std::string trim(const std::string& s) {
   while (e > b && is_space(s[e - 1])) --e;
   return s.substr(b, e - b);
 }
+
+}  // namespace
+
+std::string shown(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += ch;
+  }
+  return out;
+}
+
+namespace {
 
 /// "+123" or "123" (what Python's int() takes, less '_' separators), as a number; nullopt
 /// when it is not one or does not fit 64 bits.
@@ -104,7 +127,7 @@ std::vector<Field> split_csv(const std::string& line, const std::string& path, i
       while (i < line.size() && is_space(line[i])) ++i;
       if (i < line.size() && line[i] != ',')
         throw InputError(fmt::format("{}:{}:{}: expected ',' after the quoted field, got '{}'",
-                                     path, lineno, i + 1, line[i]));
+                                     path, lineno, i + 1, shown(std::string(1, line[i]))));
       f.text = trim(f.text);
     } else {
       const size_t start = i;
@@ -133,7 +156,7 @@ class TopologyReader {
     if (!v || *v == 0 || *v > kMaxDim)
       throw InputError(fmt::format("{}:{}:{}: {}: expected a positive integer{}, got '{}'", m_path,
                                    lineno, f.col, name,
-                                   v && *v > kMaxDim ? " at most 2^32 - 1" : "", f.text));
+                                   v && *v > kMaxDim ? " at most 2^32 - 1" : "", shown(f.text)));
     return *v;
   }
 
@@ -145,7 +168,7 @@ class TopologyReader {
     if (__builtin_mul_overflow(m, n, &mn) || __builtin_mul_overflow(mn, k, &mnk) || mnk > kMaxMacs)
       throw InputError(
           fmt::format("{}:{}: layer '{}': M x N x K = {} x {} x {} is more than 2^53 MACs", m_path,
-                      lineno, name, m, n, k));
+                      lineno, shown(name), m, n, k));
     t.layers.push_back({std::move(name), m, n, k, lineno});
   }
 
@@ -292,35 +315,35 @@ ScaleSimArch read_scalesim_cfg(const std::string& path) {
       if (s.back() != ']' || s.size() < 3)
         throw InputError(
             fmt::format("{}:{}: expected a section header like '[architecture_presets]', got '{}'",
-                        path, lineno, s));
+                        path, lineno, shown(s)));
       cur_name = s.substr(1, s.size() - 2);
       auto [it, fresh] = sections.emplace(cur_name, CfgSection{});
       if (!fresh)
         throw InputError(fmt::format("{}:{}: section [{}] again (first at line {})", path, lineno,
-                                     cur_name, it->second.line));
+                                     shown(cur_name), it->second.line));
       it->second.line = lineno;
       cur = &it->second;
       continue;
     }
     const size_t d = line.find_first_of("=:");
     if (d == std::string::npos)
-      throw InputError(
-          fmt::format("{}:{}: expected 'key = value' or 'key: value', got '{}'", path, lineno, s));
+      throw InputError(fmt::format("{}:{}: expected 'key = value' or 'key: value', got '{}'", path,
+                                   lineno, shown(s)));
     const std::string key = trim(line.substr(0, d));
     if (key.empty())
-      throw InputError(fmt::format("{}:{}: a value without a key: '{}'", path, lineno, s));
+      throw InputError(fmt::format("{}:{}: a value without a key: '{}'", path, lineno, shown(s)));
     if (!cur)
       throw InputError(
           fmt::format("{}:{}: '{}' before any section header (SCALE-Sim's keys are under "
                       "[general], [architecture_presets] and [run_presets])",
-                      path, lineno, key));
+                      path, lineno, shown(key)));
     size_t v = d + 1;
     while (v < line.size() && is_space(line[v])) ++v;
     CfgValue val{key, trim(line.substr(v)), lineno, static_cast<int>(v) + 1};
     auto [it, fresh] = cur->values.emplace(lower(key), val);
     if (!fresh)
       throw InputError(fmt::format("{}:{}: [{}] {} again (first at line {})", path, lineno,
-                                   cur_name, key, it->second.line));
+                                   shown(cur_name), shown(key), it->second.line));
     last = &it->second;
     last_indent = indent;
   }
@@ -333,7 +356,7 @@ ScaleSimArch read_scalesim_cfg(const std::string& path) {
   };
   auto bad = [&](const char* section, const CfgValue& v, const std::string& expected) {
     throw InputError(fmt::format("{}:{}:{}: [{}] {}: expected {}, got '{}'", path, v.line, v.col,
-                                 section, v.key, expected, v.value));
+                                 section, shown(v.key), expected, shown(v.value)));
   };
 
   ScaleSimArch a;
@@ -342,16 +365,15 @@ ScaleSimArch read_scalesim_cfg(const std::string& path) {
     if (v->value != "USER" && v->value != "CALC") bad("run_presets", *v, "USER or CALC");
   }
   const char* arch = "architecture_presets";
-  auto array_dim = [&](const char* key, std::optional<uint64_t>& out, int& line) {
+  auto array_dim = [&](const char* key, std::optional<uint64_t>& out) {
     if (const CfgValue* v = find(arch, key)) {
       const auto n = parse_unsigned(v->value);
       if (!n || *n == 0 || *n > 4096) bad(arch, *v, "an integer from 1 to 4096");
       out = *n;
-      line = v->line;
     }
   };
-  array_dim("ArrayHeight", a.rows, a.rows_line);
-  array_dim("ArrayWidth", a.cols, a.cols_line);
+  array_dim("ArrayHeight", a.rows);
+  array_dim("ArrayWidth", a.cols);
   for (const char* key : {"IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB", "IfmapOffset",
                           "FilterOffset", "OfmapOffset", "MemoryBanks"}) {
     if (const CfgValue* v = find(arch, key)) {
@@ -368,7 +390,6 @@ ScaleSimArch read_scalesim_cfg(const std::string& path) {
   if (const CfgValue* v = find(arch, "Dataflow")) {
     if (v->value != "ws" && v->value != "os" && v->value != "is") bad(arch, *v, "ws, os or is");
     a.dataflow = v->value;
-    a.dataflow_line = v->line;
   }
   return a;
 }

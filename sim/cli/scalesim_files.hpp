@@ -32,15 +32,15 @@ struct Topology {
 /// else by the first row's fields (8 or more numbers after the name: conv), else GEMM.
 Topology read_topology_csv(const std::string& path, TopologyForm form);
 
+/// `s` for a one-line message: control characters as \n, \r, \t or \xNN.
+std::string shown(const std::string& s);
+
 /// The architecture of a SCALE-Sim `.cfg` ([architecture_presets]); absent keys are empty.
 struct ScaleSimArch {
   std::string run_name;
   std::optional<uint64_t> rows;         ///< ArrayHeight
   std::optional<uint64_t> cols;         ///< ArrayWidth
   std::optional<std::string> dataflow;  ///< Dataflow: "ws", "os" or "is"
-  int rows_line = 0;
-  int cols_line = 0;
-  int dataflow_line = 0;
 };
 
 /// Reads a SCALE-Sim `.cfg`. Unknown sections and keys are ignored (as SCALE-Sim does); the

@@ -298,6 +298,8 @@ TEST(GemmCli, BadTopologiesAreLocatedErrors) {
       {"Layer, M, N, K,\nL1, 7, 5x, 9,\n", "t.csv:2:8: N: expected a positive integer, got '5x'"},
       {"Layer, M, N, K,\nL1, 7, 5, 0,\n", "t.csv:2:11: K: expected a positive integer, got '0'"},
       {"Layer, M, N, K,\nL1, -7, 5, 9,\n", "t.csv:2:5: M: expected a positive integer, got '-7'"},
+      {"Layer, M, N, K,\nL1, 7\x01, 5, 9,\n",
+       "t.csv:2:5: M: expected a positive integer, got '7\\x01'"},
       {"Layer, M, N, K,\nL1, 4294967296, 5, 9,\n",
        "t.csv:2:5: M: expected a positive integer at most 2^32 - 1, got '4294967296'"},
       {"Layer, M, N, K,\nL1, 4294967295, 4294967295, 1,\n",
@@ -381,6 +383,10 @@ TEST(GemmCli, BadScaleSimCfgsAreLocatedErrors) {
       {"[architecture_presets]\nBandwidth : 10,x\n",
        "c.cfg:2:13: [architecture_presets] Bandwidth: expected non-negative integers separated "
        "by commas, got '10,x'"},
+      // A continuation line joins the value (configparser); the message shows it on one line.
+      {"[architecture_presets]\nArrayHeight: 32\n  x\n",
+       "c.cfg:2:14: [architecture_presets] ArrayHeight: expected an integer from 1 to 4096, got "
+       "'32\\nx'"},
       {"[architecture_presets]\nDataflow : OS\n",
        "c.cfg:2:12: [architecture_presets] Dataflow: expected ws, os or is, got 'OS'"},
   };
