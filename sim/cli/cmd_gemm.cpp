@@ -279,6 +279,7 @@ int cmd_gemm(const std::vector<std::string>& args) {
             ? (drain == OsDrain::kExposed ? "\"exposed\"" : "\"overlapped\"")
             : "null");
     json += fmt::format("  \"topology\": {},\n", o.topology ? json_quote(*o.topology) : "null");
+    json += fmt::format("  \"cfg\": {},\n", o.cfg ? json_quote(*o.cfg) : "null");
     json += "  \"layers\": [\n";
     for (size_t i = 0; i < results.size(); ++i) {
       const TopologyLayer& l = *results[i].layer;

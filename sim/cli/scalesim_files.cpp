@@ -361,8 +361,10 @@ ScaleSimArch read_scalesim_cfg(const std::string& path) {
 
   ScaleSimArch a;
   if (const CfgValue* v = find("general", "run_name")) a.run_name = v->value;
+  bool user_bandwidth = false;
   if (const CfgValue* v = find("run_presets", "InterfaceBandwidth")) {
     if (v->value != "USER" && v->value != "CALC") bad("run_presets", *v, "USER or CALC");
+    user_bandwidth = v->value == "USER";
   }
   const char* arch = "architecture_presets";
   auto array_dim = [&](const char* key, std::optional<uint64_t>& out) {
@@ -375,12 +377,13 @@ ScaleSimArch read_scalesim_cfg(const std::string& path) {
   array_dim("ArrayHeight", a.rows);
   array_dim("ArrayWidth", a.cols);
   for (const char* key : {"IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB", "IfmapOffset",
-                          "FilterOffset", "OfmapOffset", "MemoryBanks"}) {
+                          "FilterOffset", "OfmapOffset"}) {
     if (const CfgValue* v = find(arch, key)) {
       if (!parse_unsigned(v->value)) bad(arch, *v, "a non-negative integer");
     }
   }
-  if (const CfgValue* v = find(arch, "Bandwidth")) {
+  // SCALE-Sim reads Bandwidth only with a USER interface bandwidth.
+  if (const CfgValue* v = user_bandwidth ? find(arch, "Bandwidth") : nullptr) {
     std::stringstream ss(v->value);
     std::string item;
     bool ok = !v->value.empty();

@@ -178,8 +178,12 @@ TEST(GemmCli, ScaleSimCfgGivesTheArrayAndFlagsOverrideIt) {
         "; the dataflow\n"
         "Dataflow=ws\n"
         "SomethingNew : 3\n"
+        "Bandwidth : not read in CALC mode\n"
+        "MemoryBanks: not read by SCALE-Sim v2\n"
         "[sparsity]\n"
-        "SparsitySupport : false\n");
+        "SparsitySupport : false\n"
+        "[run_presets]\n"
+        "InterfaceBandwidth: CALC\n");
   auto r = run_moesim("gemm t.csv --cfg odd.cfg --csv cfg.csv", dir.string());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("8 x 8, ws"), std::string::npos) << r.out;
@@ -380,7 +384,7 @@ TEST(GemmCli, BadScaleSimCfgsAreLocatedErrors) {
       {"[architecture_presets]\nIfmapSramSzkB: 64 ; kB\n",
        "c.cfg:2:16: [architecture_presets] IfmapSramSzkB: expected a non-negative integer, got "
        "'64 ; kB'"},
-      {"[architecture_presets]\nBandwidth : 10,x\n",
+      {"[architecture_presets]\nBandwidth : 10,x\n[run_presets]\nInterfaceBandwidth: USER\n",
        "c.cfg:2:13: [architecture_presets] Bandwidth: expected non-negative integers separated "
        "by commas, got '10,x'"},
       // A continuation line joins the value (configparser); the message shows it on one line.
