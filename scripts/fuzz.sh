@@ -13,7 +13,8 @@ root=$PWD
 source scripts/packages.sh
 
 targets_all=(fuzz_config fuzz_trace_csv fuzz_trace_jsonl fuzz_trace_binary fuzz_import_olmoe
-             fuzz_import_engine fuzz_sweep_spec fuzz_mem_trace)
+             fuzz_import_engine fuzz_sweep_spec fuzz_mem_trace fuzz_scalesim_topology
+             fuzz_scalesim_cfg)
 target=${1:-all}
 seconds=${2:-10}
 case "$target" in
@@ -62,6 +63,8 @@ seeds() {
     fuzz_import_engine) ls tests/trace/bad/*_engine_* tests/trace/data/engine_small.jsonl ;;
     fuzz_sweep_spec) ls configs/sweeps/*.toml ;;
     fuzz_mem_trace) ls tests/fuzz/seeds/mem_trace/* ;;
+    fuzz_scalesim_topology) ls workloads/topologies/*.csv ;;
+    fuzz_scalesim_cfg) ls configs/scalesim/*.cfg ;;
   esac
 }
 

@@ -1,4 +1,5 @@
-/// Systolic-array compute unit: `arrays` identical R x C arrays, weight- or output-stationary.
+/// Systolic-array compute unit: `arrays` identical R x C arrays, weight-, output- or
+/// input-stationary.
 /// Timing comes from systolic_timing.hpp (the cycle contract checked against the RTL tile).
 
 #include <cmath>
@@ -41,7 +42,7 @@ class Systolic final : public ComputeUnit, public MemoryClient {
     s.add("cols", ParamType::kInt, "columns C of one array (the N dimension)").range(1, 4096);
     s.add("arrays", ParamType::kInt, "identical arrays working in parallel").range(1, 1 << 20);
     s.add("dataflow", ParamType::kEnum, "which operand stays in the PEs")
-        .one_of({"weight_stationary", "output_stationary"});
+        .one_of({"weight_stationary", "output_stationary", "input_stationary"});
     s.add("impl", ParamType::kEnum,
           "model: GEMM cycles from the contract formula; rtl: fold cycles measured on the "
           "verilated tile (weight_stationary, baked shapes 4x4 and 16x16), outputs checked")
@@ -52,8 +53,18 @@ class Systolic final : public ComputeUnit, public MemoryClient {
           "load while the current fold computes; GEMM = (2R + C + M - 2) + (folds - 1) * "
           "max(M, R) instead of folds * (2R + C + M - 2)")
         .default_value(false);
+    s.add("os_drain", ParamType::kEnum,
+          "output_stationary only: exposed: the R cycles that shift a fold's results out add "
+          "to each fold, 2R + C + K - 2; overlapped: they hide under the next fold, R + C + K - "
+          "2 (SCALE-Sim's count)")
+        .one_of({"exposed", "overlapped"})
+        .default_value(std::string("exposed"));
   }
   static Facts describe(const Params& p) {
+    if (p.get_string("os_drain") == "overlapped" && p.get_string("dataflow") != "output_stationary")
+      throw ParamError(p.path() + ".os_drain",
+                       "\"overlapped\" needs dataflow = \"output_stationary\" (only an "
+                       "output-stationary array drains its results)");
     return {p.get_string("impl") == "rtl", p.get_string("dataflow") == "weight_stationary",
             static_cast<int>(p.get_int("rows")), static_cast<int>(p.get_int("cols")),
             p.get_bool("ping_pong")};
@@ -64,7 +75,9 @@ class Systolic final : public ComputeUnit, public MemoryClient {
         m_rows(static_cast<uint64_t>(f.rows)),
         m_cols(static_cast<uint64_t>(f.cols)),
         m_arrays(static_cast<uint64_t>(a.params.get_int("arrays"))),
-        m_df(f.weight_stationary ? Dataflow::kWeightStationary : Dataflow::kOutputStationary),
+        m_df(dataflow_of(a.params.get_string("dataflow"))),
+        m_os_drain(a.params.get_string("os_drain") == "overlapped" ? OsDrain::kOverlapped
+                                                                   : OsDrain::kExposed),
         m_ping_pong(f.ping_pong),
         m_stats(std::make_unique<ComputeStats>("array", m_unit_stats.get(), peak_flops())) {
     if (f.rtl) {
@@ -93,7 +106,7 @@ class Systolic final : public ComputeUnit, public MemoryClient {
       cycles += m_ping_pong ? systolic_gemm_cycles_parallel_pingpong(m_rows, m_cols, arrays, g.m,
                                                                      g.k, g.n, g.repeat)
                             : systolic_gemm_cycles_parallel(m_df, m_rows, m_cols, arrays, g.m, g.k,
-                                                            g.n, g.repeat);
+                                                            g.n, g.repeat, m_os_drain);
     }
     return cycles;
   }
@@ -149,10 +162,17 @@ class Systolic final : public ComputeUnit, public MemoryClient {
     return cycles;
   }
 
+  static Dataflow dataflow_of(const std::string& name) {
+    if (name == "weight_stationary") return Dataflow::kWeightStationary;
+    if (name == "input_stationary") return Dataflow::kInputStationary;
+    return Dataflow::kOutputStationary;
+  }
+
   uint64_t m_rows;
   uint64_t m_cols;
   uint64_t m_arrays;
   Dataflow m_df;
+  OsDrain m_os_drain;
   bool m_ping_pong;
   std::unique_ptr<ComputeStats> m_stats;
 #if MOESIM_WITH_RTL
@@ -165,9 +185,10 @@ class Systolic final : public ComputeUnit, public MemoryClient {
 };
 
 MOESIM_REGISTER(ComputeUnit, Systolic, "systolic",
-                "arrays of R x C systolic MACs; GEMM cycles per fold 2R + C + M - 2 (WS) or "
-                "2R + C + K - 2 (OS), folds dealt out to the arrays; ping_pong (WS): folds "
-                "overlap, (2R + C + M - 2) + (folds - 1) max(M, R)");
+                "arrays of R x C systolic MACs; GEMM cycles per fold 2R + C + M - 2 (WS), "
+                "2R + C + K - 2 (OS; R + C + K - 2 with os_drain = overlapped) or 2R + C + N - "
+                "2 (IS), folds dealt out to the arrays; ping_pong (WS): folds overlap, (2R + C "
+                "+ M - 2) + (folds - 1) max(M, R)");
 
 }  // namespace
 }  // namespace moesim

@@ -10,28 +10,64 @@
 ///   rows by an N-tile of C columns and K operand pairs stream through with skew.
 ///   folds = ceil(M/R) * ceil(N/C)
 ///   fold_cycles = 2R + C + K - 2 (R + C - 2 skew plus K accumulation steps, plus R cycles
-///   to drain the R rows of results out).
+///   to drain the R rows of results out) with the drain exposed (OsDrain::kExposed, the
+///   default), or R + C + K - 2 with the drain overlapped with the next fold's operands
+///   (OsDrain::kOverlapped: SCALE-Sim's count, docs/scalesim.md).
+/// Input-stationary (IS): the array holds a K-tile of R rows by an M-tile of C columns of
+///   the inputs and the N weight columns stream through: WS with M and N swapped.
+///   folds = ceil(K/R) * ceil(M/C), fold_cycles = 2R + C + N - 2.
 /// total = folds * fold_cycles. Folds run back to back (no overlap between folds), which is
-/// what a single-buffered array does; this matches SCALE-Sim's analytical model. The RTL
-/// tile in rtl/systolic_tile is checked cycle-exact against this formula.
+/// what a single-buffered array does. moesim counts the cycles the GEMM takes (cycle 0 is
+/// the first weight row or operand entering, the count ends after the last result left);
+/// SCALE-Sim's Total Cycles is the index of its last cycle, one less (docs/scalesim.md). The
+/// RTL tile in rtl/systolic_tile is checked cycle-exact against the WS formula.
 
 #include <cstdint>
 
 namespace moesim {
 
-enum class Dataflow { kWeightStationary, kOutputStationary };
+enum class Dataflow { kWeightStationary, kOutputStationary, kInputStationary };
+
+/// Output-stationary only: whether the R cycles that shift a fold's results out of the array
+/// add to the fold (kExposed, moesim's default) or hide under the next fold (kOverlapped).
+enum class OsDrain { kExposed, kOverlapped };
+
+/// Folds of an (M, K, N) GEMM on one R x C array: the tiles the array holds in turn.
+inline uint64_t systolic_folds(Dataflow df, uint64_t rows, uint64_t cols, uint64_t m, uint64_t k,
+                               uint64_t n) {
+  auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  switch (df) {
+    case Dataflow::kWeightStationary:
+      return ceil_div(k, rows) * ceil_div(n, cols);
+    case Dataflow::kOutputStationary:
+      return ceil_div(m, rows) * ceil_div(n, cols);
+    case Dataflow::kInputStationary:
+      return ceil_div(k, rows) * ceil_div(m, cols);
+  }
+  return 0;
+}
+
+/// Cycles of one fold: 2R + C + T - 2 with T the streamed dimension (WS: M, IS: N, OS: K);
+/// output-stationary with an overlapped drain takes R fewer.
+inline uint64_t systolic_fold_cycles(Dataflow df, uint64_t rows, uint64_t cols, uint64_t m,
+                                     uint64_t k, uint64_t n, OsDrain drain = OsDrain::kExposed) {
+  switch (df) {
+    case Dataflow::kWeightStationary:
+      return 2 * rows + cols + m - 2;
+    case Dataflow::kOutputStationary:
+      return (drain == OsDrain::kExposed ? 2 * rows : rows) + cols + k - 2;
+    case Dataflow::kInputStationary:
+      return 2 * rows + cols + n - 2;
+  }
+  return 0;
+}
 
 /// Cycles one R x C array needs for an (M, K, N) GEMM. Zero-sized GEMMs take 0 cycles.
 inline uint64_t systolic_gemm_cycles(Dataflow df, uint64_t rows, uint64_t cols, uint64_t m,
-                                     uint64_t k, uint64_t n) {
+                                     uint64_t k, uint64_t n, OsDrain drain = OsDrain::kExposed) {
   if (m == 0 || k == 0 || n == 0) return 0;
-  auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
-  if (df == Dataflow::kWeightStationary) {
-    const uint64_t folds = ceil_div(k, rows) * ceil_div(n, cols);
-    return folds * (2 * rows + cols + m - 2);
-  }
-  const uint64_t folds = ceil_div(m, rows) * ceil_div(n, cols);
-  return folds * (2 * rows + cols + k - 2);
+  return systolic_folds(df, rows, cols, m, k, n) *
+         systolic_fold_cycles(df, rows, cols, m, k, n, drain);
 }
 
 /// Cycles for `repeat` copies of an (M, K, N) GEMM on `arrays` identical arrays working in
@@ -40,14 +76,10 @@ inline uint64_t systolic_gemm_cycles(Dataflow df, uint64_t rows, uint64_t cols, 
 /// is systolic_gemm_cycles().
 inline uint64_t systolic_gemm_cycles_parallel(Dataflow df, uint64_t rows, uint64_t cols,
                                               uint64_t arrays, uint64_t m, uint64_t k, uint64_t n,
-                                              uint64_t repeat) {
+                                              uint64_t repeat, OsDrain drain = OsDrain::kExposed) {
   if (m == 0 || k == 0 || n == 0 || repeat == 0) return 0;
-  auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
-  const bool ws = df == Dataflow::kWeightStationary;
-  const uint64_t folds =
-      repeat * (ws ? ceil_div(k, rows) * ceil_div(n, cols) : ceil_div(m, rows) * ceil_div(n, cols));
-  const uint64_t fold_cycles = 2 * rows + cols + (ws ? m : k) - 2;
-  return ceil_div(folds, arrays) * fold_cycles;
+  const uint64_t folds = repeat * systolic_folds(df, rows, cols, m, k, n);
+  return (folds + arrays - 1) / arrays * systolic_fold_cycles(df, rows, cols, m, k, n, drain);
 }
 
 /// Weight-stationary with ping-pong (double-buffered) weights, as in Edge-MoE's linear unit

@@ -19,6 +19,7 @@
 #include "hw_models/memory/residency/cache_policy.hpp"
 #include "sim/cli/cli_util.hpp"
 #include "sim/cli/cmd_comm.hpp"
+#include "sim/cli/cmd_gemm.hpp"
 #include "sim/cli/cmd_mem.hpp"
 #include "sim/cli/cmd_place.hpp"
 #include "sim/cli/cmd_report.hpp"
@@ -58,6 +59,7 @@ commands:
   trace stats       routing statistics of a trace (imbalance, locality, affinity, k)
   mem CONFIG        drive one memory model with a pattern or request trace (bandwidth, latency)
   comm CONFIG       time one collective on a multi-chip [system] (algbw, busbw, link load)
+  gemm TOPOLOGY     the systolic compute unit alone on a GEMM or a SCALE-Sim topology
   place TRACE       compute an expert placement from a trace and report its balance and traffic
   sweep SWEEP.toml  run a design-space sweep, one process per point (results.csv, results.jsonl)
   report OUT_DIR    one self-contained HTML page with plots of a run's results
@@ -368,12 +370,13 @@ int cli_main(const std::vector<std::string>& args) {
   if (cmd == "trace") return cmd_trace(rest);
   if (cmd == "mem") return cmd_mem(rest);
   if (cmd == "comm") return cmd_comm(rest);
+  if (cmd == "gemm") return cmd_gemm(rest);
   if (cmd == "place") return cmd_place(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
   if (cmd == "report") return cmd_report(rest);
   if (cmd == "rtl-verify") return cmd_rtl_verify(rest);
   const std::string hint = did_you_mean(cmd, {"run", "validate", "list", "trace", "mem", "comm",
-                                              "place", "sweep", "report", "rtl-verify"});
+                                              "gemm", "place", "sweep", "report", "rtl-verify"});
   throw InputError(fmt::format("unknown command '{}'{} (see 'moesim --help')", cmd,
                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
