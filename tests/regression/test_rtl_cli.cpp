@@ -286,6 +286,32 @@ TEST(RtlFullSystem, EdgeMoeAttentionOnRtlEqualsModel) {
   EXPECT_EQ(json_summary(a, "cycles"), json_summary(read_text(base_dir / "stats.json"), "cycles"));
 }
 
+TEST(RtlFullSystem, EdgeMoeAttentionRtlNaiveAndLongSequencesEqualModel) {
+  // The naive type (K/V re-read per group: the block runs its naive loop order) and 300
+  // keys, more than the block's 256 (cycles extrapolated linearly in L from measured samples
+  // at 256 and 128 keys): both cycle-identical to the contract.
+  const char* sets[] = {" --set chip.attention.type=naive",
+                        " --set workload.prompt_tokens=300 --set workload.steps=1"};
+  for (const char* set : sets) {
+    const fs::path rtl_dir = fresh_dir("rtl_attn_v_rtl"), model_dir = fresh_dir("rtl_attn_v_model");
+    auto r = run_moesim("run configs/rtl/edge_moe_m3vit_rtl.toml --quiet --out '" +
+                        rtl_dir.string() + "'" + set);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err, "") << set;
+    r = run_moesim("run configs/rtl/edge_moe_m3vit_rtl.toml --quiet --out '" + model_dir.string() +
+                   "'" + set + " --set chip.attention.impl=model");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string a = read_text(rtl_dir / "stats.json"),
+                      b = read_text(model_dir / "stats.json");
+    EXPECT_EQ(without_rtl_stats(a), b) << set;
+    EXPECT_EQ(json_stat(a, "chip0.attention.rtl.extrapolated"),
+              std::string(set).find("300") != std::string::npos ? 1 : 0)
+        << set;
+    for (const char* s : {"value_mismatches", "contract_mismatches", "read_mismatches"})
+      EXPECT_EQ(json_stat(a, std::string("chip0.attention.rtl.") + s), 0) << s << set;
+  }
+}
+
 #else  // a build without RTL
 
 TEST(RtlVerifyCli, BuildWithoutRtlSaysSo) {
@@ -294,6 +320,14 @@ TEST(RtlVerifyCli, BuildWithoutRtlSaysSo) {
   EXPECT_EQ(r.err,
             "moesim: error: rtl-verify: this build has no RTL (configured with "
             "-DMOESIM_WITH_RTL=OFF); reconfigure with -DMOESIM_WITH_RTL=ON\n");
+}
+
+TEST(RtlImplConfig, AttentionBuildWithoutRtlSaysSo) {
+  const auto r = run_moesim("validate configs/edge_moe_m3vit.toml --set chip.attention.impl=rtl");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "moesim: error: --set chip.attention.impl: \"rtl\" needs a build with RTL (this "
+            "one was configured with -DMOESIM_WITH_RTL=OFF)\n");
 }
 
 TEST(RtlImplConfig, BuildWithoutRtlSaysSo) {
