@@ -44,6 +44,7 @@ int rtl_verify(const std::string& block, uint64_t cases, uint64_t seed, const Pa
   if (block == "topk_gate") return rtl_verify_topk_gate(cases, seed, params, report);
   if (block == "softmax") return rtl_verify_softmax(cases, seed, params, report);
   if (block == "systolic_tile") return rtl_verify_systolic_tile(cases, seed, params, report);
+  if (block == "attention") return rtl_verify_attention(cases, seed, params, report);
   report << "rtl-verify: unknown block '" << block << "'\n" << rtl_verify_help();
   return 2;
 }
@@ -60,6 +61,9 @@ std::string rtl_verify_help() {
          "BUFFERS=1|2 (2: the ping-pong weight tile, same shapes), MAX_M, MAX_KF, MAX_NF (largest "
          "M, "
          "K/R folds, N/C folds of random GEMMs)\n"
+         "  attention      P,D,W in {2,4,2} {4,8,2} (default 4,8,2; RMAX 8 rows, LMAX 16 / 32 "
+         "keys); runtime: MODE=reordered|naive|both (default both, per case), MAX_L (most keys "
+         "of random cases)\n"
          "  all blocks     stall=PCT bubble=PCT (random back-pressure, default 30), "
          "waves=1|PATH (VCD of the whole run; also MOESIM_WAVES=1), lanes=both|rtl|systemc, "
          "inject_fault=CASE (self-test: corrupt that case's reference output)\n";

@@ -4,7 +4,12 @@
 /// chooses the single-pass (online) or three-pass softmax inside (attention_timing.hpp).
 
 #include "hw_models/compute/attention_unit.hpp"
+#include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+
+#if MOESIM_WITH_RTL
+#include "hw_models/compute/attention_rtl_timing.hpp"
+#endif
 
 namespace moesim {
 namespace {
@@ -35,6 +40,16 @@ class Attention final : public AttentionUnit, public MemoryClient {
           "online: 2L + 2 cycles, 2L score reads); three_pass: max, sum, normalise (3L + 2, 3L)")
         .one_of({"online", "three_pass"})
         .default_value(std::string("online"));
+    s.add("impl", ParamType::kEnum,
+          "model: cycles from the contract; rtl: group cycles measured on the verilated "
+          "rtl/attention block (parallel_rows = 4, online softmax, ceil(head_dim / dot_width) "
+          "<= 4; rtl/README.md)")
+        .one_of({"model", "rtl"})
+        .default_value(std::string("model"));
+  }
+  static Facts describe(const Params& p) {
+    return {p.get_string("impl") == "rtl", p.get_string("softmax") == "online",
+            static_cast<int>(p.get_int("parallel_rows")), static_cast<int>(p.get_int("dot_width"))};
   }
   explicit Attention(const Unit::Args& a)
       : AttentionUnit(a.name, 1, a.clock_hz, a.stats_parent), m_stats(m_unit_stats.get()) {
@@ -42,12 +57,22 @@ class Attention final : public AttentionUnit, public MemoryClient {
     m_design.dot_width = static_cast<uint64_t>(a.params.get_int("dot_width"));
     m_design.reorder = kReorder;
     m_design.online_softmax = a.params.get_string("softmax") == "online";
+    if (a.params.get_string("impl") == "rtl") {
+#if MOESIM_WITH_RTL
+      m_rtl = std::make_unique<RtlAttentionTiming>(m_design, a.params.path() + ".impl",
+                                                   m_unit_stats.get());
+#else
+      throw InputError(a.params.path() + ".impl: \"rtl\" needs a build with RTL");
+#endif
+    }
     SC_METHOD(on_timer);
     sensitive << m_timer;
     dont_initialize();
   }
 
-  uint64_t flops_done() const override { return m_stats.flops.get(); }
+  uint64_t flops_done() const override {
+    return m_stats.flops.get();
+  }
   AttentionCost op_cost(const StepPlan& plan, const Op& op) const override {
     AttentionCost sum;
     for (uint32_t i = 0; i < op.gemm_count; ++i) {
@@ -55,7 +80,13 @@ class Attention final : public AttentionUnit, public MemoryClient {
       // GemmShape of a kAttention op: m = query rows per KV head, k = head_dim, n = keys,
       // repeat = KV heads.
       const AttentionCost c = attention_cost(m_design, g.m, g.n, g.k, g.repeat, plan.act_bytes);
+#if MOESIM_WITH_RTL
+      // impl = "rtl": the verilated block's measured cycles (the traffic stays the contract's,
+      // for the real head dim and element size; the block's read counts are checked).
+      sum.cycles += m_rtl ? m_rtl->cycles(g.m, g.n, g.k, g.repeat) : c.cycles;
+#else
       sum.cycles += c.cycles;
+#endif
       sum.groups += c.groups;
       sum.score_reads += c.score_reads;
       sum.q_bytes += c.q_bytes;
@@ -84,14 +115,21 @@ class Attention final : public AttentionUnit, public MemoryClient {
   }
 
  private:
-  void on_timer() { part_done(); }
-  void transfer_done(uint64_t) override { part_done(); }
+  void on_timer() {
+    part_done();
+  }
+  void transfer_done(uint64_t) override {
+    part_done();
+  }
   void part_done() {
     if (m_join.part_done()) complete(m_join.op());
   }
 
   AttentionDesign m_design;
   AttentionStats m_stats;
+#if MOESIM_WITH_RTL
+  mutable std::unique_ptr<RtlAttentionTiming> m_rtl;  ///< impl = "rtl" (caches measurements)
+#endif
   JoinTracker m_join;
   sc_core::sc_event m_timer;
 };

@@ -13,6 +13,13 @@ namespace moesim {
 class AttentionUnit : public Unit {
  public:
   using Unit::Unit;
+  /// What others need of a configured attention unit (its model's static describe(params)).
+  struct Facts {
+    bool rtl = false;       ///< impl = "rtl": timed on the verilated block
+    bool online = true;     ///< softmax = "online"
+    int parallel_rows = 0;  ///< P
+    int dot_width = 0;      ///< W
+  };
   /// What one kAttention op of `plan` costs on this unit.
   virtual AttentionCost op_cost(const StepPlan& plan, const Op& op) const = 0;
   /// Flops executed so far, 2 per MAC (the energy model's count).

@@ -59,9 +59,12 @@ class CcDriver {
 
   /// Streams `in` (one beat per cycle, no bubbles) and takes `n_out` output beats (out_ready
   /// always high). Returns the cycles from the first input handshake to the last output
-  /// handshake, the quantity the blocks' cycle contracts give.
-  uint64_t run(const std::vector<Beat>& in, size_t n_out, std::vector<Beat>& out) {
+  /// handshake, the quantity the blocks' cycle contracts give. `in_cycles`, if given, gets the
+  /// cycle of every input handshake (in_cycles[0] = the first input's).
+  uint64_t run(const std::vector<Beat>& in, size_t n_out, std::vector<Beat>& out,
+               std::vector<uint64_t>* in_cycles = nullptr) {
     out.clear();
+    if (in_cycles) in_cycles->clear();
     size_t next = 0;
     uint64_t cycle = 0, first_in = 0, last_out = 0, idle = 0;
     const uint32_t stat0 = m_top->stat_count;
@@ -88,6 +91,7 @@ class CcDriver {
       ++cycle;
       if (in_fire) {
         if (next == 0) first_in = cycle;
+        if (in_cycles) in_cycles->push_back(cycle);
         ++next;
       }
       if (out_fire) {
@@ -158,6 +162,8 @@ class CcDriver {
   }
   /// stat_count increment over the last run().
   uint32_t stat_delta() const { return m_stat_delta; }
+  /// The verilated model (for counters beyond stat_count).
+  const V& top() const { return *m_top; }
   /// Clock cycles simulated since construction (reset excluded).
   uint64_t cycles() const { return m_cycles; }
 

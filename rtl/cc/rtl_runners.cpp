@@ -3,6 +3,9 @@
 
 #include <verilated.h>
 
+#include <algorithm>
+
+#include "Vcc_attention_p4_d8_w2_l256.h"
 #include "Vcc_softmax_online_l1024.h"
 #include "Vcc_softmax_online_l256.h"
 #include "Vcc_systolic_tile_pp_r4_c4_acc32.h"
@@ -110,7 +113,54 @@ class SmRunner final : public SoftmaxRunner {
   CcDriver<V> m_drv;
 };
 
+template <class V>
+class AttnRunner final : public AttentionRunner {
+ public:
+  explicit AttnRunner(const AttentionParams& p) : m_p(p), m_drv("attention") {}
+  Result run(const AttentionCase& c) override {
+    std::vector<Beat> in, got;
+    for (const auto& w : attention_in_beats(c, m_p)) {
+      Beat b;
+      std::copy(w.begin(), w.end(), b.w.begin());
+      in.push_back(b);
+    }
+    const auto ref = attention_out_beats(attention_ref(c, m_p), c, m_p);
+    const uint32_t scores0 = m_drv.top().stat_scores;
+    std::vector<uint64_t> in_cycles;
+    Result r;
+    r.total_cycles = m_drv.run(in, ref.size(), got, &in_cycles);
+    // The first K slice is the input beat after the header and the Q rows.
+    r.compute_cycles = in_cycles[0] + r.total_cycles - in_cycles[1 + static_cast<size_t>(c.rows)];
+    r.kv_reads = m_drv.stat_delta();
+    r.score_reads = static_cast<uint32_t>(m_drv.top().stat_scores - scores0);
+    for (size_t g = 0; g < ref.size(); ++g)
+      r.values_match = r.values_match && std::equal(ref[g].begin(), ref[g].end(), got[g].w.begin());
+    return r;
+  }
+  uint64_t cycles_simulated() const override { return m_drv.cycles(); }
+  const AttentionParams& params() const override { return m_p; }
+
+ private:
+  AttentionParams m_p;
+  CcDriver<V> m_drv;
+};
+
+constexpr AttentionParams kCcAttention{4, 8, 2, 8, 256};
+
 }  // namespace
+
+std::unique_ptr<AttentionRunner> make_attention_runner(int parallel_rows) {
+  if (!attention_cc_params(parallel_rows)) return nullptr;
+  return std::make_unique<AttnRunner<Vcc_attention_p4_d8_w2_l256>>(kCcAttention);
+}
+
+const AttentionParams* attention_cc_params(int parallel_rows) {
+  return parallel_rows == kCcAttention.p ? &kCcAttention : nullptr;
+}
+
+std::string attention_cc_shapes() {
+  return "parallel_rows = 4, ceil(head_dim / dot_width) <= 4, online softmax";
+}
 
 std::unique_ptr<SystolicTileRunner> make_systolic_tile_runner(const SystolicTileParams& p) {
   if (!systolic_tile_cc_baked(p)) return nullptr;

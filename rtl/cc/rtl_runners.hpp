@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rtl/attention/attention_ref.hpp"
 #include "rtl/softmax/softmax_ref.hpp"
 #include "rtl/systolic_tile/systolic_tile_ref.hpp"
 #include "rtl/topk_gate/topk_gate_ref.hpp"
@@ -59,12 +60,35 @@ class SoftmaxRunner {
   virtual uint64_t cycles_simulated() const = 0;
 };
 
+/// The verilated reordered-attention block.
+class AttentionRunner {
+ public:
+  /// One op (header, Q rows, K/V slices) through the block.
+  struct Result {
+    uint64_t compute_cycles = 0;  ///< first K slice handshake .. last output handshake
+    uint64_t total_cycles = 0;    ///< header handshake .. last output handshake
+    uint64_t kv_reads = 0;        ///< stat_count increment (K/V slices read)
+    uint64_t score_reads = 0;     ///< stat_scores increment
+    bool values_match = true;     ///< every output equals attention_ref()
+  };
+  virtual ~AttentionRunner() = default;
+  virtual Result run(const AttentionCase& c) = 0;
+  virtual uint64_t cycles_simulated() const = 0;
+  /// The baked shape.
+  virtual const AttentionParams& params() const = 0;
+};
+
 /// The runner for `p`, or nullptr when no --cc variant of that shape is baked in.
 std::unique_ptr<SystolicTileRunner> make_systolic_tile_runner(const SystolicTileParams& p);
 /// The runner for `p`, or nullptr when no --cc variant of that shape is baked in.
 std::unique_ptr<TopkGateRunner> make_topk_gate_runner(const TopkGateParams& p);
 /// The runner for `p`, or nullptr when no --cc variant of that shape is baked in.
 std::unique_ptr<SoftmaxRunner> make_softmax_runner(const SoftmaxParams& p);
+
+/// The runner of the baked --cc attention block with `parallel_rows` row engines, or nullptr.
+std::unique_ptr<AttentionRunner> make_attention_runner(int parallel_rows);
+/// The baked --cc attention block's shape for `parallel_rows`, or nullptr when none.
+const AttentionParams* attention_cc_params(int parallel_rows);
 
 /// True when make_systolic_tile_runner(p) would return a runner.
 bool systolic_tile_cc_baked(const SystolicTileParams& p);
@@ -76,5 +100,6 @@ bool topk_gate_cc_baked(const TopkGateParams& p);
 std::string systolic_tile_cc_shapes(bool ping_pong = false);
 std::string topk_gate_cc_shapes();
 std::string softmax_cc_shapes();
+std::string attention_cc_shapes();
 
 }  // namespace moesim::rtl

@@ -60,6 +60,7 @@ struct Case {
   std::vector<Beat> w_in;        ///< beats of the second input stream (w_*), if the block has one
   uint64_t contract_cycles = 0;  ///< first input accepted .. last output accepted, no stalls
   uint64_t contract_stat = 0;    ///< expected stat_count increment over the case
+  uint64_t contract_stat2 = 0;   ///< expected second-counter increment (lanes with has_stat2)
   bool stalls = true;            ///< random bubbles and back-pressure while this case runs
   std::string desc;              ///< the inputs, human readable
 };
@@ -122,6 +123,9 @@ class LaneBase {
   virtual bool has_w() const { return false; }
   virtual void drive_w(bool, const Beat&) {}
   virtual bool w_ready() const { return false; }
+  /// A second activity counter (e.g. the attention block's score reads), if the block has one.
+  virtual bool has_stat2() const { return false; }
+  virtual uint32_t stat2() const { return 0; }
 };
 
 /// Binds a DUT (verilated module or SystemC model with the standard port names) to signals.
@@ -278,11 +282,12 @@ class Harness : public sc_core::sc_module {
     uint64_t first_in = 0;
     uint64_t last_out = 0;
     uint64_t stat_delta = 0;
+    uint64_t stat2_delta = 0;
   };
   struct LaneState {
     uint64_t in_case = 0, in_beat = 0, out_case = 0, w_case = 0, w_beat = 0;
     bool in_valid = false, out_ready = false, w_valid = false;
-    uint32_t prev_stat = 0;
+    uint32_t prev_stat = 0, prev_stat2 = 0;
     std::mt19937_64 rng_in, rng_out, rng_w;
     std::map<uint64_t, Observed> obs;
   };
@@ -312,7 +317,7 @@ class Harness : public sc_core::sc_module {
       s.in_beat = s.w_beat = 0;
       s.in_valid = s.w_valid = false;
       s.out_ready = false;
-      s.prev_stat = 0;
+      s.prev_stat = s.prev_stat2 = 0;
       s.obs.clear();
       reseed_in(s);
       reseed_out(s);
@@ -444,6 +449,9 @@ class Harness : public sc_core::sc_module {
     const uint32_t stat = m_lanes[l]->stat();
     o.stat_delta = static_cast<uint32_t>(stat - s.prev_stat);
     s.prev_stat = stat;
+    const uint32_t stat2 = m_lanes[l]->stat2();
+    o.stat2_delta = static_cast<uint32_t>(stat2 - s.prev_stat2);
+    s.prev_stat2 = stat2;
     const uint64_t idx = s.out_case++;
     reseed_out(s);
     auto& slot = m_done[idx];
@@ -488,6 +496,9 @@ class Harness : public sc_core::sc_module {
       if (c.contract_stat != o.stat_delta)
         why << n << ": stat_count increment " << o.stat_delta << " != contract " << c.contract_stat
             << "\n";
+      if (m_lanes[l]->has_stat2() && c.contract_stat2 != o.stat2_delta)
+        why << n << ": second counter increment " << o.stat2_delta << " != contract "
+            << c.contract_stat2 << "\n";
       if (!c.stalls && o.last_out - start_cycle(o) != c.contract_cycles)
         why << n << ": " << (o.last_out - start_cycle(o)) << " cycles != contract "
             << c.contract_cycles << "\n";

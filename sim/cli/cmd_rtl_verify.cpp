@@ -59,7 +59,7 @@ Prints the pass count and the co-simulation speed in cycles/s. On the first mism
 prints the inputs, the reference and both devices' outputs and cycle counts, replays the
 failing case into a VCD waveform and prints its path; exit code 1.
 
-BLOCK is topk_gate, softmax or systolic_tile (see rtl/README.md).
+BLOCK is topk_gate, softmax, systolic_tile or attention (see rtl/README.md).
 
   --cases N            cases to run (default 1000, at least 1)
   --seed S             seed of the random cases (default 1)
@@ -74,7 +74,7 @@ BLOCK is topk_gate, softmax or systolic_tile (see rtl/README.md).
 exit codes: 0 all cases matched, 1 mismatch, 2 bad arguments or a build without RTL
 )";
 
-const std::vector<std::string> kBlocks = {"topk_gate", "softmax", "systolic_tile"};
+const std::vector<std::string> kBlocks = {"topk_gate", "softmax", "systolic_tile", "attention"};
 
 }  // namespace
 
@@ -123,12 +123,14 @@ int cmd_rtl_verify(const std::vector<std::string>& args) {
       usage_error(cmd, fmt::format("unexpected argument '{}'", a));
     }
   }
-  if (block.empty()) usage_error(cmd, "missing BLOCK (topk_gate, softmax or systolic_tile)");
+  if (block.empty())
+    usage_error(cmd, "missing BLOCK (topk_gate, softmax, systolic_tile or attention)");
   if (std::find(kBlocks.begin(), kBlocks.end(), block) == kBlocks.end()) {
     const std::string hint = did_you_mean(block, kBlocks);
-    usage_error(cmd, fmt::format("unknown block '{}'{}", block,
-                                 hint.empty() ? " (blocks: topk_gate, softmax, systolic_tile)"
-                                              : " (did you mean '" + hint + "'?)"));
+    usage_error(cmd,
+                fmt::format("unknown block '{}'{}", block,
+                            hint.empty() ? " (blocks: topk_gate, softmax, systolic_tile, attention)"
+                                         : " (did you mean '" + hint + "'?)"));
   }
 #if MOESIM_WITH_RTL
   // The harness ends with sc_stop(); its "simulation stopped by user" note is not a result.

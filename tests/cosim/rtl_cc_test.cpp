@@ -11,6 +11,7 @@
 
 #include <systemc>
 
+#include "hw_models/compute/attention_timing.hpp"
 #include "hw_models/compute/systolic_timing.hpp"
 #include "rtl/cc/rtl_runners.hpp"
 
@@ -95,6 +96,64 @@ TEST(RtlCc, SoftmaxL256AndL1024MatchReferenceAndContract) {
     }
     report(("softmax online L=" + std::to_string(len)).c_str(), runner->cycles_simulated(), t0);
   }
+}
+
+TEST(RtlCc, AttentionP4MatchesReferenceContractAndReadCounts) {
+  auto runner = make_attention_runner(4);
+  ASSERT_TRUE(runner);
+  const AttentionParams& p = runner->params();
+  std::mt19937_64 rng(11);
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 200; ++i) {
+    AttentionCase c;
+    c.rows = 1 + static_cast<int>(rng() % p.rmax);
+    c.keys = 1 + static_cast<int>(rng() % (i < 20 ? p.lmax : 40));  // a few up to 256 keys
+    c.slices = 1 + static_cast<int>(rng() % (p.d / p.w));
+    c.naive = i % 2 != 0;
+    c.q.resize(static_cast<size_t>(c.rows) * p.d);
+    c.k.resize(static_cast<size_t>(c.keys) * p.d);
+    c.v.resize(static_cast<size_t>(c.keys) * p.d);
+    for (auto* m : {&c.q, &c.k, &c.v})
+      for (auto& x : *m) x = static_cast<int8_t>(rng());
+    const auto r = runner->run(c);
+    AttentionDesign a;
+    a.parallel_rows = 4;
+    a.dot_width = static_cast<uint64_t>(p.w);
+    a.reorder = !c.naive;
+    const AttentionCost k =
+        attention_cost(a, static_cast<uint64_t>(c.rows), static_cast<uint64_t>(c.keys),
+                       static_cast<uint64_t>(c.slices * p.w), 1, 1);
+    const std::string what = "rows=" + std::to_string(c.rows) + " L=" + std::to_string(c.keys) +
+                             " c=" + std::to_string(c.slices) + (c.naive ? " naive" : "");
+    ASSERT_TRUE(r.values_match) << what;
+    ASSERT_EQ(r.compute_cycles, k.cycles) << what;
+    ASSERT_EQ(r.total_cycles, 1u + static_cast<uint64_t>(c.rows) + k.cycles) << what;
+    ASSERT_EQ(r.kv_reads, k.kv_bytes / static_cast<uint64_t>(p.w)) << what;
+    ASSERT_EQ(r.score_reads, k.score_reads) << what;
+  }
+  report("attention P=4 D=8 W=2 L<=256", runner->cycles_simulated(), t0);
+}
+
+TEST(RtlCc, AttentionReadsOfKvIndependentOfRowsWithReordering) {
+  // Reordered: 2 L c K/V slices whatever the number of groups; naive: groups x that.
+  auto runner = make_attention_runner(4);
+  ASSERT_TRUE(runner);
+  for (const bool naive : {false, true}) {
+    for (int rows = 1; rows <= 8; ++rows) {
+      AttentionCase c;
+      c.rows = rows;
+      c.keys = 20;
+      c.slices = 4;
+      c.naive = naive;
+      c.q.assign(static_cast<size_t>(rows) * 8, 16);
+      c.k.assign(20 * 8, 3);
+      c.v.assign(20 * 8, -5);
+      const auto r = runner->run(c);
+      ASSERT_TRUE(r.values_match);
+      EXPECT_EQ(r.kv_reads, (naive ? uint64_t((rows + 3) / 4) : 1u) * 2u * 20u * 4u) << rows;
+    }
+  }
+  EXPECT_FALSE(make_attention_runner(2));
 }
 
 TEST(RtlCc, ShapesWithoutABakedVariantGiveNoRunner) {

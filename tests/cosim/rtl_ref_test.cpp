@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <random>
 
+#include "hw_models/compute/attention_timing.hpp"
+#include "rtl/attention/attention_ref.hpp"
 #include "rtl/softmax/softmax_ref.hpp"
 #include "rtl/systolic_tile/systolic_tile_ref.hpp"
 #include "rtl/topk_gate/topk_gate_ref.hpp"
@@ -134,6 +136,68 @@ TEST(TopkRef, GroupLimitUsesTop2Sum) {
   EXPECT_EQ(r[1].id, 1u);
   EXPECT_STREQ(topk_gate_check({16, 2, 4, 2}), "");
   EXPECT_STRNE(topk_gate_check({16, 8, 4, 1}), "");
+}
+
+}  // namespace
+}  // namespace moesim::rtl
+
+namespace moesim::rtl {
+namespace {
+
+AttentionCase random_attention(const AttentionParams& p, std::mt19937_64& rng, int span) {
+  AttentionCase c;
+  c.rows = 1 + static_cast<int>(rng() % p.rmax);
+  c.keys = 1 + static_cast<int>(rng() % p.lmax);
+  c.slices = 1 + static_cast<int>(rng() % (p.d / p.w));
+  c.naive = rng() % 2 != 0;
+  c.q.resize(static_cast<size_t>(c.rows) * p.d);
+  c.k.resize(static_cast<size_t>(c.keys) * p.d);
+  c.v.resize(static_cast<size_t>(c.keys) * p.d);
+  for (auto* m : {&c.q, &c.k, &c.v})
+    for (auto& x : *m) x = static_cast<int8_t>(static_cast<int>(rng() % (2 * span + 1)) - span);
+  return c;
+}
+
+// The block's contract is the attention unit's (attention_timing.hpp) with the block's P and
+// W, one head, head dim c W and 1-byte elements (K/V slices = kv_bytes / W).
+TEST(AttentionRef, ContractIsTheModelsContract) {
+  const AttentionParams p{4, 8, 2, 8, 256};
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    const AttentionCase c = random_attention(p, rng, 16);
+    const AttentionContract k = attention_contract(c, p);
+    AttentionDesign a;
+    a.parallel_rows = 4;
+    a.dot_width = 2;
+    a.reorder = !c.naive;
+    const AttentionCost m =
+        attention_cost(a, static_cast<uint64_t>(c.rows), static_cast<uint64_t>(c.keys),
+                       static_cast<uint64_t>(c.slices * 2), 1, 1);
+    ASSERT_EQ(k.compute_cycles, m.cycles);
+    ASSERT_EQ(k.kv_reads, m.kv_bytes / 2);
+    ASSERT_EQ(k.score_reads, m.score_reads);
+    ASSERT_EQ(k.groups, m.groups);
+  }
+}
+
+// Against double precision on inputs whose scores do not saturate (|q|, |k| <= 1.0): the
+// error is the softmax's (<= 2.5e-4 per probability, rtl/softmax) times sum |v| <= L x 1.0,
+// plus the output truncation to Q8.8 (1/256). Documented bound: 1/256 + L x 2.5e-4.
+TEST(AttentionRef, ErrorBoundAgainstDouble) {
+  const AttentionParams p{4, 8, 2, 8, 256};
+  std::mt19937_64 rng(9);
+  double worst = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const AttentionCase c = random_attention(p, rng, 16);
+    const auto got = attention_ref(c, p);
+    const auto want = attention_double(c, p);
+    for (size_t e = 0; e < got.size(); ++e) {
+      const double err = std::fabs(got[e] / 256.0 - want[e]);
+      worst = std::max(worst, err);
+      ASSERT_LE(err, 1.0 / 256 + c.keys * 2.5e-4) << "case " << i << " element " << e;
+    }
+  }
+  std::printf("attention: worst |error| vs double %.3g (Q8.8 LSB = %.3g)\n", worst, 1.0 / 256);
 }
 
 }  // namespace

@@ -55,6 +55,25 @@ TEST(RtlVerifyCli, WaveformOnlyWhenAsked) {
   EXPECT_NE(r.out.find("waveform: " + (dir / "run.vcd").string()), std::string::npos) << r.out;
 }
 
+TEST(RtlVerifyCli, AttentionPassesWithWaveformAndReportsItsContract) {
+  const fs::path dir = fresh_dir("rtl_verify_attention");
+  const auto r = run_moesim(
+      "rtl-verify attention --cases 200 --seed 2 --param P=2 --param D=4 --param W=2 --wave a.vcd",
+      dir.string());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("attention_p2_d4_w2: PASS, 200 cases ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("K/V slices read 2 L c (reordered) or ceil(rows/P) 2 L c (naive)"),
+            std::string::npos)
+      << r.out;
+  ASSERT_TRUE(fs::exists(dir / "a.vcd"));
+  EXPECT_NE(read_text(dir / "a.vcd").find("stat_scores"), std::string::npos);
+  // The checker's self-test on this block: a corrupted reference output is reported.
+  const auto f = run_moesim("rtl-verify attention --cases 30 --inject-fault 20", dir.string());
+  EXPECT_EQ(f.code, 1);
+  EXPECT_NE(f.out.find("MISMATCH in case 20"), std::string::npos) << f.out;
+  EXPECT_TRUE(fs::exists(dir / "moesim_rtl_attention_p4_d8_w2_seed1.vcd"));
+}
+
 TEST(RtlVerifyCli, InjectedFaultIsReportedWithInputsOutputsCyclesAndWaveform) {
   const fs::path dir = fresh_dir("rtl_verify_fault");
   const auto r =
@@ -77,9 +96,10 @@ TEST(RtlVerifyCli, InjectedFaultIsReportedWithInputsOutputsCyclesAndWaveform) {
 TEST(RtlVerifyCli, BadArgumentsExitTwoWithOneExactMessage) {
   const std::string see = " (see 'moesim rtl-verify --help')\n";
   const CliCase cases[] = {
-      {"rtl-verify", "missing BLOCK (topk_gate, softmax or systolic_tile)"},
+      {"rtl-verify", "missing BLOCK (topk_gate, softmax, systolic_tile or attention)"},
       {"rtl-verify topk", "unknown block 'topk' (did you mean 'topk_gate'?)"},
-      {"rtl-verify fifo", "unknown block 'fifo' (blocks: topk_gate, softmax, systolic_tile)"},
+      {"rtl-verify fifo",
+       "unknown block 'fifo' (blocks: topk_gate, softmax, systolic_tile, attention)"},
       {"rtl-verify softmax extra", "unexpected argument 'extra'"},
       {"rtl-verify softmax --case 3", "unknown option '--case' (did you mean '--cases'?)"},
       {"rtl-verify softmax --cases", "--cases needs a value"},
@@ -92,6 +112,10 @@ TEST(RtlVerifyCli, BadArgumentsExitTwoWithOneExactMessage) {
       {"rtl-verify topk_gate --param N=abc", "topk_gate: parameter N=abc: expected an integer"},
       {"rtl-verify softmax --param L=100", "softmax: no RTL build for softmax_online_l100"},
       {"rtl-verify softmax --param MODE=twopass", "softmax: MODE must be online or three_pass"},
+      {"rtl-verify attention --param P=8", "attention: no RTL build for attention_p8_d8_w2"},
+      {"rtl-verify attention --param MODE=fast",
+       "attention: MODE must be reordered, naive or both"},
+      {"rtl-verify attention --param MAX_L=100", "attention: MAX_L must be in 2..32"},
       {"rtl-verify topk_gate --param stall=99",
        "topk_gate: stall and bubble are percentages in 0..95"},
       {"rtl-verify systolic_tile --param MAX_M=0",
@@ -133,6 +157,31 @@ TEST(RtlImplConfig, ShapesTheBuildCannotRunAreExactErrors) {
     EXPECT_EQ(r.code, 2) << c.args;
     EXPECT_EQ(r.err, c.err) << c.args;
   }
+}
+
+TEST(RtlImplConfig, AttentionCombinationsTheBlockCannotRunAreExactErrors) {
+  const std::string cfg = "configs/rtl/edge_moe_m3vit_rtl.toml";
+  const std::string at = "moesim: error: " + cfg + ":10:8: chip.attention.impl: \"rtl\" needs ";
+  const CliCase cases[] = {
+      {"--set chip.attention.parallel_rows=8",
+       "parallel_rows of a baked RTL attention block (parallel_rows = 4, ceil(head_dim / "
+       "dot_width) <= 4, online softmax), got parallel_rows = 8\n"},
+      {"--set chip.attention.softmax=three_pass",
+       "softmax = \"online\" (the RTL attention block's softmax is single-pass)\n"},
+      {"--set chip.attention.dot_width=8",
+       "ceil(head_dim / dot_width) <= 4 (K/V slices per key of the RTL attention block), got "
+       "head_dim = 64, dot_width = 8: 8 slices\n"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_moesim("validate " + cfg + " " + c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_EQ(r.err, at + c.err) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
+  const auto r = run_moesim("validate configs/edge_moe_m3vit.toml --set chip.attention.impl=vhdl");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "moesim: error: --set chip.attention.impl: \"vhdl\" is not one of 'model', 'rtl'\n");
 }
 
 /// stats.json without the lines of the RTL co-simulation statistics.
@@ -212,6 +261,57 @@ TEST(RtlFullSystem, PingPongTileTimesGemmsExactlyAsTheFormula) {
             json_stat(c, "chip0.compute.array.busy_cycles"));
 }
 
+TEST(RtlFullSystem, EdgeMoeAttentionOnRtlEqualsModel) {
+  // The attention unit timed on the verilated block: measured group cycles, every op's busy
+  // time from them; identical to the model's contract cycle for cycle.
+  const fs::path rtl_dir = fresh_dir("rtl_attn_rtl"), model_dir = fresh_dir("rtl_attn_model");
+  auto r = run_moesim("run configs/rtl/edge_moe_m3vit_rtl.toml --quiet --out '" + rtl_dir.string() +
+                      "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  r = run_moesim("run configs/rtl/edge_moe_m3vit_rtl.toml --quiet --out '" + model_dir.string() +
+                 "' --set chip.attention.impl=model");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string a = read_text(rtl_dir / "stats.json"), b = read_text(model_dir / "stats.json");
+  EXPECT_EQ(json_summary(a, "cycles"), json_summary(b, "cycles"));
+  EXPECT_EQ(without_rtl_stats(a), b);
+  EXPECT_EQ(json_stat(a, "chip0.attention.rtl.shapes_run"), 1);  // L = 129, c = 4 only
+  EXPECT_GT(json_stat(a, "chip0.attention.rtl.cache_hits"), 0);
+  for (const char* s : {"value_mismatches", "contract_mismatches", "read_mismatches"})
+    EXPECT_EQ(json_stat(a, std::string("chip0.attention.rtl.") + s), 0) << s;
+  // Against the shipped model config: the same run.
+  const fs::path base_dir = fresh_dir("rtl_attn_base");
+  r = run_moesim("run configs/edge_moe_m3vit.toml --quiet --out '" + base_dir.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json_summary(a, "cycles"), json_summary(read_text(base_dir / "stats.json"), "cycles"));
+}
+
+TEST(RtlFullSystem, EdgeMoeAttentionRtlNaiveAndLongSequencesEqualModel) {
+  // The naive type (K/V re-read per group: the block runs its naive loop order) and 300
+  // keys, more than the block's 256 (cycles extrapolated linearly in L from measured samples
+  // at 256 and 128 keys): both cycle-identical to the contract.
+  const char* sets[] = {" --set chip.attention.type=naive",
+                        " --set workload.prompt_tokens=300 --set workload.steps=1"};
+  for (const char* set : sets) {
+    const fs::path rtl_dir = fresh_dir("rtl_attn_v_rtl"), model_dir = fresh_dir("rtl_attn_v_model");
+    auto r = run_moesim("run configs/rtl/edge_moe_m3vit_rtl.toml --quiet --out '" +
+                        rtl_dir.string() + "'" + set);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err, "") << set;
+    r = run_moesim("run configs/rtl/edge_moe_m3vit_rtl.toml --quiet --out '" + model_dir.string() +
+                   "'" + set + " --set chip.attention.impl=model");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string a = read_text(rtl_dir / "stats.json"),
+                      b = read_text(model_dir / "stats.json");
+    EXPECT_EQ(without_rtl_stats(a), b) << set;
+    EXPECT_EQ(json_stat(a, "chip0.attention.rtl.extrapolated"),
+              std::string(set).find("300") != std::string::npos ? 1 : 0)
+        << set;
+    for (const char* s : {"value_mismatches", "contract_mismatches", "read_mismatches"})
+      EXPECT_EQ(json_stat(a, std::string("chip0.attention.rtl.") + s), 0) << s << set;
+  }
+}
+
 #else  // a build without RTL
 
 TEST(RtlVerifyCli, BuildWithoutRtlSaysSo) {
@@ -220,6 +320,14 @@ TEST(RtlVerifyCli, BuildWithoutRtlSaysSo) {
   EXPECT_EQ(r.err,
             "moesim: error: rtl-verify: this build has no RTL (configured with "
             "-DMOESIM_WITH_RTL=OFF); reconfigure with -DMOESIM_WITH_RTL=ON\n");
+}
+
+TEST(RtlImplConfig, AttentionBuildWithoutRtlSaysSo) {
+  const auto r = run_moesim("validate configs/edge_moe_m3vit.toml --set chip.attention.impl=rtl");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "moesim: error: --set chip.attention.impl: \"rtl\" needs a build with RTL (this "
+            "one was configured with -DMOESIM_WITH_RTL=OFF)\n");
 }
 
 TEST(RtlImplConfig, BuildWithoutRtlSaysSo) {
