@@ -60,6 +60,12 @@ ParamSchema parallel_schema() {
         "chips each hold every expert")
       .range(0, 1 << 16)
       .default_value(int64_t{0});
+  s.add("expert_tensor_parallel", ParamType::kBool,
+        "every chip of a tensor-parallel group holds a 1/tensor_parallel slice of every routed "
+        "and shared expert and runs it for all the group's tokens (an all-reduce after the "
+        "experts, no dispatch or combine; expert_parallel = 1); false: experts are spread over "
+        "chips by expert_parallel")
+      .default_value(false);
   s.add("dedup_dispatch", ParamType::kBool,
         "a token bound for several experts on one chip crosses the links once (as DeepEP "
         "does); false: once per expert")
@@ -159,6 +165,10 @@ uint64_t chip_weight_bytes(const RunSpec& spec) {
   const uint64_t experts = uint64_t{m.moe_layers()} * m.experts * m.expert_bytes();
   const uint64_t split = uint64_t{m.layers} * m.attention_bytes() +
                          uint64_t{m.layers - m.moe_layers()} * m.dense_ffn_bytes();
+  if (p.expert_tensor_parallel) {
+    const uint64_t shared = uint64_t{m.moe_layers()} * m.shared_experts * m.shared_expert_bytes();
+    return total - experts - split - shared + (split + experts + shared) / p.tensor_parallel;
+  }
   return total - experts - split + split / p.tensor_parallel + experts / p.expert_parallel;
 }
 
@@ -170,6 +180,17 @@ void read_parallel(Config& cfg, RunSpec& spec) {
   m.chips = n;
   m.tensor_parallel = static_cast<uint32_t>(p.get_int("tensor_parallel"));
   m.expert_parallel = static_cast<uint32_t>(p.get_int("expert_parallel"));
+  m.expert_tensor_parallel = p.get_bool("expert_tensor_parallel");
+  if (m.expert_tensor_parallel) {
+    if (m.expert_parallel > 1) {
+      fail(cfg, "mapping.parallel.expert_parallel",
+           fmt::format("{} with expert_tensor_parallel = true: every chip of a tensor-parallel "
+                       "group holds a slice of every expert, so experts are not spread (set 1 or "
+                       "leave it out)",
+                       m.expert_parallel));
+    }
+    m.expert_parallel = 1;
+  }
   if (m.expert_parallel == 0) m.expert_parallel = n;
   m.dedup_dispatch = p.get_bool("dedup_dispatch");
   if (p.get_string("overlap") == "micro_batch") {
@@ -202,6 +223,13 @@ void read_parallel(Config& cfg, RunSpec& spec) {
          fmt::format("{} does not divide model '{}''s dense FFN size {}", m.tensor_parallel,
                      md.name, md.dense_ffn));
   }
+  if (m.expert_tensor_parallel &&
+      (md.expert_ffn % m.tensor_parallel != 0 || md.shared_ffn % m.tensor_parallel != 0)) {
+    fail(cfg, "mapping.parallel.tensor_parallel",
+         fmt::format("{} does not divide both model '{}''s expert FFN size {} and its shared "
+                     "expert FFN size {} (expert_tensor_parallel = true slices them)",
+                     m.tensor_parallel, md.name, md.expert_ffn, md.shared_ffn));
+  }
   if (n % m.expert_parallel != 0) {
     fail(cfg, "mapping.parallel.expert_parallel",
          fmt::format("{} does not divide the system's {} chips", m.expert_parallel, n));
@@ -215,6 +243,11 @@ void read_parallel(Config& cfg, RunSpec& spec) {
   Params pp;
   const auto& reg = Registry<PlacementPolicy>::instance();
   if (cfg.has("mapping.placement")) {
+    if (m.expert_tensor_parallel) {
+      fail(cfg, "mapping.placement",
+           "experts are not placed with mapping.parallel.expert_tensor_parallel = true (every "
+           "chip of a tensor-parallel group holds a slice of every expert)");
+    }
     type = cfg.choose("mapping.placement.type", reg.names());
     pp = cfg.section("mapping.placement", reg.find(type)->schema);
   }
@@ -225,11 +258,6 @@ void read_parallel(Config& cfg, RunSpec& spec) {
          "rebalancing moves experts between chips: it needs a [system] of several chips");
   }
   if (n > 1) {
-    if (spec.residency.enabled()) {
-      fail(cfg, "mapping.cache",
-           "expert caches over several chips are not modelled yet (use one chip, or no "
-           "[mapping.cache])");
-    }
     m.placement_policy = type;
     m.placement_params = pp;
     m.locality = pp.has("locality") && pp.get_bool("locality");
@@ -282,6 +310,39 @@ void read_parallel(Config& cfg, RunSpec& spec) {
       if (type == "table") throw;
       fail(cfg, "mapping.placement.type", what);
     }
+  }
+}
+
+/// Expert caches on several chips: each chip caches the experts it runs, with its own share of
+/// each (tensor-parallel experts: 1/tensor_parallel of every expert, every chip seeing every
+/// access; otherwise the whole experts placed on it, seeing only their accesses).
+void check_multichip_cache(Config& cfg, const RunSpec& spec) {
+  if (spec.system.chips == 1 || !spec.residency.enabled() || spec.parallel.expert_tensor_parallel) {
+    return;
+  }
+  for (const CacheLevelSpec& l : spec.residency.levels) {
+    const std::string path = "mapping.cache." + l.tier;
+    const CacheReplacement::Facts facts = l.policy.facts();
+    if (facts.sees_future || facts.pins_most_used) {
+      fail(cfg, path + ".policy",
+           fmt::format("'{}' ranks experts by the whole trace's accesses, not one chip's: with "
+                       "experts spread over {} chips it needs "
+                       "mapping.parallel.expert_tensor_parallel = true (every chip sees every "
+                       "access)",
+                       l.policy.name(), spec.system.chips));
+    }
+    if (l.prefetch) {
+      fail(cfg, path + ".prefetch",
+           fmt::format("affinity prefetch predicts from the whole step's routing, not one chip's "
+                       "experts: with experts spread over {} chips it needs "
+                       "mapping.parallel.expert_tensor_parallel = true",
+                       spec.system.chips));
+    }
+  }
+  if (spec.parallel.rebalance_every > 0) {
+    fail(cfg, "mapping.placement.rebalance_every",
+         "rebalancing moves experts between chips, which the expert caches ([mapping.cache]) do "
+         "not follow");
   }
 }
 
@@ -481,10 +542,18 @@ RunSpec read_run_spec(Config& cfg) {
   if (spec.plan.weight_tile_bytes == 0) {
     fail(cfg, "mapping.weight_buffer", "smaller than weight_buffers");
   }
-  spec.residency = read_residency(cfg, spec.model, spec.chip);
   spec.system = read_system_spec(cfg);
   spec.energy = read_energy(cfg, spec.model, spec.chip, spec.system.present);
   read_parallel(cfg, spec);
+  // Each chip caches its own share: the model as one chip of the system holds it.
+  spec.residency =
+      read_residency(cfg,
+                     spec.system.chips == 1
+                         ? spec.model
+                         : SystemPlanner::tensor_slice(spec.model, spec.parallel.tensor_parallel,
+                                                       spec.parallel.expert_tensor_parallel),
+                     spec.chip);
+  check_multichip_cache(cfg, spec);
   if (cfg.has("mapping.fusion")) {
     // The kernel segments and the stage partition know the compute and vector units only.
     if (spec.plan.fused_attention)

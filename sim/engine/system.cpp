@@ -111,6 +111,13 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
       }
     }
   }
+  // Each chip caches its own share of an expert: a 1/tensor_parallel slice of every expert
+  // with tensor-parallel experts, the whole expert otherwise.
+  const uint64_t expert_bytes =
+      n > 1 && spec.parallel.expert_tensor_parallel
+          ? SystemPlanner::tensor_slice(spec.model, spec.parallel.tensor_parallel, true)
+                .expert_bytes()
+          : spec.model.expert_bytes();
   m_slots.resize(n);
   for (ChipId c = 0; c < n; ++c) {
     ChipSlot& s = m_slots[c];
@@ -119,9 +126,9 @@ System::System(const RunSpec& spec, SystemPlanner& planner, Sequencer::Done done
     s.tier_stats =
         std::make_unique<TierStats>(&s.chip->stats(), tier_names, chain, spec.chip.clock_hz);
     if (rs.enabled()) {
-      s.residency = std::make_unique<ResidencyManager>(
-          rs, spec.model.moe_layers(), spec.model.experts, spec.model.expert_bytes(), true, counts,
-          s.tier_stats.get());
+      s.residency =
+          std::make_unique<ResidencyManager>(rs, spec.model.moe_layers(), spec.model.experts,
+                                             expert_bytes, true, counts, s.tier_stats.get());
       planner.set_store(c, s.residency.get());
     }
   }

@@ -511,6 +511,9 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
     prev = add_vector_op(OpClass::kDense, VecFn::kCombine, layer, uint64_t{t} * md.hidden, downs);
     return;
   }
+  // Tensor-parallel experts: no dispatch or combine, an all-reduce of the slices' outputs.
+  const bool tp_experts = work && work->dispatch[layer] == ChipWork::kNoCollective;
+  if (tp_experts && idle) return;
   // Tokens this chip routes (with tensor parallelism, its share of the group's tokens).
   const uint32_t tm = work ? work->moe_tokens : t;
   uint32_t topk = norm2;
@@ -524,8 +527,9 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
   // Several chips: the tokens cross to their experts' chips before the experts run.
   std::vector<uint32_t> dispatch_deps = {topk};
   if (m_rebalance_op[layer] != UINT32_MAX) dispatch_deps.push_back(m_rebalance_op[layer]);
-  const uint32_t ready =
-      work ? add_comm(CommRole::kDispatch, layer, work->dispatch[layer], dispatch_deps) : topk;
+  const uint32_t ready = work && !tp_experts ? add_comm(CommRole::kDispatch, layer,
+                                                        work->dispatch[layer], dispatch_deps)
+                                             : topk;
 
   std::fill(m_expert_tokens.begin(), m_expert_tokens.end(), 0);
   uint64_t combined = 0;
@@ -593,7 +597,11 @@ void Planner::plan_layer(uint32_t layer, uint32_t l, uint32_t t, uint32_t& prev,
     m_store->prefetch(step, l, m_prefetch);
     add_copies(m_prefetch, layer, topk);
   }
-  if (work) {
+  if (tp_experts) {
+    // The partial outputs of every chip's slices are summed over the group.
+    ends.push_back(ready);
+    ends = {add_comm(CommRole::kAllReduce, layer, work->ffn_reduce[layer], ends)};
+  } else if (work) {
     // The expert outputs return to their tokens' chips (after every local expert).
     ends.push_back(ready);
     ends = {add_comm(CommRole::kCombine, layer, work->combine[layer], ends)};

@@ -156,10 +156,12 @@ struct ChipWork {
   static constexpr uint32_t kNoCollective = UINT32_MAX;
   /// Per transformer layer: collective ids (kNoCollective where there is none).
   std::vector<uint32_t> attn_reduce;  ///< after attention's output projection (TP)
-  std::vector<uint32_t> ffn_reduce;   ///< after a dense FFN (TP)
-  std::vector<uint32_t> dispatch;     ///< MoE layers: tokens to the experts' chips
-  std::vector<uint32_t> combine;      ///< MoE layers: expert outputs back
-  std::vector<uint32_t> gather;       ///< MoE layers: all-gather of the TP group's tokens
+  /// After a dense FFN (TP); at a MoE layer whose dispatch is kNoCollective (tensor-parallel
+  /// experts), after the experts, whose partial outputs it sums.
+  std::vector<uint32_t> ffn_reduce;
+  std::vector<uint32_t> dispatch;  ///< MoE layers: tokens to the experts' chips
+  std::vector<uint32_t> combine;   ///< MoE layers: expert outputs back
+  std::vector<uint32_t> gather;    ///< MoE layers: all-gather of the TP group's tokens
   /// Per transformer layer (first micro-batch only; empty: none): experts of the layer moving
   /// to new chips, started with the step; the layer's dispatch waits for it.
   std::vector<uint32_t> rebalance;

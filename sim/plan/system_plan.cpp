@@ -7,7 +7,7 @@
 
 namespace moesim {
 
-ModelSpec SystemPlanner::tensor_slice(const ModelSpec& model, uint32_t tp) {
+ModelSpec SystemPlanner::tensor_slice(const ModelSpec& model, uint32_t tp, bool experts) {
   ModelSpec m = model;
   if (tp <= 1) return m;
   m.heads = model.heads / tp;
@@ -15,6 +15,10 @@ ModelSpec SystemPlanner::tensor_slice(const ModelSpec& model, uint32_t tp) {
   m.kv_dim = static_cast<uint32_t>(uint64_t{model.kv_dim} * m.kv_heads / model.kv_heads);
   m.attention_params = model.attention_params / tp;
   m.dense_ffn = model.dense_ffn / tp;
+  if (experts) {
+    m.expert_ffn = model.expert_ffn / tp;
+    m.shared_ffn = model.shared_ffn / tp;
+  }
   return m;
 }
 
@@ -35,7 +39,11 @@ SystemPlanner::SystemPlanner(const ModelSpec& model, const PlanOptions& options,
   if (n > 1)
     m_router =
         ReplicaRouter(&pl, n / mapping.expert_parallel, m_map.locality, m_map.chips_per_node);
-  const ModelSpec slice = tensor_slice(model, mapping.tensor_parallel);
+  if (mapping.expert_tensor_parallel && mapping.expert_parallel != 1) {
+    throw InternalError("SystemPlanner: tensor-parallel experts need expert_parallel = 1");
+  }
+  const ModelSpec slice =
+      tensor_slice(model, mapping.tensor_parallel, mapping.expert_tensor_parallel);
   m_planners.assign(n, Planner(n == 1 ? model : slice, options));
   if (mapping.micro_batches == 0) throw InternalError("SystemPlanner: micro_batches >= 1");
   m_work.assign(n, std::vector<ChipWork>(mapping.micro_batches));
@@ -88,7 +96,12 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     const auto idx = static_cast<uint32_t>(toks.size());
     for (uint32_t k = 0; k < tp; ++k) W(g * tp + k).tokens.push_back(i);
     m_owner[i] = g * tp + idx % tp;
-    ++W(m_owner[i]).moe_tokens;
+    if (m_map.expert_tensor_parallel) {
+      // Every chip of the group routes every token of the group (router replicated).
+      for (uint32_t k = 0; k < tp; ++k) ++W(g * tp + k).moe_tokens;
+    } else {
+      ++W(m_owner[i]).moe_tokens;
+    }
   }
   const uint64_t row_bytes = uint64_t{md.hidden} * md.act_bytes;
   std::vector<uint64_t> sends(size_t{n} * ep);  // [src * ep + dst - base]: tokens (or copies)
@@ -111,6 +124,11 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     tp_collective(CommRole::kAllReduce, layer, &ChipWork::attn_reduce);
     if (!md.is_moe_layer(layer)) {
       tp_collective(CommRole::kAllReduce, layer, &ChipWork::ffn_reduce);
+      continue;
+    }
+    if (m_map.expert_tensor_parallel) {
+      plan_tp_experts(step, part, l, layer, collectives);
+      ++l;
       continue;
     }
     std::fill(sends.begin(), sends.end(), 0);
@@ -175,6 +193,51 @@ void SystemPlanner::plan_part(const TraceStep& step, uint32_t part,
     }
     tp_collective(CommRole::kAllGather, layer, &ChipWork::gather);
     ++l;
+  }
+}
+
+void SystemPlanner::plan_tp_experts(const TraceStep& step, uint32_t part, uint32_t l,
+                                    uint32_t layer, std::vector<CollectiveRequest>& collectives) {
+  auto W = [&](uint32_t chip) -> ChipWork& { return m_work[chip][part]; };
+  const uint32_t tp = m_map.tensor_parallel;
+  const uint32_t experts = m_model.experts;
+  const uint32_t n = chips();
+  StepBalance& bal = m_balance;
+  for (uint32_t i = 0; i < step.num_tokens(); ++i) {
+    const uint32_t s = m_owner[i];
+    if (s == UINT32_MAX) continue;  // another micro-batch's token
+    const uint32_t g0 = s / tp * tp;
+    bool any = false;
+    for (uint32_t r = step.route_begin(l, i); r < step.route_end(l, i); ++r) {
+      const int32_t e = step.experts[r];
+      // Every chip of the group combines every token's copies and runs its slice of each.
+      if (e != kNullExpert) {
+        for (uint32_t k = 0; k < tp; ++k) ++W(g0 + k).combined[l];
+      }
+      if (e < 0) continue;
+      if (static_cast<uint32_t>(e) >= experts) {
+        throw InternalError("expert id out of range in step " + std::to_string(step.index));
+      }
+      const size_t key = size_t{l} * experts + static_cast<uint32_t>(e);
+      for (uint32_t k = 0; k < tp; ++k) {
+        ++W(g0 + k).expert_tokens[key];
+        ++m_layer_routed[size_t{l} * n + g0 + k];
+      }
+      ++bal.copies;
+      any = true;
+    }
+    bal.token_layers += any;
+  }
+  // The slices' partial outputs are summed over the group (Megatron's row-parallel reduce).
+  const uint64_t row_bytes = uint64_t{m_model.hidden} * m_model.act_bytes;
+  for (uint32_t g = 0; g < m_map.dp_groups(); ++g) {
+    const uint64_t tg = W(g * tp).tokens.size();
+    if (tg == 0) continue;
+    std::vector<uint32_t> group(tp);
+    std::iota(group.begin(), group.end(), g * tp);
+    const uint32_t id =
+        new_collective(collectives, CommRole::kAllReduce, layer, group, {tg * row_bytes});
+    for (uint32_t k = 0; k < tp; ++k) W(g * tp + k).ffn_reduce[layer] = id;
   }
 }
 

@@ -25,6 +25,11 @@ struct ParallelMapping {
   uint32_t chips = 1;
   uint32_t tensor_parallel = 1;  ///< chips sharing one attention / dense FFN (heads split)
   uint32_t expert_parallel = 1;  ///< chips the experts of a layer are spread over
+  /// Experts tensor parallel (expert_parallel must be 1): every chip of a tensor-parallel
+  /// group holds a 1/tensor_parallel column/row slice of every expert and shared expert and
+  /// runs it for all the group's routed tokens (no dispatch or combine; an all-reduce of the
+  /// expert outputs instead, in ChipWork::ffn_reduce).
+  bool expert_tensor_parallel = false;
   /// A token bound for several experts on one chip crosses the links once (as DeepEP does);
   /// false: once per expert.
   bool dedup_dispatch = true;
@@ -93,14 +98,18 @@ class SystemPlanner {
             std::vector<CollectiveRequest>& collectives);
   /// Load balance of the step planned last.
   const StepBalance& balance() const { return m_balance; }
-  /// The model as one chip of a tensor-parallel group plans its attention and dense FFNs.
-  static ModelSpec tensor_slice(const ModelSpec& model, uint32_t tp);
+  /// The model as one chip of a tensor-parallel group plans its attention and dense FFNs
+  /// (and, with `experts`, its routed and shared experts).
+  static ModelSpec tensor_slice(const ModelSpec& model, uint32_t tp, bool experts = false);
 
  private:
   uint32_t new_collective(std::vector<CollectiveRequest>& out, CommRole role, uint32_t layer,
                           std::vector<uint32_t> group, std::vector<uint64_t> bytes);
   /// Plans micro-batch `part` of `step` into m_work[*][part].
   void plan_part(const TraceStep& step, uint32_t part, std::vector<CollectiveRequest>& out);
+  /// Tensor-parallel experts: MoE layer `l` (transformer layer `layer`) of micro-batch `part`.
+  void plan_tp_experts(const TraceStep& step, uint32_t part, uint32_t l, uint32_t layer,
+                       std::vector<CollectiveRequest>& collectives);
   /// Recomputes the placement from m_load_avg and plans the moves into m_rebalance.
   void rebalance(std::vector<CollectiveRequest>& out);
 

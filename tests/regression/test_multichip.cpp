@@ -43,6 +43,8 @@ TEST(MultiChip, OneChipSystemTableChangesNothing) {
   EXPECT_EQ(without_name(read_text(out / "stats.json")), without_name(golden));
 }
 
+const char* kRingConfig = "configs/mixtral_decode_4chip_ring.toml";
+
 TEST(MultiChip, ByteIdenticalAcrossRunsWithBothNetworkModels) {
   for (const char* net : {"fast", "detailed"}) {
     const std::string set = std::string("--set system.network.type=") + net;
@@ -173,6 +175,87 @@ TEST(MultiChip, PlacementTableIsRead) {
   EXPECT_EQ(json_stat(j, "chip2.comm.combine_bytes"), 0) << "chip2 holds no expert (direct)";
 }
 
+// Expert caches on a tensor-parallel group (tensor-parallel experts): every chip caches its own
+// 1/8 slice of each expert model, sees the same accesses and loads its slice from its own
+// DDR. Against one chip running the whole model with 8 times the cache capacity (the same
+// number of experts fit), the access sequence and so the hits and misses are the same, and
+// each chip loads exactly 1/8 of the one chip's bytes.
+TEST(MultiChipCache, TensorParallelChipsCacheTheirSliceOfEveryExpert) {
+  const std::string shape =
+      "--set workload.requests=24 --set workload.output_tokens=2 --set workload.batch=2 "
+      "--set model.experts=100 ";                         // 100 whole models fit one socket's DDR
+  const uint64_t slice = 3ull * 4096 * (548368 / 8) * 2;  // one expert model's 1/8, bytes
+  const std::string tp8 = run(
+      "configs/coe_sn40l_node_tp8.toml",
+      shape + "--set mapping.cache.hbm.capacity=" + std::to_string(4 * slice) + "B", "cache_tp8");
+  const std::string one = run("configs/coe_sn40l_node_tp8.toml",
+                              shape +
+                                  "--set system.chips=1 --set mapping.parallel.tensor_parallel=1 "
+                                  "--set mapping.cache.hbm.capacity=" +
+                                  std::to_string(4 * 8 * slice) + "B",
+                              "cache_one");
+  const double misses = json_stat(one, "chip0.tiers.hbm.misses");
+  const double loaded = json_stat(one, "chip0.tiers.ddr_to_hbm_bytes");
+  ASSERT_GT(misses, 4) << "the cache must evict at this size";
+  EXPECT_GT(json_stat(one, "chip0.tiers.hbm.evictions"), 0);
+  EXPECT_EQ(loaded, misses * 8 * slice);
+  for (int c = 0; c < 8; ++c) {
+    const std::string chip = "chip" + std::to_string(c);
+    EXPECT_EQ(json_stat(tp8, chip + ".tiers.hbm.accesses"),
+              json_stat(one, "chip0.tiers.hbm.accesses"))
+        << chip;
+    EXPECT_EQ(json_stat(tp8, chip + ".tiers.hbm.hits"), json_stat(one, "chip0.tiers.hbm.hits"))
+        << chip;
+    EXPECT_EQ(json_stat(tp8, chip + ".tiers.hbm.misses"), misses) << chip;
+    EXPECT_EQ(json_stat(tp8, chip + ".tiers.hbm.evictions"),
+              json_stat(one, "chip0.tiers.hbm.evictions"))
+        << chip;
+    EXPECT_EQ(json_stat(tp8, chip + ".tiers.ddr_to_hbm_bytes") * 8, loaded) << chip;
+    // The loaded bytes are the DDR tier's reads (the weights' home holds nothing else read
+    // here) and are written into this chip's HBM.
+    EXPECT_EQ(json_stat(tp8, chip + ".ddr.read_bytes"),
+              json_stat(tp8, chip + ".tiers.ddr_to_hbm_bytes"))
+        << chip;
+    EXPECT_GE(json_stat(tp8, chip + ".hbm.write_bytes"),
+              json_stat(tp8, chip + ".tiers.ddr_to_hbm_bytes"))
+        << chip;
+    EXPECT_EQ(json_stat(tp8, chip + ".tiers.ddr_to_sram_bytes"), 0) << chip;
+  }
+  // The slices' outputs are summed over the group: one all-reduce per layer and step more
+  // than attention alone, no dispatch or combine.
+  EXPECT_EQ(json_stat(tp8, "system.dispatch_bytes"), 0);
+  EXPECT_EQ(json_stat(tp8, "system.combine_bytes"), 0);
+  EXPECT_GT(json_stat(tp8, "system.all_reduce_bytes"), 0);
+  EXPECT_EQ(json_stat(tp8, "system.collectives"), 2 * json_stat(tp8, "workload.steps"));
+  // Each chip computes 1/8 of the one chip's flops (the router GEMM, replicated, is ~1e-4).
+  EXPECT_NEAR(json_stat(tp8, "chip3.compute.array.flops") * 8,
+              json_stat(one, "chip0.compute.array.flops"),
+              1e-3 * json_stat(one, "chip0.compute.array.flops"));
+}
+
+// Experts spread over chips (expert parallelism): each chip caches the experts placed on it
+// and looks up only those, so every expert run is one access on its own chip, and a chip
+// whose cache holds all its experts misses each (layer, expert) once.
+TEST(MultiChipCache, ExpertParallelChipsCacheTheExpertsPlacedOnThem) {
+  const std::string j = run(kRingConfig,
+                            "--set mapping.weights=ddr --set mapping.cache.hbm.policy=lru "
+                            "--set workload.max_steps=4",
+                            "cache_ep");
+  const double expert = 3.0 * 4096 * 14336 * 2;  // Mixtral-8x7B expert, bytes
+  double accesses = 0;
+  for (int c = 0; c < 4; ++c) {
+    const std::string chip = "chip" + std::to_string(c);
+    const double misses = json_stat(j, chip + ".tiers.hbm.misses");
+    accesses += json_stat(j, chip + ".tiers.hbm.accesses");
+    EXPECT_GT(misses, 0) << chip;
+    EXPECT_LE(misses, 32 * 2) << chip << ": 2 experts of each of 32 layers are placed here";
+    EXPECT_EQ(json_stat(j, chip + ".tiers.hbm.evictions"), 0) << chip;
+    EXPECT_EQ(json_stat(j, chip + ".tiers.ddr_to_hbm_bytes"), misses * expert) << chip;
+    EXPECT_GT(json_stat(j, chip + ".tiers.hbm.hits"), 0) << chip;
+  }
+  EXPECT_EQ(accesses, json_stat(j, "workload.experts_run"));
+}
+
 struct BadCase {
   const char* name;
   const char* config;
@@ -203,6 +286,7 @@ TEST_P(BadMultiChip, ExitsTwoWithOneLocatedMessage) {
 
 const char* kRing = "configs/mixtral_decode_4chip_ring.toml";
 const char* kDs = "configs/deepseek_v3_decode_ep8_switch.toml";
+const char* kCoe = "configs/coe_sn40l_node_tp8.toml";
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadMultiChip,
@@ -225,9 +309,39 @@ INSTANTIATE_TEST_SUITE_P(
                 "--set mapping.parallel.overlap=micro_batch", nullptr,
                 "--set mapping.parallel.overlap: micro-batch overlap hides collectives between "
                 "chips: it needs a [system] of several chips"},
-        BadCase{"cache_chips", kDs, "--set mapping.cache.hbm.policy=lru", nullptr,
-                "--set mapping.cache: expert caches over several chips are not modelled yet (use "
-                "one chip, or no [mapping.cache])"},
+        BadCase{"cache_belady_ep", kRing,
+                "--set mapping.weights=ddr --set mapping.cache.hbm.policy=belady", nullptr,
+                "--set mapping.cache.hbm.policy: 'belady' ranks experts by the whole trace's "
+                "accesses, not one chip's: with experts spread over 4 chips it needs "
+                "mapping.parallel.expert_tensor_parallel = true (every chip sees every access)"},
+        BadCase{"cache_prefetch_ep", kRing,
+                "--set mapping.weights=ddr --set mapping.cache.hbm.policy=lru "
+                "--set mapping.cache.hbm.prefetch=affinity",
+                nullptr,
+                "--set mapping.cache.hbm.prefetch: affinity prefetch predicts from the whole "
+                "step's routing, not one chip's experts: with experts spread over 4 chips it "
+                "needs mapping.parallel.expert_tensor_parallel = true"},
+        BadCase{"cache_rebalance", kRing,
+                "--set mapping.weights=ddr --set mapping.cache.hbm.policy=lru "
+                "--set mapping.placement.type=greedy --set mapping.placement.rebalance_every=2",
+                nullptr,
+                "--set mapping.placement.rebalance_every: rebalancing moves experts between "
+                "chips, which the expert caches ([mapping.cache]) do not follow"},
+        BadCase{"etp_ep", kCoe, "--set mapping.parallel.expert_parallel=8", nullptr,
+                "--set mapping.parallel.expert_parallel: 8 with expert_tensor_parallel = true: "
+                "every chip of a tensor-parallel group holds a slice of every expert, so "
+                "experts are not spread (set 1 or leave it out)"},
+        BadCase{"etp_ffn", kCoe,
+                "--set model.shared_experts=1 --set model.shared_ffn=100 "
+                "--set mapping.parallel.tensor_parallel=8",
+                nullptr,
+                "--set mapping.parallel.tensor_parallel: 8 does not divide both model "
+                "'coe-150x-llama2-7b''s expert FFN size 548368 and its shared expert FFN size "
+                "100 (expert_tensor_parallel = true slices them)"},
+        BadCase{"etp_placement", kCoe, "--set mapping.placement.type=round_robin", nullptr,
+                "--set mapping.placement: experts are not placed with "
+                "mapping.parallel.expert_tensor_parallel = true (every chip of a "
+                "tensor-parallel group holds a slice of every expert)"},
         BadCase{"network_type", kDs, "--set system.network.type=nope", nullptr,
                 "--set system.network.type: \"nope\" is not one of 'detailed', 'fast'"},
         BadCase{"unknown_expert", kRing, "", "layer,expert,chip\n*,8,0\n",

@@ -54,6 +54,32 @@ TEST(CoeRequests, EachRequestKeepsOneModelForAllItsTokens) {
   EXPECT_LT(top, 160);
 }
 
+// A batch of b: every step has b tokens, sequences request x b + i, all on the request's
+// model; the models drawn are those of batch 1 (one draw per request).
+TEST(CoeRequests, ABatchRunsOnItsRequestsModel) {
+  CoeRequestSpec one = spec();
+  CoeRequestSpec four = spec();
+  four.batch = 4;
+  auto a = make_coe_request_trace(one);
+  auto b = make_coe_request_trace(four);
+  TraceStep x, y;
+  uint64_t steps = 0;
+  while (a->next(x)) {
+    ASSERT_TRUE(b->next(y));
+    ASSERT_EQ(y.num_tokens(), 4u);
+    ASSERT_EQ(y.offsets.size(), 5u);
+    for (uint32_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(y.tokens[i].request, x.tokens[0].request * 4 + i);
+      EXPECT_EQ(y.tokens[i].position, x.tokens[0].position);
+      EXPECT_EQ(y.experts[i], x.experts[0]);
+      EXPECT_EQ(y.route_end(0, i) - y.route_begin(0, i), 1u);
+    }
+    ++steps;
+  }
+  EXPECT_FALSE(b->next(y));
+  EXPECT_EQ(steps, 1200u);
+}
+
 TEST(CoeRequests, SameSeedSameRequestsOtherSeedOthers) {
   auto collect = [](uint64_t seed) {
     CoeRequestSpec s = spec();
@@ -92,6 +118,13 @@ TEST(CoeRequests, RejectsInconsistentSpecs) {
   s = spec();
   s.requests = 1ull << 33;
   EXPECT_EQ(message(s), "coe request trace: requests exceed the 32-bit request id range");
+  s = spec();
+  s.batch = 0;
+  EXPECT_EQ(message(s), "coe request trace: batch must be at least 1");
+  s = spec();
+  s.batch = 1u << 16;
+  s.requests = 1u << 16;
+  EXPECT_EQ(message(s), "coe request trace: requests x batch exceed the 32-bit request id range");
   s = spec();
   s.prompt_tokens = 4294967295u;
   EXPECT_EQ(message(s),

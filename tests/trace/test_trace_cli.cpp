@@ -134,8 +134,8 @@ TEST(TraceCli, ImportAndStatsUsageErrors) {
        "trace import: --model is required (a preset in workloads/models)"},
       {"trace import --format olmoe-jsonl --model mixtral a b",
        "trace import: --model: no preset 'mixtral' (did you mean 'mixtral_8x7b'?) (presets: "
-       "deepseek_moe_16b, deepseek_v3, llama2_7b, m3vit_small, mistral_7b, mixtral_8x7b, "
-       "olmoe_1b_7b, qwen1_5_moe_a2_7b, qwen3_30b_a3b, switch_base_128)"},
+       "coe_150x_llama2_7b, deepseek_moe_16b, deepseek_v3, llama2_7b, m3vit_small, mistral_7b, "
+       "mixtral_8x7b, olmoe_1b_7b, qwen1_5_moe_a2_7b, qwen3_30b_a3b, switch_base_128)"},
       {imp + "--layer-map first a b",
        "trace import: --layer-map expects moe or transformer, got 'first'"},
       {imp + "--warmup-min-tokens 1 a b",

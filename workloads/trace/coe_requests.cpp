@@ -40,6 +40,10 @@ class CoeRequestTrace final : public TraceReader {
     if (spec.requests > std::numeric_limits<uint32_t>::max()) {
       bad("requests exceed the 32-bit request id range");
     }
+    if (spec.batch == 0) bad("batch must be at least 1");
+    if (spec.requests * spec.batch > std::numeric_limits<uint32_t>::max()) {
+      bad("requests x batch exceed the 32-bit request id range");
+    }
     if (spec.output_tokens - 1 > std::numeric_limits<uint32_t>::max() - spec.prompt_tokens) {
       bad("prompt_tokens + output_tokens exceed the 32-bit position range");
     }
@@ -53,6 +57,7 @@ class CoeRequestTrace final : public TraceReader {
     m_meta.extra["seed"] = fmt::format("{}", spec.seed);
     m_meta.extra["requests"] = fmt::format("{}", spec.requests);
     m_meta.extra["output_tokens"] = fmt::format("{}", spec.output_tokens);
+    if (spec.batch != 1) m_meta.extra["batch"] = fmt::format("{}", spec.batch);
     // Popularity by rank, ranks dealt to models by a seeded shuffle; cumulative for sampling.
     std::vector<uint32_t> perm(spec.models);
     for (uint32_t i = 0; i < spec.models; ++i) perm[i] = i;
@@ -82,10 +87,15 @@ class CoeRequestTrace final : public TraceReader {
     step.clear();
     step.index = m_step;
     step.layers = 1;
-    step.tokens.push_back(TraceToken{static_cast<uint32_t>(request), m_spec.prompt_tokens + token});
-    step.offsets = {0, 1};
-    step.experts.push_back(static_cast<int32_t>(m_current));
-    step.weights.push_back(1.0f);
+    // A request's sequences (ids request x batch + b) all run on its model.
+    step.offsets = {0};
+    for (uint32_t b = 0; b < m_spec.batch; ++b) {
+      step.tokens.push_back(TraceToken{static_cast<uint32_t>(request * m_spec.batch + b),
+                                       m_spec.prompt_tokens + token});
+      step.offsets.push_back(b + 1);
+      step.experts.push_back(static_cast<int32_t>(m_current));
+      step.weights.push_back(1.0f);
+    }
     ++m_step;
     return true;
   }

@@ -18,6 +18,7 @@ struct CoeRequestSpec {
   uint32_t models = 0;         ///< expert models to choose from
   uint64_t requests = 0;       ///< requests, served one after another
   uint32_t output_tokens = 0;  ///< decode steps per request
+  uint32_t batch = 1;          ///< sequences per request, all on the request's model
   uint32_t prompt_tokens = 0;  ///< tokens already in a request's KV cache at its first step
   double zipf_s = 1.0;         ///< popularity of the model of rank r is 1/(r+1)^s (0: uniform)
   uint64_t seed = 1;

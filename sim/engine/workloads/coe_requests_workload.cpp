@@ -16,9 +16,12 @@ class CoeRequestsWorkload : public WorkloadSource {
  public:
   explicit CoeRequestsWorkload(const Args&) {}
   static void declare(ParamSchema& s) {
-    s.add("requests", ParamType::kInt, "requests, served one after another (batch 1)")
-        .range(1, 4e9);
+    s.add("requests", ParamType::kInt, "requests, served one after another").range(1, 4e9);
     s.add("output_tokens", ParamType::kInt, "decode steps per request").range(1, 1 << 24);
+    s.add("batch", ParamType::kInt,
+          "sequences per request, all routed to the request's expert model (batched decode)")
+        .range(1, 1 << 16)
+        .default_value(int64_t{1});
     s.add("prompt_tokens", ParamType::kInt, "tokens in a request's KV cache at its first step")
         .range(0, 1 << 24)
         .default_value(int64_t{0});
@@ -46,6 +49,7 @@ class CoeRequestsWorkload : public WorkloadSource {
     c.requests = static_cast<uint64_t>(w.get_int("requests"));
     c.output_tokens = static_cast<uint32_t>(w.get_int("output_tokens"));
     c.prompt_tokens = static_cast<uint32_t>(w.get_int("prompt_tokens"));
+    c.batch = static_cast<uint32_t>(w.get_int("batch"));
     c.zipf_s = w.get_float("zipf_s");
     c.seed = spec.seed;
   }
@@ -58,6 +62,6 @@ class CoeRequestsWorkload : public WorkloadSource {
 }  // namespace
 
 MOESIM_REGISTER(WorkloadSource, CoeRequestsWorkload, "coe_requests",
-                "Composition of Experts: requests routed to whole expert models, batch 1");
+                "Composition of Experts: requests routed to whole expert models");
 
 }  // namespace moesim
