@@ -6,7 +6,9 @@
 # tests/fuzz/seeds/; inputs that add coverage accumulate in build-fuzz/corpus/TARGET/, and a
 # crash, leak, timeout or sanitizer report is written to build-fuzz/artifacts/TARGET/ and
 # fails the script. Prints one summary line per target with its executions per second.
-# FUZZ_JOBS=N runs N targets at once (default 1). See docs/robustness.md.
+# FUZZ_JOBS=N runs N targets at once (default 1). FUZZ_BUILD_DIR=DIR uses another build made
+# with the fuzz targets, such as scripts/sanitize.sh's build-asan/ (CI does this, so the tree is
+# compiled with clang and the sanitizers once). See docs/robustness.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,12 +37,17 @@ fi
 
 need_packages "${moesim_build_packages[@]}" clang-14 libclang-rt-14-dev
 
-dir=build-fuzz
+dir=${FUZZ_BUILD_DIR:-build-fuzz}
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined"
 flags+=" -fno-sanitize-recover=all"
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
-if [ ! -f "$dir/CMakeCache.txt" ]; then
+if [ -f "$dir/CMakeCache.txt" ]; then
+  if ! grep -q '^MOESIM_WITH_FUZZ:BOOL=ON$' "$dir/CMakeCache.txt"; then
+    echo "fuzz.sh: $dir/ is a build without the fuzz targets (MOESIM_WITH_FUZZ=OFF)" >&2
+    exit 2
+  fi
+else
   # Asserts stay on (CMAKE_CXX_FLAGS_RELEASE without -DNDEBUG); no RTL, no tests.
   cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS_RELEASE="" -DCMAKE_CXX_FLAGS="$flags" \

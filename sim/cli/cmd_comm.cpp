@@ -17,6 +17,7 @@
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sc_thread.hpp"
 #include "sim/core/sim_time.hpp"
 #include "sim/core/stats.hpp"
 #include "sim/core/units_text.hpp"
@@ -223,7 +224,7 @@ class CommStarter : public sc_core::sc_module {
   CommStarter(const sc_core::sc_module_name& name, CollectiveExecutor& exec,
               std::vector<std::vector<ChipId>> groups)
       : sc_core::sc_module(name), m_exec(exec), m_groups(std::move(groups)) {
-    SC_THREAD(run);
+    MOESIM_SC_THREAD(run);
   }
 
  private:

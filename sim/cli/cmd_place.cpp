@@ -17,6 +17,7 @@
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/engine/placement/placement_inputs.hpp"
+#include "sim/output/atomic_file.hpp"
 #include "sim/plan/placement.hpp"
 
 namespace moesim {
@@ -247,19 +248,6 @@ Row row_of(const Metrics& m, uint32_t first, uint32_t last) {
   return r;
 }
 
-void write_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InputError(fmt::format("{}: cannot write", path));
-    f << text;
-    if (!f) throw InputError(fmt::format("{}: cannot write", path));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot write ({})", path, ec.message()));
-}
-
 std::string num(double x) {
   return fmt::format("{:.6g}", x);
 }
@@ -368,10 +356,10 @@ int cmd_place(const std::vector<std::string>& args) {
   const Row all = row_of(m, 0, m.layers);
   line("all", all);
   std::fputs(text.c_str(), stdout);
-  if (o.out) write_atomic(*o.out, placement_json(p));
+  if (o.out) write_file_atomic(*o.out, placement_json(p));
   if (o.json) {
-    write_atomic(*o.json,
-                 fmt::format("{{\n  \"policy\": {},\n  \"chips\": {},\n  \"nodes\": {},\n  "
+    write_file_atomic(
+        *o.json, fmt::format("{{\n  \"policy\": {},\n  \"chips\": {},\n  \"nodes\": {},\n  "
                              "\"slots\": {},\n  \"trace\": {},\n  \"eval\": {},\n  \"steps\": "
                              "{},\n  \"tokens\": {},\n  \"overall\": {{{}}},\n  \"layers\": "
                              "[\n{}\n  ]\n}}\n",

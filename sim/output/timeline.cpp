@@ -10,6 +10,7 @@
 
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
+#include "sim/core/output_path.hpp"
 #include "sim/core/timeline.hpp"
 
 namespace moesim {
@@ -44,7 +45,7 @@ uint64_t now_ps() {
   return sc_core::sc_time_stamp().value();
 }
 
-std::string quoted(const std::string& s) {
+std::string json_quoted(const std::string& s) {
   std::string out = "\"";
   append_escaped(out, s);
   out += '"';
@@ -62,7 +63,11 @@ std::string local_name(const std::string& full) {
 /// The file being written: events are appended to a buffer flushed in blocks.
 class TimelineJson {
  public:
-  explicit TimelineJson(std::string path) : m_path(std::move(path)), m_tmp(m_path + ".tmp") {
+  // A symbolic link, device or FIFO (/dev/stdout) is written in place (write_in_place()).
+  explicit TimelineJson(std::string path)
+      : m_path(std::move(path)),
+        m_in_place(write_in_place(m_path)),
+        m_tmp(m_in_place ? m_path : m_path + ".tmp") {
     m_file = std::fopen(m_tmp.c_str(), "wb");
     if (!m_file) {
       throw InputError(
@@ -73,7 +78,7 @@ class TimelineJson {
   }
   ~TimelineJson() {
     if (m_file) std::fclose(m_file);
-    if (!m_renamed) std::remove(m_tmp.c_str());
+    if (!m_renamed && !m_in_place) std::remove(m_tmp.c_str());
   }
   /// The buffer, ready for one more event.
   Buffer& event() {
@@ -111,7 +116,7 @@ class TimelineJson {
     }
   }
   void rename() {
-    if (std::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+    if (!m_in_place && std::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
       throw InputError(
           fmt::format("{}: cannot rename into place ({})", m_path, std::strerror(errno)));
     }
@@ -132,6 +137,7 @@ class TimelineJson {
     m_buf.clear();
   }
   std::string m_path;
+  bool m_in_place;
   std::string m_tmp;
   std::FILE* m_file = nullptr;
   Buffer m_buf;
@@ -148,7 +154,7 @@ namespace {
 class CounterTrack {
  public:
   CounterTrack(TimelineJson& json, uint32_t pid, std::string name, std::vector<std::string> keys)
-      : m_json(json), m_pid(pid), m_name(quoted(std::move(name))), m_keys(std::move(keys)) {
+      : m_json(json), m_pid(pid), m_name(json_quoted(std::move(name))), m_keys(std::move(keys)) {
     m_pending.assign(m_keys.size(), 0.0);
     m_written.assign(m_keys.size(), -1.0);
   }
@@ -279,7 +285,7 @@ class UnitTrack final : public UnitTimeline {
         m_name(local_name(unit.unit_stats().full_name())),
         m_tiers(tiers),
         m_lanes(unit.slots() > 1 ? unit.slots() : 0) {
-    json.metadata("thread_name", pid, tid, quoted(m_name), true);
+    json.metadata("thread_name", pid, tid, json_quoted(m_name), true);
     json.metadata("thread_sort_index", pid, tid, std::to_string(tid), true);
   }
   Unit& unit() { return m_unit; }
@@ -301,7 +307,8 @@ class UnitTrack final : public UnitTimeline {
       if (!l.named) {
         l.named = true;
         const uint32_t tid = m_lane_tid + static_cast<uint32_t>(i);
-        m_json.metadata("thread_name", m_pid, tid, quoted(fmt::format("{}.ch{}", m_name, i)), true);
+        m_json.metadata("thread_name", m_pid, tid, json_quoted(fmt::format("{}.ch{}", m_name, i)),
+                        true);
         m_json.metadata("thread_sort_index", m_pid, tid, std::to_string(tid), true);
       }
       return;
@@ -442,7 +449,7 @@ class ActivityTrack final : public ActivityTimeline {
         m_counter(
             json, pid, name + " bandwidth (GB/s)",
             link ? std::vector<std::string>{"GB/s"} : std::vector<std::string>{"read", "write"}) {
-    json.metadata("thread_name", pid, tid, quoted(name), true);
+    json.metadata("thread_name", pid, tid, json_quoted(name), true);
     json.metadata("thread_sort_index", pid, tid, std::to_string(tid), true);
   }
   void busy(uint64_t begin, uint64_t end) override {
@@ -531,7 +538,7 @@ Timeline::Timeline(TimelineOptions options, System& system, const RunSpec& spec)
     const uint32_t pid = c + 1;
     ChipSlot& slot = system.slot(c);
     Chip& chip = *slot.chip;
-    m_json->metadata("process_name", pid, 0, quoted(fmt::format("chip{}", c)), false);
+    m_json->metadata("process_name", pid, 0, json_quoted(fmt::format("chip{}", c)), false);
     m_json->metadata("process_sort_index", pid, 0, std::to_string(pid), false);
     const StepPlan& plan = *system.plans()[c];
     m_buffers.push_back(std::make_unique<ChipBuffers>(*m_json, pid, plan));

@@ -26,6 +26,7 @@
 #include "hw_models/memory/mem_driver.hpp"
 #include "sim/config/config.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sc_thread.hpp"
 
 namespace moesim {
 namespace {
@@ -147,7 +148,7 @@ struct Probe : sc_core::sc_module, MemoryClient {
   SC_HAS_PROCESS(Probe);
   Probe(const sc_core::sc_module_name& n, Memory& m, std::vector<std::pair<double, uint64_t>> plan)
       : sc_core::sc_module(n), mem(m), starts(std::move(plan)) {
-    SC_THREAD(run);
+    MOESIM_SC_THREAD(run);
   }
   void run() {
     double t = 0;

@@ -8,6 +8,8 @@
 #include "sim/engine/run_spec.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
+MOESIM_FUZZ_SC_MAIN
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   moesim::fuzz::expect_input_errors([&] {

@@ -4,6 +4,8 @@
 #include "hw_models/memory/mem_driver.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
+MOESIM_FUZZ_SC_MAIN
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = moesim::fuzz::write_input(data, size, ".trace");
   moesim::fuzz::expect_input_errors([&] {

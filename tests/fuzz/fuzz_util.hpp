@@ -50,3 +50,10 @@ void expect_input_errors(F&& f) {
 }
 
 }  // namespace moesim::fuzz
+
+/// Targets linking moesim_core link libsystemc.so, whose main() calls sc_main(): it must be
+/// defined for the link, but libFuzzer's own main() runs instead, so it is never called.
+#define MOESIM_FUZZ_SC_MAIN   \
+  int sc_main(int, char*[]) { \
+    std::abort();             \
+  }

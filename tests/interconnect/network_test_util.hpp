@@ -12,6 +12,7 @@
 
 #include "hw_models/interconnect/network.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sc_thread.hpp"
 
 namespace moesim::test {
 
@@ -82,7 +83,7 @@ struct Driver : sc_core::sc_module {
       : sc_module(n), m_sends(std::move(sends)), m_rec(rec) {
     std::stable_sort(m_sends.begin(), m_sends.end(),
                      [](const TimedSend& a, const TimedSend& b) { return a.at_s < b.at_s; });
-    SC_THREAD(run);
+    MOESIM_SC_THREAD(run);
   }
   void run() {
     for (const TimedSend& s : m_sends) {

@@ -14,6 +14,7 @@
 #include "hw_models/interconnect/collective.hpp"
 #include "hw_models/interconnect/network.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sc_thread.hpp"
 
 namespace moesim {
 namespace {
@@ -152,7 +153,7 @@ class Driver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Driver);
   explicit Driver(const sc_core::sc_module_name& name) : sc_core::sc_module(name) {
-    SC_THREAD(run);
+    MOESIM_SC_THREAD(run);
   }
 
  private:

@@ -17,6 +17,7 @@
 #include "hw_models/interconnect/topology.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sc_thread.hpp"
 
 namespace moesim {
 namespace {
@@ -89,7 +90,7 @@ struct Lcg {
 
 struct Driver : sc_core::sc_module {
   SC_HAS_PROCESS(Driver);
-  explicit Driver(sc_core::sc_module_name n) : sc_module(n) { SC_THREAD(run); }
+  explicit Driver(sc_core::sc_module_name n) : sc_module(n) { MOESIM_SC_THREAD(run); }
   void run() {
     Nets& n = *g_nets;
     // 0 ms: one chunk, one hop.

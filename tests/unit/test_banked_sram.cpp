@@ -10,6 +10,7 @@
 
 #include "hw_models/memory/banked_sram.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/sc_thread.hpp"
 
 namespace moesim {
 namespace {
@@ -26,7 +27,7 @@ constexpr uint64_t kMiB = 1 << 20;
 struct Driver : sc_core::sc_module {
   SC_HAS_PROCESS(Driver);
   Driver(sc_core::sc_module_name n, BankedSram& m, Recorder& r) : sc_module(n), mem(m), rec(r) {
-    SC_THREAD(run);
+    MOESIM_SC_THREAD(run);
   }
   void run() {
     using sc_core::SC_NS;

@@ -8,6 +8,7 @@
 #include <systemc>
 
 #include "hw_models/memory/fluid_memory.hpp"
+#include "sim/core/sc_thread.hpp"
 
 namespace moesim {
 namespace {
@@ -20,7 +21,7 @@ struct Recorder : MemoryClient {
 struct Driver : sc_core::sc_module {
   SC_HAS_PROCESS(Driver);
   Driver(sc_core::sc_module_name n, Memory& m, Recorder& r) : sc_module(n), mem(m), rec(r) {
-    SC_THREAD(run);
+    MOESIM_SC_THREAD(run);
   }
   void run() {
     using sc_core::SC_MS;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sim/core/error.hpp"
+#include "sim/core/output_path.hpp"
 
 namespace moesim::trace_io {
 
@@ -203,7 +204,8 @@ uint32_t crc32(uint32_t crc, const void* data, size_t size) {
   return ~c;
 }
 
-AtomicOutput::AtomicOutput(const std::string& path) : m_path(path), m_tmp(path + ".tmp") {
+AtomicOutput::AtomicOutput(const std::string& path)
+    : m_path(path), m_in_place(write_in_place(path)), m_tmp(m_in_place ? path : path + ".tmp") {
   m_file = std::fopen(m_tmp.c_str(), "wb");
   if (!m_file) {
     throw InputError(
@@ -214,14 +216,14 @@ AtomicOutput::AtomicOutput(const std::string& path) : m_path(path), m_tmp(path +
 
 AtomicOutput::~AtomicOutput() {
   if (m_file) std::fclose(m_file);
-  if (!m_committed) std::remove(m_tmp.c_str());
+  if (!m_committed && !m_in_place) std::remove(m_tmp.c_str());
 }
 
 void AtomicOutput::fail(const char* what) {
   const int err = errno;
   if (m_file) std::fclose(m_file);
   m_file = nullptr;
-  std::remove(m_tmp.c_str());
+  if (!m_in_place) std::remove(m_tmp.c_str());
   throw InputError(fmt::format("{}: {} ({})", m_path, what, std::strerror(err)));
 }
 
@@ -236,7 +238,9 @@ void AtomicOutput::commit() {
   const int rc = std::fclose(m_file);
   m_file = nullptr;
   if (rc != 0) fail("write failed");
-  if (std::rename(m_tmp.c_str(), m_path.c_str()) != 0) fail("cannot rename the temporary file");
+  if (!m_in_place && std::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+    fail("cannot rename the temporary file");
+  }
   m_committed = true;
 }
 

@@ -52,7 +52,9 @@ bool is_reserved_meta_key(std::string_view key);
 uint32_t crc32(uint32_t crc, const void* data, size_t size);
 
 /// An output file written as `<path>.tmp` and renamed to `<path>` by commit(); destroyed
-/// without commit() it removes the temporary file. Errors are InputErrors naming `path`.
+/// without commit() it removes the temporary file. A symbolic link, device or FIFO
+/// (`/dev/stdout`; see write_in_place()) is written in place and never removed. Errors are
+/// InputErrors naming `path`.
 class AtomicOutput {
  public:
   explicit AtomicOutput(const std::string& path);
@@ -69,6 +71,7 @@ class AtomicOutput {
  private:
   void fail(const char* what);
   std::string m_path;
+  bool m_in_place;
   std::string m_tmp;
   std::FILE* m_file = nullptr;
   bool m_committed = false;
