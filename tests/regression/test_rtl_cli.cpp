@@ -284,6 +284,10 @@ TEST(RtlFullSystem, EdgeMoeAttentionOnRtlEqualsModel) {
   r = run_moesim("run configs/edge_moe_m3vit.toml --quiet --out '" + base_dir.string() + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(json_summary(a, "cycles"), json_summary(read_text(base_dir / "stats.json"), "cycles"));
+  const fs::path golden =
+      kSource / "tests" / "regression" / "golden" / "rtl" / "edge_moe_m3vit_rtl.stats.json";
+  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing: run scripts/update_goldens.sh";
+  EXPECT_EQ(a, read_text(golden)) << "stats of configs/rtl/edge_moe_m3vit_rtl.toml changed";
 }
 
 TEST(RtlFullSystem, EdgeMoeAttentionRtlNaiveAndLongSequencesEqualModel) {
