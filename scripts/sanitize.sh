@@ -2,14 +2,15 @@
 # scripts/sanitize.sh [ctest options...]
 # The test suite under AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan/:
 #   clang++-14 -O1 -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
-# with asserts on, and line tables only (-gline-tables-only: reports name file and line; full
-# debug information would lengthen the build by a good part). float-cast-overflow is named explicitly because GCC's `undefined` group
-# leaves it out (clang's includes it). Any report fails its test.
+# with asserts on, and line tables only (-gline-tables-only: reports name file and line, at
+# less build time than full debug information). float-cast-overflow is named explicitly
+# because GCC's `undefined` group leaves it out (clang's includes it). Any report fails its test.
 # The same build carries the libFuzzer instrumentation (-fsanitize=fuzzer-no-link) and the fuzz
 # targets, so `FUZZ_BUILD_DIR=build-asan scripts/fuzz.sh` runs them without a second build.
 # Test programs' own sources are built at -O0 (MOESIM_TESTS_OPT), the benchmarks not at all.
 #   SANITIZE_RTL=ON     adds the Verilator RTL blocks and their co-simulation tests (default OFF:
-#                       they add about 10 minutes on 2 cores; see docs/robustness.md).
+#                       the two softmax L=1024 variants alone took about 10 minutes each to
+#                       compile under ASan; see docs/robustness.md).
 #   SANITIZE_COMPILER=gcc  builds with g++ instead (no fuzz targets; GCC's sanitizer runtime).
 # See docs/robustness.md.
 set -euo pipefail
