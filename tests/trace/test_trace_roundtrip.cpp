@@ -14,15 +14,6 @@ namespace {
 
 class RoundTrip : public TraceTest {};
 
-/// Copies a trace from one file to another (the `moesim trace convert` loop).
-void convert(const std::string& in, const std::string& out) {
-  auto r = open_trace(in);
-  auto w = create_trace_writer(out, r->meta());
-  TraceStep s;
-  while (r->next(s)) w->write(s);
-  w->finish();
-}
-
 TraceMeta hand_meta() {
   TraceMeta m;
   m.model = "hand-made";

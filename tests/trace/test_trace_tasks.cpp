@@ -20,14 +20,6 @@ namespace {
 
 class TaskTrace : public TraceTest {};
 
-void convert(const std::string& in, const std::string& out) {
-  auto r = open_trace(in);
-  auto w = create_trace_writer(out, r->meta());
-  TraceStep s;
-  while (r->next(s)) w->write(s);
-  w->finish();
-}
-
 TraceMeta two_task_meta() {
   TraceMeta m;
   m.model = "m3vit-small";

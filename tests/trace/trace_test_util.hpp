@@ -102,6 +102,15 @@ inline std::vector<TraceStep> read_all(TraceReader& reader) {
   return steps;
 }
 
+/// Copies a trace from one file to another (the `moesim trace convert` loop).
+inline void convert(const std::string& in, const std::string& out) {
+  auto r = open_trace(in);
+  auto w = create_trace_writer(out, r->meta());
+  TraceStep s;
+  while (r->next(s)) w->write(s);
+  w->finish();
+}
+
 inline void write_all(const std::string& path, const TraceMeta& meta,
                       const std::vector<TraceStep>& steps) {
   auto w = create_trace_writer(path, meta);
