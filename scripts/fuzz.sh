@@ -6,7 +6,9 @@
 # tests/fuzz/seeds/; inputs that add coverage accumulate in build-fuzz/corpus/TARGET/, and a
 # crash, leak, timeout or sanitizer report is written to build-fuzz/artifacts/TARGET/ and
 # fails the script. Prints one summary line per target with its executions per second.
-# FUZZ_JOBS=N runs N targets at once (default 1). FUZZ_BUILD_DIR=DIR uses another build made
+# FUZZ_JOBS=N runs N targets at once (default 1). FUZZ_TIMEOUT=S sets libFuzzer's per-input
+# timeout in wall-clock seconds (default 10; raise it on a loaded machine, where a slow input's
+# wall time grows with the load). FUZZ_BUILD_DIR=DIR uses another build made
 # with the fuzz targets, such as scripts/sanitize.sh's build-asan/ (CI does this, so the tree is
 # compiled with clang and the sanitizers once). See docs/robustness.md.
 set -euo pipefail
@@ -84,7 +86,7 @@ run_one() {
   local rc=0
   ASAN_OPTIONS="abort_on_error=0:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
-    "$dir/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "$dir/fuzz/$t" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$art" "$corpus" "$seed_dir" >"$log" 2>&1 || rc=$?
   local execs rate cov units
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

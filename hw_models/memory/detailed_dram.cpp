@@ -24,6 +24,14 @@ namespace {
 
 constexpr uint64_t kAtom = 64;
 constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+// Stream skip: positions of concurrent streams are compared in this many steps of a row span,
+// and a mix is simulated for tREFI / kWarmupDivisor cycles after it starts (the transient of a
+// new stream) before it is measured, or tREFI / kReuseWarmupDivisor before it is skipped at
+// rates measured earlier. Chosen on the Mixtral decode step and the scenarios of
+// tests/dram/test_stream_skip.cpp (hw_models/memory/README.md, "Approximate stream skip").
+constexpr uint64_t kPhaseSteps = 16;
+constexpr uint64_t kWarmupDivisor = 2;
+constexpr uint64_t kReuseWarmupDivisor = 8;
 
 DramSpec stack_spec(const Params& p) {
   return dram_preset(p.get_string("preset"));
@@ -86,6 +94,18 @@ void DetailedDram::declare(ParamSchema& s) {
       .range(4, 4096)
       .default_value(int64_t{DramConfig{}.read_queue_depth});
   s.add("refresh", ParamType::kBool, "issue all-bank refreshes every tREFI").default_value(true);
+  s.add("stream_skip", ParamType::kEnum,
+        "off: simulate every request; approximate: once a mix of concurrent transfers (how many "
+        "read and how many write transfers are active) has run at steady rates over two refresh "
+        "intervals, advance it, and every later occurrence of the mix, at those rates instead of "
+        "simulating it (hw_models/memory/README.md, \"Approximate stream skip\")")
+      .one_of({"off", "approximate"})
+      .default_value(std::string("off"));
+  s.add("stream_skip_tolerance", ParamType::kFloat,
+        "stream_skip = \"approximate\": the largest relative difference between the rates of two "
+        "consecutive refresh intervals that counts as steady")
+      .range(0, 1)
+      .default_value(0.01);
 }
 
 DetailedDram::DetailedDram(const Memory::Args& a)
@@ -116,6 +136,19 @@ DetailedDram::DetailedDram(const Memory::Args& a)
   }
   m_alloc_align = align * static_cast<uint64_t>(stacks);
 
+  // Stream skip: the bank pattern's period, the smallest power of two that moves an address to
+  // the next row of the same bank and column (one row span); 0 if no power of two does.
+  for (uint64_t p = kAtom; p < m_stack_bytes; p <<= 1) {
+    const DramLocation l = map.decode(p);
+    if (l.row == zero.row) continue;
+    if (l.channel == zero.channel && l.pseudo_channel == zero.pseudo_channel &&
+        l.bank_group == zero.bank_group && l.bank == zero.bank && l.atom == zero.atom) {
+      m_phase_period = p / kAtom * static_cast<uint64_t>(stacks);
+      m_phase_quantum = std::max<uint64_t>(1, m_phase_period / kPhaseSteps);
+    }
+    break;
+  }
+
   m_clock = TickClock(m_spec.tck_ps * 1e-12 / sc_core::sc_get_time_resolution().to_seconds());
   m_blocked.resize(static_cast<size_t>(stacks) * m_spec.units() * 2);
   m_stats = std::make_unique<DetailedDramStats>(static_cast<const char*>(a.name), a.stats_parent,
@@ -125,6 +158,10 @@ DetailedDram::DetailedDram(const Memory::Args& a)
     m_sys[s]->set_completion_callback(
         [this](const DramRequest& r, uint64_t) { on_complete(static_cast<uint32_t>(r.id)); });
   }
+  m_skip_on = a.params.get_string("stream_skip") == "approximate";
+  m_write_floor = static_cast<uint64_t>(cfg.write_low_watermark) * m_spec.units() * m_sys.size();
+  m_skip_tolerance = a.params.get_float("stream_skip_tolerance");
+  if (m_skip_on) m_skip_stats = std::make_unique<StreamSkipStats>("stream_skip", m_stats.get());
   SC_METHOD(step);
   sensitive << m_wake;
   dont_initialize();
@@ -177,8 +214,13 @@ uint32_t DetailedDram::new_transfer(uint64_t addr, uint64_t bytes, bool write, M
   t.to_issue = (bytes + kAtom - 1) / kAtom;
   t.in_flight = 0;
   t.write = write;
+  t.active = false;
   t.client = client;
   t.tag = tag;
+  t.seq = m_seq++;
+  t.left = 0;
+  t.drained = 0;
+  t.share = 0;
   return id;
 }
 
@@ -193,13 +235,22 @@ void DetailedDram::transfer(uint64_t bytes, bool write, MemoryClient* client, ui
 
 void DetailedDram::transfer_at(uint64_t addr, uint64_t bytes, bool write, MemoryClient* client,
                                uint64_t tag) {
+  // Skipping: the transfers already active have progressed at the old mix's rates until now.
+  if (m_mode == Mode::kSkip) skip_settle(cycle_at(sc_time_stamp().value()));
   const uint32_t id = new_transfer(addr, bytes, write, client, tag);
-  if (m_transfers[id].to_issue == 0) {
+  Transfer& t = m_transfers[id];
+  if (t.to_issue == 0) {
     // Nothing to move: complete on the next step, after the caller has returned.
     m_done.emplace_back(client, tag);
     m_free.push_back(id);
   } else {
-    m_ready.push_back(id);
+    t.active = true;
+    ++(write ? m_streaming_writes : m_streaming_reads);
+    ++m_epoch;
+    if (m_mode == Mode::kSkip)
+      t.left = static_cast<double>(t.to_issue);
+    else
+      m_ready.push_back(id);
   }
   // A delta notification overrides a pending timed one; step() then reschedules.
   m_wake.notify(zero_delay(name()));
@@ -225,8 +276,12 @@ bool DetailedDram::try_issue(uint32_t id, uint64_t cycle, size_t& blocked_list) 
   sys.enqueue(DramRequest{local, t.write, id, cycle});
   t.next_addr += kAtom;
   if (t.next_addr >= m_device_bytes) t.next_addr -= m_device_bytes;
-  --t.to_issue;
   ++t.in_flight;
+  if (--t.to_issue == 0) {
+    // Its tail (requests in flight) is no longer part of the streaming mix.
+    --(t.write ? m_streaming_writes : m_streaming_reads);
+    ++m_epoch;
+  }
   return true;
 }
 
@@ -262,8 +317,17 @@ void DetailedDram::feed(uint64_t cycle) {
 void DetailedDram::on_complete(uint32_t id) {
   Transfer& t = m_transfers[id];
   --t.in_flight;
+  if (m_mode == Mode::kDrain) ++t.drained;
   if (t.to_issue == 0 && t.in_flight == 0) {
-    m_done.emplace_back(t.client, t.tag);
+    t.active = false;
+    ++m_epoch;
+    // Draining to skip flushes the last writes of a write transfer, which the write-drain
+    // policy would keep queued while reads stream: report them when reads stop (or more writes
+    // arrive) instead.
+    if (m_mode == Mode::kDrain && t.write && m_streaming_reads > 0)
+      m_parked.push_back({t.client, t.tag, m_sys[0]->cycle(), std::min(t.drained, m_write_floor)});
+    else
+      m_done.emplace_back(t.client, t.tag);
     m_free.push_back(id);
   }
 }
@@ -276,16 +340,67 @@ void DetailedDram::step() {
   uint64_t c = std::max(cycle_at(now), m_sys[0]->cycle());
   for (auto& s : m_sys)
     if (s->cycle() < c) s->advance_to(c);
-  feed(c);
+  // Held-back write completions are due once no read streams (judged before this step's own
+  // completions, whose clients may start the next read from their callbacks) or a write does.
+  if (!m_parked.empty() && (m_streaming_reads == 0 || m_streaming_writes > 0)) {
+    for (const Parked& p : m_parked) {
+      m_done.emplace_back(p.client, p.tag);
+      // Its drained requests would have waited in the queue until now.
+      m_skipped[7] += static_cast<double>(p.requests) * static_cast<double>(c - p.cycle);
+    }
+    m_parked.clear();
+  }
   uint64_t ne = kNever;
-  for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
-  if (ne == c && time_of(c) == now) {
-    for (auto& s : m_sys) s->tick();
-    ++c;
-    ne = kNever;
+  if (m_mode == Mode::kSkip) {
+    skip_settle(c);
+    if (m_epoch != m_watch_epoch && m_streaming_reads + m_streaming_writes > 0) {
+      // The mix changed: go on skipping at its rates if they are known.
+      m_watch_epoch = m_epoch;
+      m_watch_key = mix_key();
+      const auto it = m_rates.find(m_watch_key);
+      if (it != m_rates.end())
+        assign_shares(it->second);
+      else
+        leave_skip();
+    }
+    // Past the rates' horizon the streams' distances have changed: measure them again.
+    if (m_mode == Mode::kSkip && c >= m_skip_until && m_streaming_reads + m_streaming_writes > 0)
+      leave_skip();
+    if (m_mode == Mode::kSkip) ne = skip_next_cycle();
+  }
+  if (m_mode != Mode::kSkip) {
+    if (m_mode == Mode::kSimulate) feed(c);
     for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
-    // A tick may have freed queue room: waiting transfers try again next cycle.
-    if (!m_blocked_nonempty.empty()) ne = std::min(ne, c);
+    if (ne == c && time_of(c) == now) {
+      for (auto& s : m_sys) s->tick();
+      ++c;
+      ne = kNever;
+      for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
+      // A tick may have freed queue room: waiting transfers try again next cycle.
+      if (m_mode == Mode::kSimulate && !m_blocked_nonempty.empty()) ne = std::min(ne, c);
+    }
+    if (m_skip_on) {
+      if (m_mode == Mode::kSimulate) skip_watch(c);
+      bool drained = m_mode == Mode::kDrain;
+      for (const auto& s : m_sys) drained = drained && s->idle();
+      if (drained) {
+        // Every queued request has completed: skip if the mix now active is measured,
+        // otherwise simulate it.
+        if (m_epoch != m_watch_epoch) {
+          m_watch_epoch = m_epoch;
+          m_watch_key = mix_key();
+        }
+        const auto it = m_rates.find(m_watch_key);
+        if (m_streaming_reads + m_streaming_writes > 0 && it != m_rates.end()) {
+          enter_skip(c, it->second);
+          ne = skip_next_cycle();
+        } else {
+          m_mode = Mode::kSimulate;
+          m_watch_epoch = ~uint64_t{0};
+          if (!m_ready.empty() || !m_blocked_nonempty.empty()) ne = c;
+        }
+      }
+    }
   }
   // m_done holds completions not yet reported; they are reported below, so m_active counts
   // them as still active here.
@@ -310,12 +425,15 @@ void DetailedDram::step() {
       m_timeline->busy(m_busy_since.value(), now);
     }
   }
-  // Clients may start new transfers from the callback; those notify m_wake themselves.
+  // Clients may start new transfers from the callback; those notify m_wake themselves. With
+  // completions held back, look again once the callbacks have run.
+  if (!m_parked.empty()) m_wake.notify(zero_delay(name()));
   for (const auto& [client, tag] : done) client->transfer_done(tag);
 }
 
 std::pair<uint64_t, uint64_t> DetailedDram::done_bytes() const {
-  uint64_t r = 0, w = 0;
+  uint64_t r = static_cast<uint64_t>(std::llround(m_skipped[0])) * kAtom;
+  uint64_t w = static_cast<uint64_t>(std::llround(m_skipped[1])) * kAtom;
   for (const auto& s : m_sys) {
     r += s->stats().reads * kAtom;
     w += s->stats().writes * kAtom;
@@ -323,9 +441,216 @@ std::pair<uint64_t, uint64_t> DetailedDram::done_bytes() const {
   return {r, w};
 }
 
+DetailedDram::Snapshot DetailedDram::snapshot() const {
+  Snapshot n;
+  n.cycle = m_sys[0]->cycle();
+  for (const auto& s : m_sys) {
+    const DramStats& d = s->stats();
+    const uint64_t v[8] = {d.reads,         d.writes,    d.row_hits,   d.row_misses,
+                           d.row_conflicts, d.activates, d.precharges, d.latency_sum};
+    for (size_t k = 0; k < n.v.size(); ++k) n.v[k] += v[k];
+  }
+  for (const uint32_t id : streaming()) n.to_issue.push_back(m_transfers[id].to_issue);
+  return n;
+}
+
+std::vector<uint32_t> DetailedDram::streaming() const {
+  std::vector<uint32_t> ids;
+  for (uint32_t id = 0; id < m_transfers.size(); ++id) {
+    const Transfer& t = m_transfers[id];
+    if (t.active && (m_mode == Mode::kSkip || t.to_issue > 0)) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end(),
+            [this](uint32_t a, uint32_t b) { return m_transfers[a].seq < m_transfers[b].seq; });
+  return ids;
+}
+
+void DetailedDram::assign_shares(const MixRates& rates) {
+  const std::vector<uint32_t> ids = streaming();
+  for (size_t i = 0; i < ids.size(); ++i) m_transfers[ids[i]].share = rates.share.at(i);
+  m_skip_rates = &rates;
+  const double until = static_cast<double>(m_skip_cycle) + rates.horizon;
+  m_skip_until = until < 1.8e19 ? static_cast<uint64_t>(until) : kNever;
+}
+
+std::vector<uint64_t> DetailedDram::mix_key() const {
+  std::vector<const Transfer*> active;
+  for (const uint32_t id : streaming()) active.push_back(&m_transfers[id]);
+  std::vector<uint64_t> key{m_streaming_reads, m_streaming_writes};
+  if (active.empty()) return key;
+  if (m_phase_period == 0) {
+    // No row-periodic mapping to compare positions by: the rates of one occurrence are not
+    // reused for another.
+    key.push_back(m_epoch);
+    return key;
+  }
+  const uint64_t atoms = m_device_bytes / kAtom;
+  const auto position = [&](const Transfer& t) {
+    uint64_t done = 0;  // skipping: the requests the rates have completed
+    if (m_mode == Mode::kSkip)
+      done = t.to_issue - static_cast<uint64_t>(std::ceil(std::max(0.0, t.left - 1e-9)));
+    return (t.next_addr / kAtom + done) % atoms;
+  };
+  const uint64_t first = position(*active.front());
+  for (size_t i = 1; i < active.size(); ++i) {
+    const uint64_t d = (position(*active[i]) + atoms - first) % m_phase_period;
+    key.push_back(active[i]->write ? 1 : 0);
+    key.push_back(d / m_phase_quantum);
+  }
+  return key;
+}
+
+void DetailedDram::skip_watch(uint64_t cycle) {
+  const uint64_t refi = static_cast<uint64_t>(m_spec.tREFI);
+  if (m_epoch != m_watch_epoch) {
+    // The mix changed: skip it if it is measured, otherwise measure it after a warm-up.
+    m_watch_epoch = m_epoch;
+    m_watch_stage = -1;
+    if (m_streaming_reads + m_streaming_writes == 0) return;
+    m_watch_key = mix_key();
+    m_watch_stage = m_rates.count(m_watch_key) ? 3 : 0;
+    m_watch_next = cycle + refi / (m_watch_stage == 3 ? kReuseWarmupDivisor : kWarmupDivisor);
+    return;
+  }
+  if (m_watch_stage < 0 || cycle < m_watch_next) return;
+  if (m_watch_stage == 3) {
+    // A measured mix, past the transient of its start: skip it.
+    m_mode = Mode::kDrain;
+    return;
+  }
+  m_watch_next = cycle + refi;
+  const Snapshot now = snapshot();
+  if (m_watch_stage == 2) {
+    // Intervals [snap0, snap1) and [snap1, now) each hold one refresh of every unit.
+    const Snapshot& a = m_snap[0];
+    const Snapshot& b = m_snap[1];
+    // Steady: every stream moved at the same rate in both intervals (within the tolerance).
+    bool steady =
+        a.to_issue.size() == now.to_issue.size() && b.to_issue.size() == now.to_issue.size();
+    MixRates r;
+    const double cycles = static_cast<double>(now.cycle - a.cycle);
+    for (size_t i = 0; steady && i < now.to_issue.size(); ++i) {
+      const double r1 = static_cast<double>(a.to_issue[i] - b.to_issue[i]) /
+                        static_cast<double>(b.cycle - a.cycle);
+      const double r2 = static_cast<double>(b.to_issue[i] - now.to_issue[i]) /
+                        static_cast<double>(now.cycle - b.cycle);
+      if (!(r1 > 0 && r2 > 0) || std::abs(r1 - r2) > m_skip_tolerance * std::max(r1, r2))
+        steady = false;
+      r.share.push_back(static_cast<double>(a.to_issue[i] - now.to_issue[i]) / cycles);
+    }
+    if (steady) {
+      const double reqs = static_cast<double>(now.v[0] + now.v[1] - a.v[0] - a.v[1]);
+      for (size_t k = 0; k < r.per_request.size(); ++k)
+        r.per_request[k] = static_cast<double>(now.v[k + 2] - a.v[k + 2]) / reqs;
+      // Streams at unequal rates change their distances, and with them the rates: skip only
+      // until the distances have moved by one step of the key.
+      double drift = 0;
+      for (const double sh : r.share) drift = std::max(drift, std::abs(sh - r.share.front()));
+      r.horizon = drift > 0 && m_phase_period > 0 ? static_cast<double>(m_phase_quantum) / drift
+                                                  : std::numeric_limits<double>::infinity();
+      m_rates.emplace(m_watch_key, r);
+      ++m_skip_stats->measured;
+      m_mode = Mode::kDrain;
+      return;
+    }
+    m_snap[0] = m_snap[1];
+    m_snap[1] = now;
+    return;
+  }
+  m_snap[m_watch_stage] = now;
+  ++m_watch_stage;
+}
+
+void DetailedDram::enter_skip(uint64_t cycle, const MixRates& rates) {
+  m_mode = Mode::kSkip;
+  m_skip_cycle = cycle;
+  m_ready.clear();
+  for (const size_t li : m_blocked_nonempty) m_blocked[li].clear();
+  m_blocked_nonempty.clear();
+  for (Transfer& t : m_transfers)
+    if (t.active) t.left = static_cast<double>(t.to_issue);  // nothing is in flight
+  assign_shares(rates);
+  ++m_skip_stats->entries;
+}
+
+void DetailedDram::skip_settle(uint64_t cycle) {
+  if (cycle <= m_skip_cycle || m_skip_rates == nullptr) return;
+  const double dt = static_cast<double>(cycle - m_skip_cycle);
+  m_skip_cycle = cycle;
+  for (uint32_t id = 0; id < m_transfers.size(); ++id) {
+    Transfer& t = m_transfers[id];
+    if (!t.active) continue;
+    const double done = std::min(t.left, dt * t.share);
+    t.left -= done;
+    m_skipped[t.write ? 1 : 0] += done;
+    for (size_t k = 0; k < m_skip_rates->per_request.size(); ++k)
+      m_skipped[2 + k] += done * m_skip_rates->per_request[k];
+    if (t.left > 1e-9 * static_cast<double>(t.to_issue)) continue;
+    m_skipped[t.write ? 1 : 0] += t.left;  // rounding: the transfer moved to_issue requests
+    t.left = 0;
+    t.active = false;
+    --(t.write ? m_streaming_writes : m_streaming_reads);
+    ++m_epoch;
+    m_done.emplace_back(t.client, t.tag);
+    m_free.push_back(id);
+  }
+}
+
+uint64_t DetailedDram::skip_next_cycle() const {
+  double first = std::numeric_limits<double>::infinity();
+  for (const Transfer& t : m_transfers) {
+    if (!t.active) continue;
+    first = std::min(first, std::ceil(t.left / t.share));
+  }
+  const uint64_t done =
+      first < 1.8e19 ? m_skip_cycle + std::max<uint64_t>(1, static_cast<uint64_t>(first)) : kNever;
+  return std::min(done, std::max(m_skip_until, m_skip_cycle + 1));
+}
+
+void DetailedDram::leave_skip() {
+  // Simulate the rest of every active transfer, in arrival order, from where the rates put it.
+  std::vector<uint32_t> ids;
+  for (uint32_t id = 0; id < m_transfers.size(); ++id)
+    if (m_transfers[id].active) ids.push_back(id);
+  std::sort(ids.begin(), ids.end(),
+            [this](uint32_t a, uint32_t b) { return m_transfers[a].seq < m_transfers[b].seq; });
+  for (const uint32_t id : ids) {
+    Transfer& t = m_transfers[id];
+    const uint64_t n = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(t.left - 1e-9)));
+    // The part of a request counted as skipped is simulated instead.
+    const double back = static_cast<double>(n) - t.left;
+    m_skipped[t.write ? 1 : 0] -= back;
+    for (size_t k = 0; k < m_skip_rates->per_request.size(); ++k)
+      m_skipped[2 + k] -= back * m_skip_rates->per_request[k];
+    const uint64_t moved = t.to_issue - n;
+    t.next_addr = (t.next_addr + moved % (m_device_bytes / kAtom) * kAtom) % m_device_bytes;
+    t.to_issue = n;
+    t.left = 0;
+    m_ready.push_back(id);
+  }
+  m_mode = Mode::kSimulate;
+  m_skip_rates = nullptr;
+  m_watch_epoch = ~uint64_t{0};
+  ++m_skip_stats->exits;
+}
+
 void DetailedDram::sync_stats() {
   DetailedDramStats& st = *m_stats;
   uint64_t reqs = 0, hits = 0, misses = 0, conflicts = 0, acts = 0, pres = 0, refs = 0, lat = 0;
+  if (m_skip_on) {
+    // Skipped requests, at the rates of their mixes (rounded: the counts are whole).
+    const auto whole = [this](size_t k) {
+      return static_cast<uint64_t>(std::llround(std::max(0.0, m_skipped[k])));
+    };
+    reqs = whole(0) + whole(1);
+    hits = whole(2);
+    misses = whole(3);
+    conflicts = whole(4);
+    acts = whole(5);
+    pres = whole(6);
+    lat = whole(7);
+    m_skip_stats->requests += reqs - m_skip_stats->requests.get();
+  }
   for (const auto& s : m_sys) {
     const DramStats& d = s->stats();
     reqs += d.reads + d.writes;
@@ -348,6 +673,9 @@ void DetailedDram::sync_stats() {
   const uint64_t classified = hits + misses + conflicts;
   st.row_hit_rate.set(classified ? static_cast<double>(hits) / classified : 0.0);
   st.mean_latency.set(reqs ? static_cast<double>(lat) / reqs * tck_seconds() : 0.0);
+  if (m_skip_on)
+    m_skip_stats->fraction.set(
+        reqs ? static_cast<double>(m_skip_stats->requests.get()) / static_cast<double>(reqs) : 0.0);
 }
 
 double DetailedDram::refresh_overhead() const {

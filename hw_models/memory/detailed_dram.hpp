@@ -12,9 +12,11 @@
 /// while the memory is idle (refreshes owed over an idle gap are caught up on the next
 /// request). `stacks` independent copies of the preset are interleaved every 64 bytes.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -64,6 +66,17 @@ struct DetailedDramStats : MemoryStats {
   Formula refresh_overhead;
 };
 
+/// Statistics of the approximate stream skip (`stream_skip = "approximate"`; only then present).
+struct StreamSkipStats : StatGroup {
+  using StatGroup::StatGroup;
+  Counter requests{this, "requests", "ops",
+                   "64-byte requests advanced by the measured rates instead of simulated"};
+  Counter measured{this, "measured", "ops", "transfer mixes whose rates were measured"};
+  Counter entries{this, "entries", "ops", "times the memory went from simulating to skipping"};
+  Counter exits{this, "exits", "ops", "times it went back to simulating (a mix not yet measured)"};
+  Scalar fraction{this, "fraction", "1", "skipped requests / all requests"};
+};
+
 /// The `dram` memory model (see the file comment).
 class DetailedDram final : public Memory {
  public:
@@ -98,6 +111,8 @@ class DetailedDram final : public Memory {
   uint64_t wakeups() const { return m_wakeups; }
   /// Fraction of bank-time spent refreshing, averaged over stacks.
   double refresh_overhead() const;
+  /// The approximate stream skip's statistics; nullptr unless the config enables it.
+  const StreamSkipStats* skip_stats() const { return m_skip_stats.get(); }
 
  private:
   struct Transfer {
@@ -105,9 +120,44 @@ class DetailedDram final : public Memory {
     uint64_t to_issue = 0;   // requests not yet queued in a controller
     uint64_t in_flight = 0;  // queued or in flight
     bool write = false;
+    bool active = false;  // started and not completed
     MemoryClient* client = nullptr;
     uint64_t tag = 0;
+    uint64_t seq = 0;      // arrival order
+    double left = 0;       // skipping: requests not yet completed (fractional)
+    uint64_t drained = 0;  // requests completed while draining to skip
+    double share = 0;      // skipping: requests completed per cycle
   };
+  // Approximate stream skip (README.md, "Approximate stream skip"). A mix is the number of
+  // active read and write transfers; its rates are measured once, over refresh intervals.
+  enum class Mode { kSimulate, kDrain, kSkip };
+  struct Snapshot {
+    uint64_t cycle = 0;
+    std::array<uint64_t, 8> v{};     // reads, writes, hits, misses, conflicts, acts, pres, latency
+    std::vector<uint64_t> to_issue;  // of each streaming transfer
+  };
+  struct MixRates {
+    std::vector<double> share;            // requests per cycle of each streaming transfer
+    std::array<double, 6> per_request{};  // hits, misses, conflicts, acts, pres, latency
+    double horizon = 0;                   // cycles until the streams' distances drift by a step
+  };
+  // The streaming transfers (skipping: every active one), in arrival order.
+  std::vector<uint32_t> streaming() const;
+  void assign_shares(const MixRates& rates);
+  Snapshot snapshot() const;
+  // The mix's key: how many read and write transfers are active and, for each after the first
+  // (in arrival order), its direction and its distance from the first in the bank pattern. The
+  // rates of concurrent streams depend on how often they meet in a bank, which that distance
+  // sets; it stays put while they stream at equal shares.
+  std::vector<uint64_t> mix_key() const;
+  // Simulating: measures the current mix over refresh intervals, or starts the drain that
+  // leads to skipping if it is already measured.
+  void skip_watch(uint64_t cycle);
+  // Skipping: completes what the rates say is done by `cycle`.
+  void skip_settle(uint64_t cycle);
+  void enter_skip(uint64_t cycle, const MixRates& rates);
+  void leave_skip();
+  uint64_t skip_next_cycle() const;
   uint32_t new_transfer(uint64_t addr, uint64_t bytes, bool write, MemoryClient* client,
                         uint64_t tag);
   // Queues transfer `id`'s next request if its controller has room; otherwise returns false
@@ -143,6 +193,38 @@ class DetailedDram final : public Memory {
   WindowedBandwidth m_window;  // timeline only
   sc_core::sc_event m_wake;
   std::unique_ptr<DetailedDramStats> m_stats;
+
+  // Approximate stream skip.
+  bool m_skip_on = false;
+  double m_skip_tolerance = 0;
+  Mode m_mode = Mode::kSimulate;
+  // Transfers with requests left to queue (skipping: every active one), by direction.
+  uint32_t m_streaming_reads = 0, m_streaming_writes = 0;
+  uint64_t m_seq = 0;
+  uint64_t m_epoch = 0;  // changes whenever a transfer starts or completes
+  uint64_t m_watch_epoch = ~uint64_t{0};
+  int m_watch_stage = 0;      // 0: warming up, 1: first interval, 2: later intervals
+  uint64_t m_watch_next = 0;  // cycle of the next snapshot
+  Snapshot m_snap[2];         // starts of the previous and the current interval
+  std::map<std::vector<uint64_t>, MixRates> m_rates;
+  std::vector<uint64_t> m_watch_key;  // the mix being measured
+  uint64_t m_phase_period = 0;        // atoms of one row span over every stack; 0: none
+  uint64_t m_phase_quantum = 1;       // atoms per step of a stream's distance
+  const MixRates* m_skip_rates = nullptr;
+  struct Parked {
+    MemoryClient* client;
+    uint64_t tag;
+    uint64_t cycle;     // when its last request completed
+    uint64_t requests;  // its requests the drain completed that would have stayed queued
+  };
+  std::vector<Parked> m_parked;  // write completions held back
+  // Writes the drain policy leaves queued while reads stream (low watermark x controllers).
+  uint64_t m_write_floor = 0;
+  uint64_t m_skip_cycle = 0;
+  uint64_t m_skip_until = 0;  // skipping: simulate again from here (the rates' horizon)          //
+                              // skipping: progress is settled up to this cycle
+  std::array<double, 8> m_skipped{};  // reads, writes, then MixRates::per_request's fields
+  std::unique_ptr<StreamSkipStats> m_skip_stats;
 };
 
 }  // namespace moesim

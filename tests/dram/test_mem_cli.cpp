@@ -176,6 +176,34 @@ struct BadCase {
   std::string err;
 };
 
+/// The value of statistic `name` in a stats.json (`"name": {"value": V, ...}`), or NaN.
+double stat_value(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\": {\"value\": ";
+  const size_t at = json.find(key);
+  if (at == std::string::npos) return std::nan("");
+  return std::stod(json.substr(at + key.size(), 32));
+}
+
+// The approximate stream skip on a whole Mixtral-8x7B decode step with detailed HBM3, against
+// the same step with the skip off, simulated once (318 s of CPU) and recorded here:
+//   moesim run configs/bench/mixtral_decode_detailed.toml --set workload.max_steps=1
+// gave time_s = 0.03644634875 and chip0.hbm.requests = 693157888.
+TEST(StreamSkipFullSystem, MixtralDecodeStepIsCloseToTheFullSimulation) {
+  const fs::path dir = fresh_dir("skip_mixtral");
+  const auto r =
+      run_moesim("run configs/bench/mixtral_decode_detailed.toml --quiet --out " + dir.string() +
+                 " --set workload.max_steps=1 --set chip.memory.hbm.stream_skip=approximate");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string j = read_text(dir / "stats.json");
+  const double off_s = 0.03644634875;
+  // The skip-off run itself moves by 0.47 % when the chip clock moves by 0.006 %
+  // (hw_models/memory/README.md, "Approximate stream skip").
+  EXPECT_NEAR(json_number(j, "time_s"), off_s, 0.015 * off_s);
+  EXPECT_EQ(stat_value(j, "chip0.hbm.requests"), 693157888.0);
+  EXPECT_GT(stat_value(j, "chip0.hbm.stream_skip.fraction"), 0.95);
+  EXPECT_GE(stat_value(j, "chip0.hbm.stream_skip.measured"), 1.0);
+}
+
 TEST(MemCli, BadInputsExitTwoWithOneExactMessage) {
   const fs::path dir = fresh_dir("mem_bad");
   write(dir / "typo.toml",
