@@ -14,6 +14,7 @@
 #include "hw_models/interconnect/collective.hpp"
 #include "hw_models/interconnect/network.hpp"
 #include "sim/config/config.hpp"
+#include "sim/core/display_path.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/json_text.hpp"
 #include "sim/core/registry.hpp"
@@ -503,7 +504,7 @@ int comm_routing(const CommOptions& o) {
                                                                   : "No such file or directory"));
     spec.workload = WorkloadSpec{};
     spec.workload.source = WorkloadSpec::Source::kTrace;
-    spec.workload.trace_path = std::filesystem::proximate(o.trace).string();
+    spec.workload.trace_path = display_path(o.trace);
     spec.workload.trace_path_loc = SourceLoc{"--routing", 0, 0};
   }
   std::unique_ptr<TraceReader> reader = open_workload(spec);

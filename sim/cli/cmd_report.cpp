@@ -57,16 +57,17 @@ int cmd_report(const std::vector<std::string>& args) {
     }
   }
   if (dir.empty()) usage_error("report", "missing OUT_DIR");
-  if (!fs::is_directory(dir)) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
     throw InputError(fmt::format(
         "report: {}: no such directory (expected the output directory of 'moesim run')", dir));
   }
-  if (!fs::is_regular_file(fs::path(dir) / "stats.json")) {
+  if (!fs::is_regular_file(fs::path(dir) / "stats.json", ec)) {
     throw InputError(fmt::format(
         "report: {}: no stats.json (expected the output directory of 'moesim run')", dir));
   }
   const fs::path script = fs::path(MOESIM_SOURCE_DIR) / "scripts" / "report.py";
-  if (!fs::is_regular_file(script) || access(kPython, X_OK) != 0) {
+  if (!fs::is_regular_file(script, ec) || access(kPython, X_OK) != 0) {
     throw InputError(fmt::format("report: needs {} and {} (scripts/setup.sh installs them)",
                                  kPython, script.string()));
   }

@@ -168,10 +168,15 @@ int cmd_run(const std::vector<std::string>& args) {
   std::optional<TimelineOptions> timeline;
   if (o.timeline) {
     if (o.timeline->empty()) usage_error("run", "--timeline expects a file name, got ''");
-    if (fs::is_directory(*o.timeline)) {
+    std::error_code ec;
+    if (fs::is_directory(*o.timeline, ec)) {
       usage_error("run",
                   fmt::format("--timeline {}: is a directory, expected a file name", *o.timeline));
     }
+    // A file that does not exist yet is fine; a name the file system refuses (too long, a
+    // component that is not a directory) is not.
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      usage_error("run", fmt::format("--timeline {}: {}", *o.timeline, ec.message()));
     timeline.emplace();
     timeline->path = *o.timeline;
     if (o.timeline_steps) parse_timeline_steps(*o.timeline_steps, *timeline);

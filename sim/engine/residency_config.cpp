@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sim/config/config_fail.hpp"
+#include "sim/core/display_path.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/units_text.hpp"
@@ -103,7 +104,7 @@ ResidencySpec read_residency(Config& cfg, const ModelSpec& model, const ChipSpec
     if (facts.sees_future) r.level.lookahead_steps = static_cast<uint64_t>(p.get_int("lookahead"));
     if (facts.pins_most_used && !p.get_string("counts").empty()) {
       // Shown relative to the working directory, as the user wrote it.
-      r.level.counts_path = std::filesystem::proximate(p.get_string("counts")).string();
+      r.level.counts_path = display_path(p.get_string("counts"));
       std::error_code ec;
       if (!std::filesystem::is_regular_file(r.level.counts_path, ec)) {
         fail(cfg, path + ".counts",

@@ -119,6 +119,30 @@ TEST(Cli, BadCommandLinesExitTwoWithOneExactMessage) {
   }
 }
 
+// A name longer than the file system allows (255 bytes per component) made std::filesystem
+// throw out of the path checks: an internal error, exit 1 (found by fuzz_config).
+TEST(Cli, FileNamesTooLongForTheFileSystemAreInputErrors) {
+  const std::string n(300, 'x');
+  struct Case {
+    std::string args, err;
+  } cases[] = {
+      {"run configs/mixtral_decode.toml --quiet --out " + n + "_out --timeline " + n + ".json",
+       "moesim: error: run: --timeline " + n +
+           ".json: File name too long (see 'moesim run --help')\n"},
+      {"report " + n, "moesim: error: report: " + n +
+                          ": no such directory (expected the output directory of 'moesim run')\n"},
+      {"validate configs/mixtral_decode.toml --set workload.path=" + n,
+       "moesim: error: --set workload.path: cannot open trace \"" + n +
+           "\" (No such file or directory)\n"},
+  };
+  for (const Case& c : cases) {
+    const auto r = run_moesim(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
+}
+
 TEST(Cli, SetOverridesReachTheEffectiveConfig) {
   const fs::path out = fresh_dir("set");
   const auto r = run_moesim("run configs/olmoe_decode.toml --quiet --out '" + out.string() +

@@ -70,6 +70,8 @@ const BadCase kCases[] = {
     {"24_csv_task_out_of_range.csv", Via::kStats, ":10: task 2 out of range (tasks = 2)"},
     {"25_jsonl_negative_task.jsonl", Via::kStats,
      ":2: key 'task': expected an unsigned integer, got -1"},
+    {"26_csv_too_many_layers.csv", Via::kStats,
+     ":3: metadata 'layers' = 255555555 is too large (at most 1024, the most a model has)"},
 };
 
 TEST(BadTraceCorpus, EveryFileHasACaseAndEveryCaseAFile) {

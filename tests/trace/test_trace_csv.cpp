@@ -193,6 +193,9 @@ TEST_F(CsvTrace, ErrorBadMetadataValue) {
   expect_error("", "3: metadata 'layers': expected an unsigned integer, got 'two'",
                "# moesim-trace 1\n# experts=8\n# layers=two\n");
   expect_error("", "2: metadata 'layers' must be at least 1", "# moesim-trace 1\n# layers=0\n");
+  // Found by fuzz_trace_csv: 255,555,555 layers made the reader allocate 20 GB per step.
+  expect_error("", "2: metadata 'layers' = 1025 is too large (at most 1024, the most a model has)",
+               "# moesim-trace 1\n# layers=1025\n");
   expect_error("", "3: metadata 'top_k' given twice (first at line 2)",
                "# moesim-trace 1\n# top_k=1\n# top_k=2\n");
 }

@@ -99,6 +99,8 @@ TEST_F(JsonlTrace, HeaderErrors) {
                "{\"moesim_trace\":1,\"layers\":\"two\",\"experts\":1,\"top_k\":1}\n");
   expect_error("", "1: metadata 'layers' must be at least 1",
                "{\"moesim_trace\":1,\"layers\":0,\"experts\":1,\"top_k\":1}\n");
+  expect_error("", "1: metadata 'layers' = 4096 is too large (at most 1024, the most a model has)",
+               "{\"moesim_trace\":1,\"layers\":4096,\"experts\":1,\"top_k\":1}\n");
   expect_error("",
                "1: unknown header key 'topk' (expected moesim_trace, model, layers, experts, "
                "top_k, tasks, source, extra)",

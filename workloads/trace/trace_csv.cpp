@@ -98,6 +98,8 @@ class CsvTraceReader final : public TextTraceReader {
       } else if (key == "layers") {
         number(m_meta.layers, seen[0]);
         if (m_meta.layers == 0) fail(n, "metadata 'layers' must be at least 1");
+        if (m_meta.layers > trace_io::kMaxTraceLayers)
+          fail(n, trace_io::too_many_layers(m_meta.layers));
       } else if (key == "experts") {
         number(m_meta.experts, seen[1]);
         if (m_meta.experts == 0) fail(n, "metadata 'experts' must be at least 1");

@@ -95,8 +95,14 @@ bool is_reserved_meta_key(std::string_view key) {
          key == "source" || key == "tasks";
 }
 
+std::string too_many_layers(uint32_t layers) {
+  return fmt::format("metadata 'layers' = {} is too large (at most {}, the most a model has)",
+                     layers, kMaxTraceLayers);
+}
+
 std::string check_meta(const TraceMeta& meta) {
   if (meta.layers == 0) return "metadata 'layers' must be at least 1";
+  if (meta.layers > kMaxTraceLayers) return too_many_layers(meta.layers);
   if (meta.experts == 0) return "metadata 'experts' must be at least 1";
   if (meta.tasks == 0) return "metadata 'tasks' must be at least 1";
   if (meta.experts > static_cast<uint32_t>(INT32_MAX)) {

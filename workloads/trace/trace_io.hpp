@@ -31,6 +31,12 @@ bool parse_u64(std::string_view text, uint64_t& value);
 bool parse_u32(std::string_view text, uint32_t& value);
 bool parse_i32(std::string_view text, int32_t& value);
 
+/// The most MoE layers a trace may declare: the most layers a model may have
+/// (sim/plan/model.cpp). A reader sizes each step's arrays by it.
+constexpr uint32_t kMaxTraceLayers = 1024;
+/// What is wrong with a declared layer count above kMaxTraceLayers.
+std::string too_many_layers(uint32_t layers);
+
 /// Checks metadata a writer is about to store; returns "" or what is wrong.
 std::string check_meta(const TraceMeta& meta);
 /// Checks a step against the metadata and the previous step's index (has_prev false for the

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/core/display_path.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/engine/run_spec.hpp"
@@ -28,14 +29,14 @@ class GeneratorWorkload : public WorkloadSource {
   /// messages); its trace.seed applies.
   void read(Config& cfg, const Params& params, RunSpec& spec) const override {
     spec.workload.source = WorkloadSpec::Source::kGenerator;
-    spec.workload.trace_path = std::filesystem::proximate(params.get_string("config")).string();
+    spec.workload.trace_path = display_path(params.get_string("config"));
     spec.workload.trace_path_loc = cfg.where("workload.config");
     std::error_code ec;
     if (!std::filesystem::is_regular_file(params.get_string("config"), ec)) {
       throw InputError(located_message(
           cfg.where("workload.config"), "workload.config",
-          fmt::format("cannot open generator config \"{}\" (No such file or directory)",
-                      spec.workload.trace_path)));
+          fmt::format("cannot open generator config \"{}\" ({})", spec.workload.trace_path,
+                      ec ? ec.message() : std::string("No such file or directory"))));
     }
     Config gen = Config::load(spec.workload.trace_path);
     spec.workload.generator = read_generator_config(gen);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "sim/config/config_fail.hpp"
+#include "sim/core/display_path.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/engine/run_spec.hpp"
@@ -38,7 +39,7 @@ class TraceWorkload : public WorkloadSource {
     WorkloadSpec& w = spec.workload;
     w.source = WorkloadSpec::Source::kTrace;
     // Shown relative to the working directory, so messages read as the user wrote them.
-    w.trace_path = std::filesystem::proximate(params.get_string("path")).string();
+    w.trace_path = display_path(params.get_string("path"));
     w.trace_path_loc = cfg.where("workload.path");
     if (!parse_unlogged_layers(params.get_string("unlogged_layers"), w.unlogged)) {
       throw InternalError("unlogged_layers: a value the schema accepts is not known");
