@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/setup.sh
+./scripts/seed_ctest_costs.sh main build
 cd build
 exec ctest --output-on-failure --parallel "$(nproc 2>/dev/null || echo 2)" "$@"

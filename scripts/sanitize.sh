@@ -12,6 +12,9 @@
 #                       the two softmax L=1024 variants alone took about 10 minutes each to
 #                       compile under ASan; see docs/robustness.md).
 #   SANITIZE_COMPILER=gcc  builds with g++ instead (no fuzz targets; GCC's sanitizer runtime).
+#   SANITIZE_PYTHON=ON  also runs the python.* tests (default OFF: they test the Python tools,
+#                       which the sanitizers do not instrument; the moesim runs inside them are
+#                       the C++ tests' runs again, and python.report.Rendered alone took 32 s).
 # See docs/robustness.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +25,14 @@ compiler=${SANITIZE_COMPILER:-clang}
 case "$rtl" in ON | OFF) ;; *)
   echo "sanitize.sh: SANITIZE_RTL must be ON or OFF, not '$rtl'" >&2
   exit 2 ;;
+esac
+exclude=()
+case "${SANITIZE_PYTHON:-OFF}" in
+  ON) ;;
+  OFF) exclude=(-E '^python\.') ;;
+  *)
+    echo "sanitize.sh: SANITIZE_PYTHON must be ON or OFF, not '$SANITIZE_PYTHON'" >&2
+    exit 2 ;;
 esac
 dir=build-asan
 flags="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow"
@@ -59,5 +70,6 @@ supp="$PWD/tests/fuzz/ubsan.supp"
 # stack switches, and every SC_THREAD crashed on its first call with it on.
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+scripts/seed_ctest_costs.sh sanitizer "$dir"
 cd "$dir"
-exec ctest --output-on-failure --parallel "$jobs" "$@"
+exec ctest --output-on-failure --parallel "$jobs" "${exclude[@]}" "$@"
