@@ -392,30 +392,6 @@ void Sequencer::op_done(uint32_t op) {
   if (--m_ops_left == 0) m_done(m_id);
 }
 
-namespace {
-
-const char* op_kind_name(OpKind k) {
-  switch (k) {
-    case OpKind::kLoad:
-      return "load";
-    case OpKind::kStore:
-      return "store";
-    case OpKind::kCopy:
-      return "copy";
-    case OpKind::kGemm:
-      return "gemm";
-    case OpKind::kVector:
-      return "vector";
-    case OpKind::kComm:
-      return "comm";
-    case OpKind::kAttention:
-      return "attention";
-  }
-  return "?";
-}
-
-}  // namespace
-
 std::string Sequencer::describe_pending() const {
   if (m_ops_left == 0) return {};
   constexpr uint32_t kListed = 4;

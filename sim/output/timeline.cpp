@@ -370,33 +370,20 @@ class UnitTrack final : public UnitTimeline {
       put(b, " e");
       put_u64(b, o.expert);
     }
-    switch (o.kind) {
-      case OpKind::kLoad:
-        put(b, " load");
-        break;
-      case OpKind::kStore:
-        put(b, " store");
-        break;
-      case OpKind::kCopy:
-        put(b, " copy ");
-        put(b, tier_name(o.src_tier));
-        put(b, "->");
-        put(b, tier_name(o.dst_tier));
-        break;
-      case OpKind::kGemm:
-        put(b, " gemm");
-        break;
-      case OpKind::kAttention:
-        put(b, " attention");
-        break;
-      case OpKind::kVector:
-        put(b, " ");
-        put(b, vec_fn_name(o.vfn));
-        break;
-      case OpKind::kComm:
-        put(b, " ");
-        put(b, comm_role_name(o.comm_role));
-        break;
+    // The kind, or for vector and comm ops what they compute; a copy names its tiers.
+    put(b, " ");
+    if (o.kind == OpKind::kVector) {
+      put(b, vec_fn_name(o.vfn));
+    } else if (o.kind == OpKind::kComm) {
+      put(b, comm_role_name(o.comm_role));
+    } else {
+      put(b, op_kind_name(o.kind));
+    }
+    if (o.kind == OpKind::kCopy) {
+      put(b, " ");
+      put(b, tier_name(o.src_tier));
+      put(b, "->");
+      put(b, tier_name(o.dst_tier));
     }
     put(b, "\",\"args\":{\"step\":");
     put_u64(b, m_step);

@@ -23,6 +23,26 @@ uint32_t piece(uint32_t total, uint32_t parts, uint32_t i) {
 }
 }  // namespace
 
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::kLoad:
+      return "load";
+    case OpKind::kStore:
+      return "store";
+    case OpKind::kCopy:
+      return "copy";
+    case OpKind::kGemm:
+      return "gemm";
+    case OpKind::kVector:
+      return "vector";
+    case OpKind::kComm:
+      return "comm";
+    case OpKind::kAttention:
+      return "attention";
+  }
+  return "?";
+}
+
 const char* op_class_name(OpClass c) {
   switch (c) {
     case OpClass::kAttention:

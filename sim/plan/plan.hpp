@@ -23,6 +23,8 @@ enum class OpKind : uint8_t {
   /// attention unit: scores, softmax and A*V fused (a chip with [chip.attention])
   kAttention,
 };
+/// The kind's short name ("load", "gemm", ...), as in messages and timelines.
+const char* op_kind_name(OpKind k);
 
 /// What a collective op of a multi-chip plan does (statistics are broken down by it).
 /// kRebalance: experts' weights moving to their new chips when the placement is recomputed.
