@@ -310,38 +310,39 @@ void Sequencer::kernel_op_done(uint32_t op) {
 void Sequencer::issue(uint32_t op) {
   const Op& o = m_plan.ops[op];
   m_state[op] = 1;
+  const bool dma = o.kind == OpKind::kLoad || o.kind == OpKind::kStore || o.kind == OpKind::kCopy;
+  if (dma && m_tier_stats) {
+    const uint8_t role = o.mem == MemRole::kWeights ? m_weights_tier : m_kv_tier;
+    const uint8_t tier = o.src_tier != kRoleTier ? o.src_tier : role;
+    const uint8_t sram = TierStats::kSramIndex;
+    if (o.kind == OpKind::kCopy) {
+      m_tier_stats->moved(o.src_tier, o.dst_tier, o.bytes);
+      if (m_copy_ready.size() < m_plan.ops.size()) m_copy_ready.resize(m_plan.ops.size());
+      m_copy_ready[op] = sc_core::sc_time_stamp();
+    } else {
+      m_tier_stats->moved(o.kind == OpKind::kLoad ? tier : sram,
+                          o.kind == OpKind::kLoad ? sram : tier, o.bytes);
+    }
+  }
+  unit_for(o)->push(op);
+}
+
+Unit* Sequencer::unit_for(const Op& o) const {
   switch (o.kind) {
     case OpKind::kLoad:
     case OpKind::kStore:
     case OpKind::kCopy:
-      if (m_tier_stats) {
-        const uint8_t role = o.mem == MemRole::kWeights ? m_weights_tier : m_kv_tier;
-        const uint8_t tier = o.src_tier != kRoleTier ? o.src_tier : role;
-        const uint8_t sram = TierStats::kSramIndex;
-        if (o.kind == OpKind::kCopy) {
-          m_tier_stats->moved(o.src_tier, o.dst_tier, o.bytes);
-          if (m_copy_ready.size() < m_plan.ops.size()) m_copy_ready.resize(m_plan.ops.size());
-          m_copy_ready[op] = sc_core::sc_time_stamp();
-        } else {
-          m_tier_stats->moved(o.kind == OpKind::kLoad ? tier : sram,
-                              o.kind == OpKind::kLoad ? sram : tier, o.bytes);
-        }
-      }
-      m_chip.dma().push(op);
-      break;
+      return &m_chip.dma();
     case OpKind::kGemm:
-      m_chip.compute().push(op);
-      break;
+      return &m_chip.compute();
     case OpKind::kVector:
-      m_chip.vector_unit_for(o).push(op);
-      break;
+      return &m_chip.vector_unit_for(o);
     case OpKind::kAttention:
-      m_chip.attention().push(op);
-      break;
+      return &m_chip.attention();
     case OpKind::kComm:
-      m_comm->push(op);
-      break;
+      return m_comm;
   }
+  return nullptr;
 }
 
 void Sequencer::unit_idle(uint32_t op, double idle_s) {
@@ -401,26 +402,8 @@ std::string Sequencer::describe_pending() const {
     if (m_state[i] != 1) continue;
     if (++n_issued > kListed) continue;
     const Op& o = m_plan.ops[i];
-    const char* unit = "";
-    switch (o.kind) {
-      case OpKind::kLoad:
-      case OpKind::kStore:
-      case OpKind::kCopy:
-        unit = m_chip.dma().name();
-        break;
-      case OpKind::kGemm:
-        unit = m_chip.compute().name();
-        break;
-      case OpKind::kVector:
-        unit = m_chip.vector_unit_for(o).name();
-        break;
-      case OpKind::kAttention:
-        unit = m_chip.attention().name();
-        break;
-      case OpKind::kComm:
-        unit = m_comm ? m_comm->name() : "no comm unit";
-        break;
-    }
+    const Unit* u = unit_for(o);
+    const char* unit = u ? u->name() : "no comm unit";
     std::string what = fmt::format("{} {}", op_kind_name(o.kind), op_class_name(o.cls));
     if (o.kind == OpKind::kComm) {
       what = fmt::format("comm {}, collective {}", comm_role_name(o.comm_role), o.collective);

@@ -82,6 +82,8 @@ class Sequencer : public sc_core::sc_module, public OpSink {
 
  private:
   void issue(uint32_t op);
+  // The unit that runs `o` (nullptr for a comm op on a chip without a comm unit).
+  Unit* unit_for(const Op& o) const;
   bool in_fused_kernel(uint32_t op) const;
   void launch(uint32_t kernel);
   void on_kernel_event();
