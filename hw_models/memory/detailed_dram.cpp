@@ -353,10 +353,8 @@ void DetailedDram::step() {
   uint64_t ne = kNever;
   if (m_mode == Mode::kSkip) {
     skip_settle(c);
-    if (m_epoch != m_watch_epoch && m_streaming_reads + m_streaming_writes > 0) {
+    if (update_watch_key() && m_streaming_reads + m_streaming_writes > 0) {
       // The mix changed: go on skipping at its rates if they are known.
-      m_watch_epoch = m_epoch;
-      m_watch_key = mix_key();
       const auto it = m_rates.find(m_watch_key);
       if (it != m_rates.end())
         assign_shares(it->second);
@@ -386,10 +384,7 @@ void DetailedDram::step() {
       if (drained) {
         // Every queued request has completed: skip if the mix now active is measured,
         // otherwise simulate it.
-        if (m_epoch != m_watch_epoch) {
-          m_watch_epoch = m_epoch;
-          m_watch_key = mix_key();
-        }
+        update_watch_key();
         const auto it = m_rates.find(m_watch_key);
         if (m_streaming_reads + m_streaming_writes > 0 && it != m_rates.end()) {
           enter_skip(c, it->second);
@@ -500,14 +495,19 @@ std::vector<uint64_t> DetailedDram::mix_key() const {
   return key;
 }
 
+bool DetailedDram::update_watch_key() {
+  if (m_epoch == m_watch_epoch) return false;
+  m_watch_epoch = m_epoch;
+  m_watch_key = mix_key();
+  return true;
+}
+
 void DetailedDram::skip_watch(uint64_t cycle) {
   const uint64_t refi = static_cast<uint64_t>(m_spec.tREFI);
-  if (m_epoch != m_watch_epoch) {
+  if (update_watch_key()) {
     // The mix changed: skip it if it is measured, otherwise measure it after a warm-up.
-    m_watch_epoch = m_epoch;
     m_watch_stage = -1;
     if (m_streaming_reads + m_streaming_writes == 0) return;
-    m_watch_key = mix_key();
     m_watch_stage = m_rates.count(m_watch_key) ? 3 : 0;
     m_watch_next = cycle + refi / (m_watch_stage == 3 ? kReuseWarmupDivisor : kWarmupDivisor);
     return;
@@ -609,12 +609,7 @@ uint64_t DetailedDram::skip_next_cycle() const {
 
 void DetailedDram::leave_skip() {
   // Simulate the rest of every active transfer, in arrival order, from where the rates put it.
-  std::vector<uint32_t> ids;
-  for (uint32_t id = 0; id < m_transfers.size(); ++id)
-    if (m_transfers[id].active) ids.push_back(id);
-  std::sort(ids.begin(), ids.end(),
-            [this](uint32_t a, uint32_t b) { return m_transfers[a].seq < m_transfers[b].seq; });
-  for (const uint32_t id : ids) {
+  for (const uint32_t id : streaming()) {
     Transfer& t = m_transfers[id];
     const uint64_t n = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(t.left - 1e-9)));
     // The part of a request counted as skipped is simulated instead.

@@ -128,8 +128,8 @@ class DetailedDram final : public Memory {
     uint64_t drained = 0;  // requests completed while draining to skip
     double share = 0;      // skipping: requests completed per cycle
   };
-  // Approximate stream skip (README.md, "Approximate stream skip"). A mix is the number of
-  // active read and write transfers; its rates are measured once, over refresh intervals.
+  // Approximate stream skip (README.md, "Approximate stream skip"). A mix is the set of
+  // streaming transfers (see mix_key()); its rates are measured once, over refresh intervals.
   enum class Mode { kSimulate, kDrain, kSkip };
   struct Snapshot {
     uint64_t cycle = 0;
@@ -153,6 +153,8 @@ class DetailedDram final : public Memory {
   // Simulating: measures the current mix over refresh intervals, or starts the drain that
   // leads to skipping if it is already measured.
   void skip_watch(uint64_t cycle);
+  // When the mix has changed since the key was last taken, takes it again; true if it did.
+  bool update_watch_key();
   // Skipping: completes what the rates say is done by `cycle`.
   void skip_settle(uint64_t cycle);
   void enter_skip(uint64_t cycle, const MixRates& rates);
@@ -203,7 +205,9 @@ class DetailedDram final : public Memory {
   uint64_t m_seq = 0;
   uint64_t m_epoch = 0;  // changes whenever a transfer starts or completes
   uint64_t m_watch_epoch = ~uint64_t{0};
-  int m_watch_stage = 0;      // 0: warming up, 1: first interval, 2: later intervals
+  // -1: nothing to watch; 0: warming up; 1: first interval; 2: later intervals; 3: a measured
+  // mix warming up before it is skipped
+  int m_watch_stage = 0;
   uint64_t m_watch_next = 0;  // cycle of the next snapshot
   Snapshot m_snap[2];         // starts of the previous and the current interval
   std::map<std::vector<uint64_t>, MixRates> m_rates;
@@ -220,9 +224,8 @@ class DetailedDram final : public Memory {
   std::vector<Parked> m_parked;  // write completions held back
   // Writes the drain policy leaves queued while reads stream (low watermark x controllers).
   uint64_t m_write_floor = 0;
-  uint64_t m_skip_cycle = 0;
-  uint64_t m_skip_until = 0;  // skipping: simulate again from here (the rates' horizon)          //
-                              // skipping: progress is settled up to this cycle
+  uint64_t m_skip_cycle = 0;          // skipping: progress is settled up to this cycle
+  uint64_t m_skip_until = 0;          // skipping: simulate again from here (the rates' horizon)
   std::array<double, 8> m_skipped{};  // reads, writes, then MixRates::per_request's fields
   std::unique_ptr<StreamSkipStats> m_skip_stats;
 };
