@@ -96,7 +96,7 @@ void FluidMemory::rebase() {
   // scale of the crumbs on_finish() tolerates; subtract m_vtime from every tag instead.
   constexpr double kRebaseBytes = 1099511627776.0;
   if (m_vtime < kRebaseBytes) return;
-  for (uint32_t s : m_order) m_slab[s].finish = std::max(0.0, m_slab[s].finish - m_vtime);
+  to_list();  // the tags become remainders, which are the tags for m_vtime = 0
   to_heap();
 }
 
