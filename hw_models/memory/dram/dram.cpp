@@ -58,6 +58,21 @@ DramSystem::DramSystem(const DramSpec& spec, const DramConfig& config)
   m_unit_next.assign(m_spec.units(), 0);  // never resized: the controllers point into it
   for (int u = 0; u < m_spec.units(); ++u)
     m_units.push_back(std::make_unique<DramController>(*this, u, &m_unit_next[u]));
+  // The row step: the smallest power of two that moves address 0 to another row. The skip
+  // uses it only when the row is the topmost field (nothing but the row changes, and adding
+  // steps never carries into another field: an address translates if it stays in range).
+  const DramLocation zero = m_mapping.decode(0);
+  const uint64_t cap = m_spec.capacity_bytes();
+  for (uint64_t p = static_cast<uint64_t>(m_spec.atom_bytes); p < cap; p <<= 1) {
+    const DramLocation l = m_mapping.decode(p);
+    if (l.row == zero.row) continue;
+    if (l.channel == zero.channel && l.pseudo_channel == zero.pseudo_channel &&
+        l.bank_group == zero.bank_group && l.bank == zero.bank && l.atom == zero.atom &&
+        p * static_cast<uint64_t>(m_spec.rows) == cap &&
+        m_mapping.decode(cap - p).row == m_spec.rows - 1)
+      m_row_step = p;
+    break;
+  }
 }
 
 DramSystem::~DramSystem() = default;
@@ -108,6 +123,15 @@ void DramSystem::tick() {
     }
     m_stats.latency_sum += lat;
     m_stats.latency.record(lat);
+    if (m_log) {
+      DramLogEntry e;
+      e.cycle = d.cycle;
+      e.a = d.req.addr;
+      e.b = d.req.id;
+      e.latency = static_cast<uint32_t>(d.cycle - d.req.arrival);
+      e.kind = d.req.is_write ? DramLogEntry::kWrite : DramLogEntry::kRead;
+      m_log->push_back(e);
+    }
     if (m_on_complete)
       m_on_complete(d.req, d.cycle);
     else
@@ -185,6 +209,150 @@ double DramSystem::achieved_bytes_per_s() const {
   if (m_cycle == 0) return 0.0;
   return static_cast<double>(m_stats.read_bytes + m_stats.write_bytes) /
          (m_cycle * m_spec.tck_ps * 1e-12);
+}
+
+void DramSystem::period_signature(uint64_t steps, uint64_t id_step, bool with_refresh,
+                                  std::vector<int64_t>& out) const {
+  const uint64_t now = m_cycle;
+  const uint64_t addr_back = steps * m_row_step;
+  const uint64_t id_back = steps * id_step;
+  const int64_t rows = static_cast<int64_t>(steps);
+  out.push_back(static_cast<int64_t>(m_outstanding));
+  out.push_back(static_cast<int64_t>(m_completed.size()));
+  // In flight, in the order they will complete (cycle, then issue order across both FIFOs).
+  std::array<size_t, 2> at{0, 0};
+  for (;;) {
+    const Done* r = at[0] < m_done[0].size() ? &m_done[0][at[0]] : nullptr;
+    const Done* w = at[1] < m_done[1].size() ? &m_done[1][at[1]] : nullptr;
+    if (!r && !w) break;
+    const Done& d = !r || (w && *w < *r) ? *w : *r;
+    ++at[d.req.is_write];
+    out.insert(out.end(), {static_cast<int64_t>(d.cycle - now), d.req.is_write,
+                           static_cast<int64_t>(d.req.addr - addr_back),
+                           static_cast<int64_t>(d.req.id - id_back),
+                           static_cast<int64_t>(d.req.arrival - now)});
+  }
+  for (const auto& u : m_units)
+    u->period_signature(now, rows, addr_back, id_back, with_refresh, out);
+}
+
+uint64_t DramSystem::refresh_horizon() const {
+  if (!m_config.refresh) return kNeverCycle;
+  // Longer than anything the scheduler looks ahead: a starving request's deadline, or a
+  // timing constraint (their sum bounds every chain of them within one decision).
+  const DramSpec& s = m_spec;
+  const uint64_t margin = static_cast<uint64_t>(m_config.starvation_limit) + s.tRFC + s.tRC +
+                          s.tFAW + s.tRAS + s.tRCD_rd + s.tRCD_wr + s.tRP + s.tCL + s.tCWL +
+                          2 * s.tBURST + s.tWR + s.tWTR_L + s.tRTP + s.tCCD_L + s.tRTW_bubble + 8;
+  uint64_t due = kNeverCycle;
+  for (const auto& u : m_units) due = std::min(due, u->refresh_due());
+  return due > margin ? due - margin : 0;
+}
+
+bool DramSystem::translates(uint64_t addr, uint64_t steps) const {
+  // The row is the top field (see the constructor): only leaving the capacity would carry.
+  const uint64_t cap = m_spec.capacity_bytes();
+  return m_row_step != 0 && addr < cap && steps <= (cap - 1 - addr) / m_row_step;
+}
+
+bool DramSystem::state_translates(uint64_t steps) const {
+  std::vector<uint64_t> addrs;
+  for (const auto& q : m_done)
+    for (const Done& d : q) addrs.push_back(d.req.addr);
+  for (const auto& u : m_units) u->queued_addresses(addrs);
+  for (const uint64_t a : addrs)
+    if (!translates(a, steps)) return false;
+  return true;
+}
+
+void DramSystem::translate(uint64_t cycles, uint64_t steps, uint64_t id_step, bool with_refresh) {
+  const uint64_t addr_delta = steps * m_row_step;
+  const uint64_t id_delta = steps * id_step;
+  for (auto& q : m_done)
+    for (Done& d : q) {
+      d.cycle += cycles;
+      d.req.addr += addr_delta;
+      d.req.id += id_delta;
+      d.req.arrival += cycles;
+    }
+  for (auto& u : m_units)
+    u->translate(cycles, static_cast<int64_t>(steps), addr_delta, id_delta, with_refresh);
+  m_cycle += cycles;
+}
+
+void DramSystem::add_repeats(const DramStats& from, const DramStats& to, uint64_t times) {
+  DramStats& s = m_stats;
+  auto add = [times](uint64_t& v, uint64_t a, uint64_t b) { v += times * (b - a); };
+  add(s.reads, from.reads, to.reads);
+  add(s.writes, from.writes, to.writes);
+  add(s.read_bytes, from.read_bytes, to.read_bytes);
+  add(s.write_bytes, from.write_bytes, to.write_bytes);
+  add(s.row_hits, from.row_hits, to.row_hits);
+  add(s.row_misses, from.row_misses, to.row_misses);
+  add(s.row_conflicts, from.row_conflicts, to.row_conflicts);
+  add(s.activates, from.activates, to.activates);
+  add(s.precharges, from.precharges, to.precharges);
+  add(s.refreshes, from.refreshes, to.refreshes);
+  add(s.reads_issued, from.reads_issued, to.reads_issued);
+  add(s.writes_issued, from.writes_issued, to.writes_issued);
+  add(s.data_bus_busy_cycles, from.data_bus_busy_cycles, to.data_bus_busy_cycles);
+  add(s.latency_sum, from.latency_sum, to.latency_sum);
+  for (size_t i = 0; i < s.refresh_cycles_per_bank.size(); ++i)
+    add(s.refresh_cycles_per_bank[i], from.refresh_cycles_per_bank[i],
+        to.refresh_cycles_per_bank[i]);
+  s.latency.add_repeats(from.latency, to.latency, times);
+}
+
+void DramSystem::log_command(const DramCommand& c) {
+  DramLogEntry e;
+  e.cycle = c.cycle;
+  e.a = static_cast<uint64_t>(c.row);
+  e.b = static_cast<uint64_t>(c.column);
+  e.kind = static_cast<uint8_t>(c.type);
+  e.channel = static_cast<uint8_t>(c.channel);
+  e.pseudo_channel = static_cast<uint8_t>(c.pseudo_channel);
+  e.bank = static_cast<uint8_t>(c.bank_group * 16 + c.bank);
+  m_log->push_back(e);
+}
+
+DramLogEntry DramSystem::translated(const DramLogEntry& e, uint64_t cycles, uint64_t steps,
+                                    uint64_t id_step) const {
+  DramLogEntry t = e;
+  t.cycle += cycles;
+  if (!e.is_command()) {
+    t.a += steps * m_row_step;
+    t.b += steps * id_step;
+  } else if (e.kind != static_cast<uint8_t>(DramCommandType::kRef) &&
+             e.kind != static_cast<uint8_t>(DramCommandType::kPreA)) {
+    t.a += steps;  // the row
+  }
+  return t;
+}
+
+void DramSystem::replay(const DramLogEntry* begin, const DramLogEntry* end, uint64_t cycles,
+                        uint64_t steps, uint64_t id_step) {
+  for (const DramLogEntry* p = begin; p != end; ++p) {
+    if (p->is_command() && !m_observer) continue;
+    const DramLogEntry e = translated(*p, cycles, steps, id_step);
+    if (e.is_command()) {
+      DramCommand c;
+      c.type = static_cast<DramCommandType>(e.kind);
+      c.cycle = e.cycle;
+      c.channel = e.channel;
+      c.pseudo_channel = e.pseudo_channel;
+      c.bank_group = e.bank / 16;
+      c.bank = e.bank % 16;
+      c.row = static_cast<int64_t>(e.a);
+      c.column = static_cast<int>(e.b);
+      m_observer(c);
+    } else {
+      const DramRequest r{e.a, e.kind == DramLogEntry::kWrite, e.b, e.cycle - e.latency};
+      if (m_on_complete)
+        m_on_complete(r, e.cycle);
+      else
+        m_completed.emplace_back(r, e.cycle);
+    }
+  }
 }
 
 }  // namespace moesim

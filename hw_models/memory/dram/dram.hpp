@@ -76,6 +76,20 @@ struct DramStats {
 
 class DramController;
 
+/// A command or a completion, as logged for an exact period skip's replay (packed: a period
+/// across refreshes logs millions).
+struct DramLogEntry {
+  uint64_t cycle = 0;    ///< the command's cycle, or the completion's
+  uint64_t a = 0;        ///< command: row; completion: address
+  uint64_t b = 0;        ///< command: column; completion: id
+  uint32_t latency = 0;  ///< completion: cycle - arrival
+  uint8_t kind = 0;      ///< DramCommandType, or kRead / kWrite for a completion
+  uint8_t channel = 0, pseudo_channel = 0;
+  uint8_t bank = 0;  ///< bank group x 16 + bank
+  static constexpr uint8_t kRead = 0xfe, kWrite = 0xff;
+  bool is_command() const { return kind != kRead && kind != kWrite; }
+};
+
 /// A whole DRAM (all channels and pseudo-channels of one spec).
 class DramSystem {
  public:
@@ -123,6 +137,42 @@ class DramSystem {
   /// Every issued command is also given to `obs` (e.g. a TimingChecker).
   void set_command_observer(CommandObserver obs) { m_observer = std::move(obs); }
 
+  // Exact period skip (README.md, "Exact period skip"; DramPeriodSkip drives these).
+  /// The address step that moves every address one row up in the same channel, bank and
+  /// column (a power of two; 0 if the mapping has none, or the row is not its top field).
+  uint64_t row_step_bytes() const { return m_row_step; }
+  /// Appends the state that decides everything from cycle() on, normalised `steps` row steps
+  /// back: times relative to cycle(), rows less `steps`, addresses less steps x
+  /// row_step_bytes(), request ids less steps x `id_step`. Two states with equal signatures
+  /// evolve as translates of each other as long as the host feeds them alike and both stay
+  /// before refresh_horizon(): the refresh deadlines are left out, unless `with_refresh`
+  /// (then they are relative like every other time, and no horizon applies).
+  void period_signature(uint64_t steps, uint64_t id_step, bool with_refresh,
+                        std::vector<int64_t>& out) const;
+  /// The last cycle a translated trajectory may reach: every controller's next REF less a
+  /// margin longer than any look-ahead of the scheduler; UINT64_MAX without refresh.
+  uint64_t refresh_horizon() const;
+  /// True if `addr` + steps x row_step_bytes() decodes to the same place, `steps` rows up.
+  bool translates(uint64_t addr, uint64_t steps) const;
+  /// True if every queued and in-flight request translates by `steps`.
+  bool state_translates(uint64_t steps) const;
+  /// Moves the whole state `cycles` later and `steps` row steps up (ids by steps x id_step),
+  /// the refresh deadlines too if `with_refresh` (a signature taken with them matched). The
+  /// counters do not move: add them with add_repeats().
+  void translate(uint64_t cycles, uint64_t steps, uint64_t id_step, bool with_refresh);
+  /// Adds `times` x (to - from) to the counters; `from` is an earlier copy of `to`.
+  void add_repeats(const DramStats& from, const DramStats& to, uint64_t times);
+  /// While `log` is set, every completion, and every command if an observer is set, is also
+  /// appended to it.
+  void set_log(std::vector<DramLogEntry>* log) { m_log = log; }
+  /// Gives the observer and the completion callback (or take_completions()) the entries
+  /// [begin, end) again, `cycles` later and `steps` row steps up (ids by steps x id_step).
+  void replay(const DramLogEntry* begin, const DramLogEntry* end, uint64_t cycles, uint64_t steps,
+              uint64_t id_step);
+  /// `e` moved `cycles` later and `steps` row steps up (its id by steps x id_step).
+  DramLogEntry translated(const DramLogEntry& e, uint64_t cycles, uint64_t steps,
+                          uint64_t id_step) const;
+
   /// The device description this memory was built from.
   const DramSpec& spec() const { return m_spec; }
   /// The controller parameters.
@@ -149,7 +199,9 @@ class DramSystem {
   const Done* first_done() const;
   void emit(const DramCommand& c) {
     if (m_observer) m_observer(c);
+    if (m_log && m_observer) log_command(c);
   }
+  void log_command(const DramCommand& c);
   // Idle: applies every refresh owed before `limit` at once if every unit allows it.
   void skip_idle(uint64_t limit);
 
@@ -171,6 +223,8 @@ class DramSystem {
   uint64_t m_outstanding = 0;
   uint64_t m_unit_ticks = 0;
   bool m_idle_skip = true;
+  uint64_t m_row_step = 0;
+  std::vector<DramLogEntry>* m_log = nullptr;
 };
 
 }  // namespace moesim

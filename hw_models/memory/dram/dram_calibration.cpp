@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "hw_models/memory/dram/period_skip.hpp"
 #include "hw_models/memory/dram/timing_checker.hpp"
 #include "sim/core/error.hpp"
 
@@ -22,9 +23,19 @@ struct HostRequest {
   bool is_write;
 };
 
-// Pulls requests from `next` (in order) and drives the memory, skipping idle cycles.
+// A stream drive() may skip periods of (DramPeriodSkip): request k of it is at base +
+// ((start + k) % atoms) x 64, all reads or all writes, `count` of them, issued at cycle 0.
+struct SkippableStream {
+  uint64_t base, start, atoms, count;
+  // Moves the source `n` requests on (it must then produce request k + n next).
+  std::function<void(uint64_t n)> advance;
+};
+
+// Pulls requests from `next` (in order) and drives the memory, skipping idle cycles (and the
+// periods of `stream`, if given).
 DramRunResult drive(const DramSpec& spec, const DramConfig& config, bool check_timing,
-                    const std::function<std::optional<HostRequest>()>& next) {
+                    const std::function<std::optional<HostRequest>()>& next,
+                    const SkippableStream* stream = nullptr) {
   DramSystem sys(spec, config);
   std::unique_ptr<TimingChecker> checker;
   if (check_timing) {
@@ -40,7 +51,35 @@ DramRunResult drive(const DramSpec& spec, const DramConfig& config, bool check_t
 
   uint64_t id = 0;
   std::optional<HostRequest> p = next();
+  // The host's checkpoints: the first loop pass after each row step of requests has been
+  // queued. Its state there is how far past the step it is and the request it holds.
+  std::unique_ptr<DramPeriodSkip> skip;
+  const uint64_t step = sys.row_step_bytes() / spec.atom_bytes;
+  if (stream && step) skip = std::make_unique<DramPeriodSkip>(sys, step, check_timing);
+  uint64_t mark = step;
+  std::vector<int64_t> host;
   for (;;) {
+    if (skip && id >= mark) {
+      const uint64_t index = mark / step;
+      const uint64_t at = (stream->start + id) % stream->atoms;  // position of request `id`
+      host.assign({static_cast<int64_t>(id - mark), p.has_value(),
+                   static_cast<int64_t>(at) - static_cast<int64_t>(index * step)});
+      // Room: the requests left (one step kept to finish on), the footprint before it wraps,
+      // and the address space.
+      const uint64_t addr = stream->base + at * spec.atom_bytes;
+      uint64_t room = std::min((stream->count - id) / step, (stream->atoms - at) / step);
+      room = room > 0 ? room - 1 : 0;
+      while (room > 0 && !sys.translates(addr, room)) room /= 2;
+      const uint64_t moved = skip->checkpoint(index, host, room);
+      if (moved) {
+        const uint64_t n = moved * step;
+        id += n;
+        stream->advance(n);
+        if (p) p->addr += n * spec.atom_bytes;
+      }
+      mark += step;
+      while (mark <= id) mark += step;
+    }
     while (p && p->cycle <= sys.cycle() && sys.can_accept(p->addr, p->is_write)) {
       sys.enqueue(DramRequest{p->addr, p->is_write, id++, sys.cycle()});
       p = next();
@@ -73,6 +112,11 @@ DramRunResult drive(const DramSpec& spec, const DramConfig& config, bool check_t
   r.p99_latency_ns = st.latency.percentile(0.99) * ns;
   r.row_hit_rate = st.row_hit_rate();
   r.refresh_overhead = sys.refresh_overhead();
+  if (skip) {
+    r.skipped_requests = skip->skipped_requests();
+    // Replayed to the callback only for the checker; otherwise counted here.
+    if (!check_timing) r.requests += r.skipped_requests;
+  }
   if (checker) {
     checker->finish(sys.cycle());
     r.commands_checked = checker->commands();
@@ -132,6 +176,19 @@ DramRunResult run_dram_pattern(const DramSpec& spec, const DramConfig& config,
     ++i;
     return HostRequest{0, pat.base + off, is_write};
   };
+  if (pat.period_skip && pat.pattern == DramPattern::kSequential &&
+      (pat.read_ratio == 1.0 || pat.read_ratio == 0.0)) {
+    // Reads only, or writes only: every request is the same kind, drawn or not.
+    const bool write = pat.read_ratio == 0.0;
+    auto plain = [&]() -> std::optional<HostRequest> {
+      if (i == pat.requests) return std::nullopt;
+      const uint64_t off = (i % atoms) * atom;
+      ++i;
+      return HostRequest{0, pat.base + off, write};
+    };
+    const SkippableStream stream{pat.base, 0, atoms, pat.requests, [&](uint64_t n) { i += n; }};
+    return drive(spec, config, check_timing, plain, &stream);
+  }
   return drive(spec, config, check_timing, next);
 }
 

@@ -37,6 +37,9 @@ struct DramPatternSpec {
   uint64_t seed = 1;             ///< for kRandom addresses and the read/write choice
   uint64_t base = 0;             ///< first address
   uint64_t footprint_bytes = 0;  ///< addresses wrap inside [base, base + footprint); 0 = capacity
+  /// Skip repeating periods exactly (DramPeriodSkip; identical results): used for sequential
+  /// streams of only reads or only writes, ignored otherwise.
+  bool period_skip = false;
 };
 
 /// What a run achieved.
@@ -53,6 +56,7 @@ struct DramRunResult {
   double row_hit_rate = 0;        ///< row hits / (hits + misses + conflicts)
   double refresh_overhead = 0;    ///< fraction of bank-time spent refreshing
   uint64_t commands_checked = 0;  ///< commands seen by the timing checker (if enabled)
+  uint64_t skipped_requests = 0;  ///< requests completed in periods the period skip advanced
   std::string timing_violation;   ///< first violation found by the checker, "" if none
   DramStats stats;                ///< raw counters
 };

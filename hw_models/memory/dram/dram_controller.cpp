@@ -498,4 +498,85 @@ void DramController::issue_ref(uint64_t t) {
   emit(t, DramCommandType::kRef, 0, 0, 0);
 }
 
+void DramController::period_signature(uint64_t now, int64_t rows, uint64_t addr_back,
+                                      uint64_t id_back, bool with_refresh,
+                                      std::vector<int64_t>& o) const {
+  // Every comparison of a ready time is with a tick cycle >= now and every update is a max
+  // with a later cycle, so a time already past acts as `now` itself.
+  auto rel = [now](uint64_t v) { return v > now ? static_cast<int64_t>(v - now) : int64_t{0}; };
+  auto diff = [now](uint64_t v) { return static_cast<int64_t>(v - now); };
+  for (const Queue* q : {&m_reads, &m_writes}) {
+    o.push_back(static_cast<int64_t>(q->size()));
+    for (const uint32_t slot : *q) {
+      const Entry& e = m_pool[slot];
+      const DramRequest& r = m_requests[slot];
+      // The age decides starvation, so it is kept exactly.
+      o.insert(o.end(), {e.row - rows, diff(e.enqueued), e.bank, e.column, e.group, e.bursts_done,
+                         e.did_act * 2 + e.did_pre, static_cast<int64_t>(r.addr - addr_back),
+                         static_cast<int64_t>(r.id - id_back), diff(r.arrival), r.is_write});
+    }
+  }
+  for (const Bank& b : m_banks)
+    o.insert(o.end(), {b.open_row < 0 ? std::numeric_limits<int64_t>::min() : b.open_row - rows,
+                       b.accessed, rel(b.act_ready), rel(b.pre_ready), rel(b.rd_ready),
+                       rel(b.wr_ready), b.pending_hits[0], b.pending_hits[1]});
+  for (const Group& g : m_groups)
+    o.insert(o.end(), {rel(g.act_ready), rel(g.rd_ready), rel(g.wr_ready)});
+  o.insert(o.end(), {rel(m_act_ready), rel(m_rd_ready), rel(m_wr_ready), rel(m_ref_ready),
+                     m_faw_count, m_draining, m_floor_skip, rel(m_col_floor), m_col_floor_queue});
+  // Oldest first; only m_faw[head] + tFAW is ever read, once four are held.
+  for (int i = 0; i < m_faw_count; ++i)
+    o.push_back(rel(m_faw[(m_faw_head + 4 - m_faw_count + i) % 4] + m_s.tFAW));
+  // The next event: a deadline set by the refresh (nothing earlier to do) stays where it is.
+  if (with_refresh) o.push_back(diff(m_refresh_due));
+  if (m_next == kNever)
+    o.push_back(-1);
+  else if (!with_refresh && m_sys.config().refresh && m_next >= m_refresh_due)
+    o.push_back(-2);
+  else
+    o.push_back(rel(m_next));
+}
+
+void DramController::translate(uint64_t cycles, int64_t rows, uint64_t addr_delta,
+                               uint64_t id_delta, bool with_refresh) {
+  for (const Queue* q : {&m_reads, &m_writes})
+    for (const uint32_t slot : *q) {
+      Entry& e = m_pool[slot];
+      DramRequest& r = m_requests[slot];
+      e.row += rows;
+      e.enqueued += cycles;
+      r.addr += addr_delta;
+      r.id += id_delta;
+      r.arrival += cycles;
+    }
+  for (Bank& b : m_banks) {
+    if (b.open_row >= 0) b.open_row += rows;
+    b.act_ready += cycles;
+    b.pre_ready += cycles;
+    b.rd_ready += cycles;
+    b.wr_ready += cycles;
+  }
+  for (Group& g : m_groups) {
+    g.act_ready += cycles;
+    g.rd_ready += cycles;
+    g.wr_ready += cycles;
+  }
+  for (uint64_t* t : {&m_act_ready, &m_rd_ready, &m_wr_ready, &m_ref_ready, &m_col_floor})
+    *t += cycles;
+  for (uint64_t& t : m_faw) t += cycles;
+  for (uint64_t& t : m_starved)
+    if (t != kNever) t += cycles;
+  if (with_refresh) {
+    m_refresh_due += cycles;
+    if (m_next != kNever) m_next += cycles;
+  } else if (m_next != kNever && !(m_sys.config().refresh && m_next >= m_refresh_due)) {
+    m_next += cycles;
+  }
+}
+
+void DramController::queued_addresses(std::vector<uint64_t>& out) const {
+  for (const Queue* q : {&m_reads, &m_writes})
+    for (const uint32_t slot : *q) out.push_back(m_requests[slot].addr);
+}
+
 }  // namespace moesim

@@ -38,6 +38,22 @@ class DramController {
   /// Shows the command observer the REF that skip_idle_refreshes() applied at `t`.
   void emit_ref(uint64_t t);
 
+  // Exact period skip (DramSystem::period_signature(), translate()).
+  /// Appends the state that decides what this controller does from `now` on: times relative to
+  /// `now` (those already past as 0), rows less `rows`, request addresses and ids less
+  /// `addr_back` and `id_back`. The refresh deadline is left out unless `with_refresh`; see
+  /// DramSystem.
+  void period_signature(uint64_t now, int64_t rows, uint64_t addr_back, uint64_t id_back,
+                        bool with_refresh, std::vector<int64_t>& out) const;
+  /// Moves the state `cycles` later, every row `rows` up and every request's address and id
+  /// by `addr_delta` and `id_delta`; the refresh deadline moves only `with_refresh`.
+  void translate(uint64_t cycles, int64_t rows, uint64_t addr_delta, uint64_t id_delta,
+                 bool with_refresh);
+  /// The queued requests' addresses, appended to `out`.
+  void queued_addresses(std::vector<uint64_t>& out) const;
+  /// The cycle the next REF is due.
+  uint64_t refresh_due() const { return m_refresh_due; }
+
  private:
   // The fields the scheduler scans, kept small so a queue scan stays in few cache lines; the
   // host's request sits in m_requests under the same slot.

@@ -51,4 +51,13 @@ double LatencyHistogram::percentile(double p) const {
   return static_cast<double>(m_max);
 }
 
+void LatencyHistogram::add_repeats(const LatencyHistogram& from, const LatencyHistogram& to,
+                                   uint64_t times) {
+  for (size_t b = 0; b < m_buckets.size(); ++b)
+    m_buckets[b] += times * (to.m_buckets[b] - from.m_buckets[b]);
+  m_count += times * (to.m_count - from.m_count);
+  m_sum += times * (to.m_sum - from.m_sum);
+  m_max = std::max(m_max, to.m_max);
+}
+
 }  // namespace moesim

@@ -22,6 +22,9 @@ class LatencyHistogram {
   double mean() const { return m_count ? static_cast<double>(m_sum) / m_count : 0.0; }
   /// Value below which a fraction `p` (0..1) of samples fall; exact below 1024 cycles.
   double percentile(double p) const;
+  /// Adds `times` x (the samples `to` holds beyond `from`), `from` being an earlier copy of
+  /// `to`; the maximum is unchanged (repeated samples are no larger than the ones in `to`).
+  void add_repeats(const LatencyHistogram& from, const LatencyHistogram& to, uint64_t times);
 
  private:
   static constexpr int kExact = 1024;
