@@ -95,11 +95,13 @@ void DetailedDram::declare(ParamSchema& s) {
       .default_value(int64_t{DramConfig{}.read_queue_depth});
   s.add("refresh", ParamType::kBool, "issue all-bank refreshes every tREFI").default_value(true);
   s.add("stream_skip", ParamType::kEnum,
-        "off: simulate every request; approximate: once a mix of concurrent transfers (how many "
-        "read and how many write transfers are active) has run at steady rates over two refresh "
-        "intervals, advance it, and every later occurrence of the mix, at those rates instead of "
-        "simulating it (hw_models/memory/README.md, \"Approximate stream skip\")")
-      .one_of({"off", "approximate"})
+        "off: simulate every request; exact: when the whole memory state repeats, one row up, "
+        "while the transfers stream, advance whole repeats without simulating them (identical "
+        "results; hw_models/memory/README.md, \"Exact period skip\"); approximate: once a mix "
+        "of concurrent transfers (how many read and how many write transfers are active) has run "
+        "at steady rates over two refresh intervals, advance it, and every later occurrence of "
+        "the mix, at those rates instead of simulating it (\"Approximate stream skip\")")
+      .one_of({"off", "exact", "approximate"})
       .default_value(std::string("off"));
   s.add("stream_skip_tolerance", ParamType::kFloat,
         "stream_skip = \"approximate\": the largest relative difference between the rates of two "
@@ -162,6 +164,9 @@ DetailedDram::DetailedDram(const Memory::Args& a)
   m_write_floor = static_cast<uint64_t>(cfg.write_low_watermark) * m_spec.units() * m_sys.size();
   m_skip_tolerance = a.params.get_float("stream_skip_tolerance");
   if (m_skip_on) m_skip_stats = std::make_unique<StreamSkipStats>("stream_skip", m_stats.get());
+  m_exact_on = a.params.get_string("stream_skip") == "exact";
+  m_row_atoms = m_sys[0]->row_step_bytes() / kAtom * m_sys.size();
+  if (m_exact_on) m_exact_stats = std::make_unique<ExactSkipStats>("exact_skip", m_stats.get());
   SC_METHOD(step);
   sensitive << m_wake;
   dont_initialize();
@@ -237,6 +242,8 @@ void DetailedDram::transfer_at(uint64_t addr, uint64_t bytes, bool write, Memory
                                uint64_t tag) {
   // Skipping: the transfers already active have progressed at the old mix's rates until now.
   if (m_mode == Mode::kSkip) skip_settle(cycle_at(sc_time_stamp().value()));
+  // Repeating: the state the full simulation has reached by now.
+  if (m_virtual) materialize();
   const uint32_t id = new_transfer(addr, bytes, write, client, tag);
   Transfer& t = m_transfers[id];
   if (t.to_issue == 0) {
@@ -332,14 +339,42 @@ void DetailedDram::on_complete(uint32_t id) {
   }
 }
 
-void DetailedDram::step() {
-  ++m_wakeups;
-  const uint64_t now = sc_time_stamp().value();
+uint64_t DetailedDram::catch_up(uint64_t now) {
   // Catch up over an idle gap (only refreshes can be due there). After a tick the stacks are
   // already one cycle ahead of a wake-up in a later delta of the same time.
-  uint64_t c = std::max(cycle_at(now), m_sys[0]->cycle());
+  const uint64_t c = std::max(cycle_at(now), m_sys[0]->cycle());
   for (auto& s : m_sys)
     if (s->cycle() < c) s->advance_to(c);
+  return c;
+}
+
+uint64_t DetailedDram::simulate(uint64_t now, uint64_t& c) {
+  if (m_mode == Mode::kSimulate) feed(c);
+  uint64_t ne = kNever;
+  for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
+  if (ne == c && time_of(c) == now) {
+    for (auto& s : m_sys) s->tick();
+    ++c;
+    ne = kNever;
+    for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
+    // A tick may have freed queue room: waiting transfers try again next cycle.
+    if (m_mode == Mode::kSimulate && !m_blocked_nonempty.empty()) ne = std::min(ne, c);
+  }
+  return ne;
+}
+
+void DetailedDram::step() {
+  ++m_wakeups;
+  if (m_virtual) {
+    // A timeline samples every step: the repeat ends and this step is simulated.
+    if (!m_timeline) {
+      virtual_step();
+      return;
+    }
+    materialize();
+  }
+  const uint64_t now = sc_time_stamp().value();
+  uint64_t c = catch_up(now);
   // Held-back write completions are due once no read streams (judged before this step's own
   // completions, whose clients may start the next read from their callbacks) or a write does.
   if (!m_parked.empty() && (m_streaming_reads == 0 || m_streaming_writes > 0)) {
@@ -367,16 +402,7 @@ void DetailedDram::step() {
     if (m_mode == Mode::kSkip) ne = skip_next_cycle();
   }
   if (m_mode != Mode::kSkip) {
-    if (m_mode == Mode::kSimulate) feed(c);
-    for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
-    if (ne == c && time_of(c) == now) {
-      for (auto& s : m_sys) s->tick();
-      ++c;
-      ne = kNever;
-      for (const auto& s : m_sys) ne = std::min(ne, s->next_event_cycle());
-      // A tick may have freed queue room: waiting transfers try again next cycle.
-      if (m_mode == Mode::kSimulate && !m_blocked_nonempty.empty()) ne = std::min(ne, c);
-    }
+    ne = simulate(now, c);
     if (m_skip_on) {
       if (m_mode == Mode::kSimulate) skip_watch(c);
       bool drained = m_mode == Mode::kDrain;
@@ -400,9 +426,12 @@ void DetailedDram::step() {
   // m_done holds completions not yet reported; they are reported below, so m_active counts
   // them as still active here.
   const uint64_t reported = m_done.size();
+  uint64_t wake = kNever;
   if (m_active > reported && ne != kNever) {
-    m_wake.notify(checked_until(time_of(std::max(ne, c)), name()));
+    wake = std::max(ne, c);
+    m_wake.notify(checked_until(time_of(wake), name()));
   }
+  if (m_exact_on) exact_watch(c, wake);
   sync_stats();
   if (m_timeline && m_active > 0) {
     const auto [r, w] = done_bytes();
@@ -629,6 +658,197 @@ void DetailedDram::leave_skip() {
   ++m_skip_stats->exits;
 }
 
+// ---- Exact period skip ------------------------------------------------------------------
+
+namespace {
+// Checkpoints kept to compare with: periods of up to this many row steps are found.
+constexpr size_t kExactMarks = 8;
+}  // namespace
+
+void DetailedDram::exact_signature(uint64_t index, uint64_t wake, std::vector<int64_t>& o) const {
+  const uint64_t c = m_sys[0]->cycle();
+  const uint64_t back = index * m_row_atoms;
+  o.clear();
+  // When the next step runs, then the feeder: every active transfer's cursor (less the row
+  // steps), what it has left and in flight, and the order of the turn and wait queues.
+  o.push_back(static_cast<int64_t>(wake - c));
+  for (uint32_t id = 0; id < m_transfers.size(); ++id) {
+    const Transfer& t = m_transfers[id];
+    if (!t.active) continue;
+    o.insert(o.end(),
+             {id, static_cast<int64_t>(t.next_addr - back * kAtom),
+              static_cast<int64_t>(t.to_issue + back), static_cast<int64_t>(t.in_flight), t.write});
+  }
+  o.push_back(static_cast<int64_t>(m_ready.size()));
+  for (const uint32_t id : m_ready) o.push_back(id);
+  o.push_back(static_cast<int64_t>(m_blocked_nonempty.size()));
+  for (const size_t li : m_blocked_nonempty) {
+    o.push_back(static_cast<int64_t>(li));
+    o.push_back(static_cast<int64_t>(m_blocked[li].size()));
+    for (const uint32_t id : m_blocked[li]) o.push_back(id);
+  }
+  for (const auto& sys : m_sys) sys->period_signature(index, 0, false, o);
+}
+
+void DetailedDram::exact_watch(uint64_t c, uint64_t wake) {
+  if (m_row_atoms == 0 || m_timeline) return;
+  // The checkpoints hold only while the same transfers stream and nothing completes.
+  if (m_epoch != m_exact_epoch || !m_done.empty() || wake == kNever) {
+    m_exact_epoch = m_epoch;
+    m_marks.clear();
+    m_wakes.clear();
+    m_ahead.clear();
+    m_has_leader = false;
+    if (!m_done.empty() || wake == kNever) {
+      m_exact_epoch = ~uint64_t{0};
+      return;
+    }
+    for (const uint32_t id : streaming())
+      if (m_transfers[id].to_issue > m_row_atoms) {
+        m_has_leader = true;
+        m_leader = id;
+        m_leader_base = m_transfers[id].to_issue;
+        m_next_mark = m_leader_base - m_row_atoms;
+        break;
+      }
+    return;
+  }
+  if (!m_has_leader) return;
+  // What this step leaves scheduled that the refresh deadlines did not set: the repeat must
+  // end before a deadline could cut in (DramSystem::latest_next_before_refresh()).
+  uint64_t ahead = wake;
+  for (const auto& sys : m_sys) ahead = std::max(ahead, sys->latest_next_before_refresh());
+  if (!m_marks.empty()) {
+    m_wakes.push_back(wake);
+    m_ahead.push_back(ahead);
+  }
+  const Transfer& lead = m_transfers[m_leader];
+  if (lead.to_issue > m_next_mark) return;
+  const uint64_t index = (m_leader_base - m_next_mark) / m_row_atoms;
+  if (m_next_mark > m_row_atoms)
+    m_next_mark -= m_row_atoms;
+  else
+    m_has_leader = false;  // no further row step before it ends
+  exact_signature(index, wake, m_exact_sig);
+
+  // The most recent checkpoint whose state this one translates, with no REF between.
+  uint64_t due = kNever;
+  for (const auto& sys : m_sys) due = std::min(due, sys->next_refresh_due());
+  for (size_t i = m_marks.size(); i-- > 0 && c < due;) {
+    const ExactMark& ref = m_marks[i];
+    bool same = ref.cycle < c && ref.sig == m_exact_sig;
+    for (size_t k = 0; same && k < m_sys.size(); ++k)
+      same = ref.stats[k].refreshes == m_sys[k]->stats().refreshes;
+    if (!same) continue;
+    const uint64_t steps = index - ref.index;
+    const uint64_t period = c - ref.cycle;
+    // Whole periods whose every step, and everything it schedules, stays before the next
+    // refresh deadline, that leave every stream a row step to end on, and that keep every
+    // address in its stack.
+    uint64_t latest = ahead;
+    for (size_t w = ref.wake_pos; w < m_ahead.size(); ++w) latest = std::max(latest, m_ahead[w]);
+    if (latest >= due) break;
+    uint64_t k = (due - 1 - latest) / period;
+    std::vector<uint32_t> streams;
+    for (uint32_t id = 0; id < m_transfers.size(); ++id) {
+      const Transfer& t = m_transfers[id];
+      if (!t.active || t.to_issue == 0) continue;
+      streams.push_back(id);
+      k = std::min(
+          k, t.to_issue <= m_row_atoms ? 0 : (t.to_issue - m_row_atoms) / (steps * m_row_atoms));
+    }
+    auto fits = [&](uint64_t n) {
+      for (const auto& sys : m_sys)
+        if (!sys->state_translates(n * steps)) return false;
+      for (const uint32_t id : streams) {
+        const uint64_t a = m_transfers[id].next_addr / kAtom;
+        const uint64_t local = a / m_sys.size() * kAtom;
+        if (!m_sys[a % m_sys.size()]->translates(local, n * steps)) return false;
+      }
+      return true;
+    };
+    while (k > 0 && !fits(k)) k /= 2;
+    if (k == 0) break;
+    m_rep.period = period;
+    m_rep.steps = steps;
+    m_rep.periods = k;
+    m_rep.done = 0;
+    m_rep.wakes.assign(m_wakes.begin() + static_cast<std::ptrdiff_t>(ref.wake_pos), m_wakes.end());
+    m_rep.from = ref.stats;
+    m_rep.to.clear();
+    m_rep.requests = 0;
+    for (size_t k2 = 0; k2 < m_sys.size(); ++k2) {
+      const DramStats& now = m_sys[k2]->stats();
+      m_rep.to.push_back(now);
+      m_rep.requests += (now.reads + now.writes) - (ref.stats[k2].reads + ref.stats[k2].writes);
+    }
+    m_rep.streams = std::move(streams);
+    m_virtual = true;
+    m_marks.clear();
+    m_wakes.clear();
+    m_ahead.clear();
+    ++m_exact_stats->skips;
+    return;
+  }
+  if (m_marks.size() == kExactMarks) {
+    const size_t drop = m_marks[1].wake_pos;
+    m_marks.erase(m_marks.begin());
+    m_wakes.erase(m_wakes.begin(), m_wakes.begin() + static_cast<std::ptrdiff_t>(drop));
+    m_ahead.erase(m_ahead.begin(), m_ahead.begin() + static_cast<std::ptrdiff_t>(drop));
+    for (ExactMark& m : m_marks) m.wake_pos -= drop;
+  }
+  std::vector<DramStats> stats;
+  for (const auto& sys : m_sys) stats.push_back(sys->stats());
+  m_marks.push_back({index, c, m_exact_sig, std::move(stats), m_wakes.size()});
+}
+
+void DetailedDram::virtual_step() {
+  // This is step i of period t of the repeat; it schedules what step i of the recorded period
+  // scheduled, t periods later.
+  const uint64_t n = m_rep.wakes.size();
+  const uint64_t e = m_rep.done++;
+  const uint64_t t = e / n + 1;
+  const uint64_t wake = m_rep.wakes[e % n] + t * m_rep.period;
+  if (m_rep.done == m_rep.periods * n) materialize();
+  m_wake.notify(checked_until(time_of(wake), name()));
+}
+
+void DetailedDram::materialize() {
+  m_virtual = false;
+  const uint64_t n = m_rep.wakes.size();
+  const uint64_t whole = m_rep.done / n;
+  const uint64_t rest = m_rep.done % n;
+  if (whole > 0) {
+    for (size_t k = 0; k < m_sys.size(); ++k) {
+      m_sys[k]->add_repeats(m_rep.from[k], m_rep.to[k], whole);
+      m_sys[k]->translate(whole * m_rep.period, whole * m_rep.steps, 0, false);
+    }
+    const uint64_t atoms = whole * m_rep.steps * m_row_atoms;
+    for (const uint32_t id : m_rep.streams) {
+      Transfer& t = m_transfers[id];
+      t.next_addr += atoms * kAtom;
+      t.to_issue -= atoms;
+    }
+    m_exact_stats->requests += whole * m_rep.requests;
+  }
+  // The steps of the period under way, simulated as the full simulation ran them: step i
+  // runs at the cycle step i - 1 scheduled.
+  for (uint64_t i = 0; i < rest; ++i) {
+    const uint64_t at = i == 0 ? m_rep.wakes[n - 1] + whole * m_rep.period
+                               : m_rep.wakes[i - 1] + (whole + 1) * m_rep.period;
+    const uint64_t now = time_of(at);
+    uint64_t c = catch_up(now);
+    simulate(now, c);
+  }
+  m_exact_epoch = ~uint64_t{0};
+  sync_stats();
+}
+
+void DetailedDram::end_of_simulation() {
+  if (m_virtual) materialize();
+  sync_stats();
+}
+
 void DetailedDram::sync_stats() {
   DetailedDramStats& st = *m_stats;
   uint64_t reqs = 0, hits = 0, misses = 0, conflicts = 0, acts = 0, pres = 0, refs = 0, lat = 0;
@@ -668,6 +888,10 @@ void DetailedDram::sync_stats() {
   const uint64_t classified = hits + misses + conflicts;
   st.row_hit_rate.set(classified ? static_cast<double>(hits) / classified : 0.0);
   st.mean_latency.set(reqs ? static_cast<double>(lat) / reqs * tck_seconds() : 0.0);
+  if (m_exact_on)
+    m_exact_stats->fraction.set(reqs ? static_cast<double>(m_exact_stats->requests.get()) /
+                                           static_cast<double>(reqs)
+                                     : 0.0);
   if (m_skip_on)
     m_skip_stats->fraction.set(
         reqs ? static_cast<double>(m_skip_stats->requests.get()) / static_cast<double>(reqs) : 0.0);

@@ -77,6 +77,15 @@ struct StreamSkipStats : StatGroup {
   Scalar fraction{this, "fraction", "1", "skipped requests / all requests"};
 };
 
+/// Statistics of the exact period skip (`stream_skip = "exact"`; only then present).
+struct ExactSkipStats : StatGroup {
+  using StatGroup::StatGroup;
+  Counter requests{this, "requests", "ops",
+                   "64-byte requests completed in repeated periods advanced without simulating"};
+  Counter skips{this, "skips", "ops", "times a repeating period was found and advanced"};
+  Scalar fraction{this, "fraction", "1", "skipped requests / all requests"};
+};
+
 /// The `dram` memory model (see the file comment).
 class DetailedDram final : public Memory {
  public:
@@ -113,6 +122,11 @@ class DetailedDram final : public Memory {
   double refresh_overhead() const;
   /// The approximate stream skip's statistics; nullptr unless the config enables it.
   const StreamSkipStats* skip_stats() const { return m_skip_stats.get(); }
+  /// The exact period skip's statistics; nullptr unless the config enables it.
+  const ExactSkipStats* exact_stats() const { return m_exact_stats.get(); }
+
+ protected:
+  void end_of_simulation() override;
 
  private:
   struct Transfer {
@@ -168,6 +182,21 @@ class DetailedDram final : public Memory {
   void feed(uint64_t cycle);
   void on_complete(uint32_t id);
   void step();
+  // The cycle a step at time `now` simulates from, every stack caught up to it.
+  uint64_t catch_up(uint64_t now);
+  // Simulating: feeds at cycle `c`, then ticks if something is due at `c` and `now` is its
+  // time (c moves past it). Returns the next event cycle.
+  uint64_t simulate(uint64_t now, uint64_t& c);
+  // Exact period skip (README.md, "Exact period skip"). After a step that scheduled the next
+  // one at `wake`: a checkpoint when the leading stream has covered another row step.
+  void exact_watch(uint64_t c, uint64_t wake);
+  void exact_signature(uint64_t index, uint64_t wake, std::vector<int64_t>& out) const;
+  // Repeating: the step the full simulation would run now is one of a repeated period; only
+  // its wake-up is kept (the SystemC schedule stays the full simulation's).
+  void virtual_step();
+  // Repeating: brings the state to where the full simulation is after the steps repeated so
+  // far, and goes back to simulating.
+  void materialize();
   void sync_stats();
   /// Timeline: bytes read and written so far, as completed requests.
   std::pair<uint64_t, uint64_t> done_bytes() const;
@@ -228,6 +257,38 @@ class DetailedDram final : public Memory {
   uint64_t m_skip_until = 0;          // skipping: simulate again from here (the rates' horizon)
   std::array<double, 8> m_skipped{};  // reads, writes, then MixRates::per_request's fields
   std::unique_ptr<StreamSkipStats> m_skip_stats;
+
+  // Exact period skip.
+  bool m_exact_on = false;
+  uint64_t m_row_atoms = 0;  // atoms of one row step over every stack (0: the map has none)
+  uint64_t m_exact_epoch = ~uint64_t{0};  // m_epoch the checkpoints belong to
+  uint32_t m_leader = 0;                  // the stream whose requests count row steps
+  bool m_has_leader = false;
+  uint64_t m_leader_base = 0;  // its to_issue when the checkpoints started
+  uint64_t m_next_mark = 0;    // the next checkpoint: when its to_issue is down to this
+  struct ExactMark {
+    uint64_t index;  // row steps the leader has covered
+    uint64_t cycle;
+    std::vector<int64_t> sig;
+    std::vector<DramStats> stats;  // per stack
+    size_t wake_pos;               // m_wakes of the steps after it start here
+  };
+  std::vector<ExactMark> m_marks;  // the last few, oldest first
+  std::vector<uint64_t> m_wakes;   // the cycle each step since the oldest mark scheduled next
+  std::vector<uint64_t> m_ahead;   // and the latest cycle it left scheduled before a refresh
+  std::vector<int64_t> m_exact_sig;
+  bool m_virtual = false;
+  struct Repeat {
+    uint64_t period = 0;  // cycles
+    uint64_t steps = 0;   // row steps per period
+    uint64_t periods = 0;
+    uint64_t done = 0;                // virtual steps run
+    uint64_t requests = 0;            // requests completed per period
+    std::vector<uint64_t> wakes;      // what the period's steps scheduled, first period
+    std::vector<DramStats> from, to;  // per stack, over the period
+    std::vector<uint32_t> streams;    // transfers with requests left to queue
+  } m_rep;
+  std::unique_ptr<ExactSkipStats> m_exact_stats;
 };
 
 }  // namespace moesim

@@ -44,6 +44,7 @@ struct Run {
 struct Stream {
   uint64_t base;
   int write_every;
+  bool random = false;  // the DramPins random addresses instead of base + 64 i
 };
 
 // Feeds `n` requests per stream the way the DramPins host does (in order, as fast as the
@@ -73,6 +74,7 @@ Run run(const DramSpec& s, const DramConfig& cfg, const std::vector<Stream>& str
   const uint64_t per = streams.size();
   DramPeriodSkip ps(sys, step * per);
   std::vector<int64_t> host;
+  uint64_t x = 12345;  // the DramPins address generator
   for (uint64_t i = 0; i < n;) {
     if (skip && step && i % step == 0) {
       // The host's state: where its streams are in their write patterns (their cursors are
@@ -81,6 +83,8 @@ Run run(const DramSpec& s, const DramConfig& cfg, const std::vector<Stream>& str
       uint64_t room = (n - i) / step;
       for (const Stream& st : streams) {
         host.push_back(st.write_every ? static_cast<int64_t>(i % st.write_every) : -1);
+        // A random stream's state is its generator's, which never recurs.
+        if (st.random) host.push_back(static_cast<int64_t>(x));
         const uint64_t a = st.base + i * 64;
         room = std::min(room, a < s.capacity_bytes() ? (s.capacity_bytes() - a) / (step * 64) : 0);
       }
@@ -92,7 +96,8 @@ Run run(const DramSpec& s, const DramConfig& cfg, const std::vector<Stream>& str
     }
     for (uint64_t k = 0; k < per; ++k) {
       const Stream& st = streams[k];
-      const uint64_t addr = st.base + i * 64;
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      const uint64_t addr = st.random ? (x >> 16) % s.capacity_bytes() : st.base + i * 64;
       const bool w = st.write_every > 0 && i % st.write_every == 0;
       while (!sys.can_accept(addr, w)) sys.advance_to(sys.next_event_cycle() + 1);
       sys.enqueue(DramRequest{addr, w, i * per + k, sys.cycle()});
@@ -172,6 +177,15 @@ TEST(PeriodSkip, DramPinsStreamsAreIdentical) {
                         {4, PagePolicy::kClosed},
                         {1, PagePolicy::kOpen}};
   for (const std::string& preset : dram_preset_names()) {
+    // Random addresses: the host offers its checkpoints, nothing repeats, nothing changes.
+    for (const Case& c :
+         {Case{0, PagePolicy::kOpen}, Case{3, PagePolicy::kOpen}, Case{2, PagePolicy::kClosed}}) {
+      DramConfig cfg;
+      cfg.page_policy = c.policy;
+      const std::string name = preset + " random w/" + std::to_string(c.write_every) +
+                               (c.policy == PagePolicy::kClosed ? " closed" : " open");
+      EXPECT_EQ(both(preset, cfg, {{0, c.write_every, true}}, 20000, name), 0.0);
+    }
     for (const Case& c : cases) {
       for (const uint64_t n : {20000ull, 200000ull}) {
         DramConfig cfg;

@@ -249,6 +249,23 @@ uint64_t DramSystem::refresh_horizon() const {
   return due > margin ? due - margin : 0;
 }
 
+uint64_t DramSystem::next_refresh_due() const {
+  if (!m_config.refresh) return kNeverCycle;
+  uint64_t due = kNeverCycle;
+  for (const auto& u : m_units) due = std::min(due, u->refresh_due());
+  return due;
+}
+
+uint64_t DramSystem::latest_next_before_refresh() const {
+  uint64_t latest = 0;
+  for (size_t u = 0; u < m_units.size(); ++u) {
+    const uint64_t n = m_unit_next[u];
+    if (n == kNeverCycle || (m_config.refresh && n >= m_units[u]->refresh_due())) continue;
+    latest = std::max(latest, n);
+  }
+  return latest;
+}
+
 bool DramSystem::translates(uint64_t addr, uint64_t steps) const {
   // The row is the top field (see the constructor): only leaving the capacity would carry.
   const uint64_t cap = m_spec.capacity_bytes();

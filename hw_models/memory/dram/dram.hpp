@@ -152,6 +152,11 @@ class DramSystem {
   /// The last cycle a translated trajectory may reach: every controller's next REF less a
   /// margin longer than any look-ahead of the scheduler; UINT64_MAX without refresh.
   uint64_t refresh_horizon() const;
+  /// The earliest refresh deadline of any controller (UINT64_MAX without refresh).
+  uint64_t next_refresh_due() const;
+  /// The latest next-event cycle any controller has that its refresh deadline did not set (0
+  /// if none): a trajectory is blind to the deadlines while these stay before them.
+  uint64_t latest_next_before_refresh() const;
   /// True if `addr` + steps x row_step_bytes() decodes to the same place, `steps` rows up.
   bool translates(uint64_t addr, uint64_t steps) const;
   /// True if every queued and in-flight request translates by `steps`.
