@@ -138,18 +138,9 @@ DetailedDram::DetailedDram(const Memory::Args& a)
   }
   m_alloc_align = align * static_cast<uint64_t>(stacks);
 
-  // Stream skip: the bank pattern's period, the smallest power of two that moves an address to
-  // the next row of the same bank and column (one row span); 0 if no power of two does.
-  for (uint64_t p = kAtom; p < m_stack_bytes; p <<= 1) {
-    const DramLocation l = map.decode(p);
-    if (l.row == zero.row) continue;
-    if (l.channel == zero.channel && l.pseudo_channel == zero.pseudo_channel &&
-        l.bank_group == zero.bank_group && l.bank == zero.bank && l.atom == zero.atom) {
-      m_phase_period = p / kAtom * static_cast<uint64_t>(stacks);
-      m_phase_quantum = std::max<uint64_t>(1, m_phase_period / kPhaseSteps);
-    }
-    break;
-  }
+  // Stream skip: the bank pattern's period, one row span over every stack; 0 if none.
+  m_phase_period = m_sys[0]->row_span_bytes() / kAtom * static_cast<uint64_t>(stacks);
+  m_phase_quantum = std::max<uint64_t>(1, m_phase_period / kPhaseSteps);
 
   m_clock = TickClock(m_spec.tck_ps * 1e-12 / sc_core::sc_get_time_resolution().to_seconds());
   m_blocked.resize(static_cast<size_t>(stacks) * m_spec.units() * 2);

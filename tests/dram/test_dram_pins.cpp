@@ -14,20 +14,12 @@
 #include "hw_models/memory/dram/dram.hpp"
 #include "hw_models/memory/dram/dram_calibration.hpp"
 #include "hw_models/memory/dram/timing_checker.hpp"
+#include "tests/dram/dram_fingerprint.hpp"
 
 namespace moesim {
 namespace {
 
-// FNV-1a over 64-bit words.
-struct Fnv {
-  uint64_t h = 1469598103934665603ull;
-  void add(uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      h ^= (v >> (8 * i)) & 0xff;
-      h *= 1099511628211ull;
-    }
-  }
-};
+using dram_fingerprint::Fnv;
 
 struct Fingerprint {
   uint64_t commands = 0;  // hash of every command (type, cycle, location)
@@ -49,12 +41,7 @@ Fingerprint run(const std::string& preset, bool random, int write_every, PagePol
   Fnv cmd, done;
   sys.set_command_observer([&](const DramCommand& c) {
     chk.observe(c);
-    cmd.add(static_cast<uint64_t>(c.type));
-    cmd.add(c.cycle);
-    cmd.add(static_cast<uint64_t>(((c.channel * 8 + c.pseudo_channel) * 64 + c.bank_group) * 64 +
-                                  c.bank));
-    cmd.add(static_cast<uint64_t>(c.row));
-    cmd.add(static_cast<uint64_t>(c.column));
+    cmd.add(c);
   });
   sys.set_completion_callback([&](const DramRequest& r, uint64_t at) {
     done.add(r.id);

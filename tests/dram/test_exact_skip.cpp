@@ -18,13 +18,17 @@
 #include <fmt/format.h>
 
 #include "hw_models/memory/detailed_dram.hpp"
-#include "sim/config/config.hpp"
-#include "sim/core/registry.hpp"
-#include "sim/core/sc_thread.hpp"
+#include "tests/dram/skip_harness.hpp"
 #include "tests/support/sanitized.hpp"
 
 namespace moesim {
 namespace {
+
+using skip_harness::Chain;
+using skip_harness::Host;
+using skip_harness::make_dram;
+using skip_harness::repeat;
+using skip_harness::Xfer;
 
 constexpr uint64_t kMiB = 1 << 20;
 // The transfers' unit of length: 1 MiB, or a quarter of it under the sanitizers (the
@@ -32,15 +36,6 @@ constexpr uint64_t kMiB = 1 << 20;
 // main suite).
 constexpr uint64_t kLen = testing_support::kSanitized ? kMiB / 4 : kMiB;
 
-struct Xfer {
-  uint64_t bytes;
-  bool write;
-};
-// Transfers issued one after another (each when the previous completes) from `start`.
-struct Chain {
-  double start;
-  std::vector<Xfer> xfers;
-};
 struct Scenario {
   std::string name;
   std::string preset;
@@ -58,53 +53,8 @@ std::unique_ptr<Memory> make_memory(const std::string& name, const Scenario& s, 
       "[memory]\ntype = \"dram\"\npreset = \"{}\"\nstacks = {}\ncapacity = \"16GiB\"\n"
       "stream_skip = \"{}\"\nrefresh = {}\n{}",
       s.preset, s.stacks, skip ? "exact" : "off", s.refresh ? "true" : "false", s.extra);
-  Config cfg = Config::from_string(toml, name);
-  const auto& reg = Registry<Memory>::instance();
-  (void)cfg.choose("memory.type", reg.names());
-  const Params p = cfg.section("memory", reg.find("dram")->schema);
-  cfg.check_all_consumed();
-  return reg.find("dram")->create(Memory::Args{name.c_str(), p, 1e9, &g_stats});
+  return make_dram(name, toml, &g_stats);
 }
-
-// Runs the chains of a scenario against one memory and records every completion time.
-struct Host : sc_core::sc_module, MemoryClient {
-  SC_HAS_PROCESS(Host);
-  Host(const sc_core::sc_module_name& n, Memory& m, const Scenario& s)
-      : sc_core::sc_module(n), mem(m), scenario(s) {
-    done.resize(s.chains.size());
-    next.assign(s.chains.size(), 0);
-    for (size_t c = 0; c < s.chains.size(); ++c) done[c].assign(s.chains[c].xfers.size(), 0);
-    MOESIM_SC_THREAD(run);
-  }
-  void run() {
-    std::vector<size_t> order(scenario.chains.size());
-    for (size_t c = 0; c < order.size(); ++c) order[c] = c;
-    std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
-      return scenario.chains[a].start < scenario.chains[b].start;
-    });
-    double t = 0;
-    for (const size_t c : order) {
-      const double start = scenario.chains[c].start;
-      if (start > t) {
-        wait(sc_core::sc_time(start - t, sc_core::SC_SEC));
-        t = start;
-      }
-      issue(c);
-    }
-  }
-  void issue(size_t c) {
-    const Xfer& x = scenario.chains[c].xfers[next[c]];
-    mem.transfer(x.bytes, x.write, this, c);
-  }
-  void transfer_done(uint64_t c) override {
-    done[c][next[c]++] = sc_core::sc_time_stamp().value();
-    if (next[c] < scenario.chains[c].xfers.size()) issue(c);
-  }
-  Memory& mem;
-  const Scenario& scenario;
-  std::vector<std::vector<uint64_t>> done;  // [chain][transfer] completion time, resolution units
-  std::vector<size_t> next;
-};
 
 struct PairRun {
   Scenario scenario;
@@ -112,10 +62,6 @@ struct PairRun {
   std::unique_ptr<Host> off_host, on_host;
 };
 std::vector<std::unique_ptr<PairRun>> g_runs;
-
-std::vector<Xfer> repeat(int n, uint64_t bytes, bool write) {
-  return std::vector<Xfer>(static_cast<size_t>(n), Xfer{bytes, write});
-}
 
 std::vector<Scenario> scenarios() {
   return {
@@ -175,8 +121,9 @@ void build() {
     r->scenario = s;
     r->off = make_memory(s.name + "_off", r->scenario, false);
     r->on = make_memory(s.name + "_on", r->scenario, true);
-    r->off_host = std::make_unique<Host>((s.name + "_off_host").c_str(), *r->off, r->scenario);
-    r->on_host = std::make_unique<Host>((s.name + "_on_host").c_str(), *r->on, r->scenario);
+    r->off_host =
+        std::make_unique<Host>((s.name + "_off_host").c_str(), *r->off, r->scenario.chains);
+    r->on_host = std::make_unique<Host>((s.name + "_on_host").c_str(), *r->on, r->scenario.chains);
     g_runs.push_back(std::move(r));
   }
 }
@@ -189,8 +136,8 @@ class ExactSkip : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(ExactSkip, CompletionTimesAreIdentical) {
   const PairRun& r = *g_runs[GetParam()];
-  EXPECT_EQ(r.on_host->done, r.off_host->done) << r.scenario.name;
-  for (const auto& chain : r.on_host->done)
+  EXPECT_EQ(r.on_host->done_at, r.off_host->done_at) << r.scenario.name;
+  for (const auto& chain : r.on_host->done_at)
     for (const uint64_t t : chain) EXPECT_GT(t, 0u) << r.scenario.name;
 }
 

@@ -14,6 +14,7 @@
 #include "hw_models/memory/dram/dram_calibration.hpp"
 #include "hw_models/memory/dram/period_skip.hpp"
 #include "hw_models/memory/dram/timing_checker.hpp"
+#include "tests/dram/dram_fingerprint.hpp"
 #include "tests/support/sanitized.hpp"
 
 namespace moesim {
@@ -32,15 +33,7 @@ void expect_skipped(double share, double least, const std::string& name = "") {
   }
 }
 
-struct Fnv {
-  uint64_t h = 1469598103934665603ull;
-  void add(uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      h ^= (v >> (8 * i)) & 0xff;
-      h *= 1099511628211ull;
-    }
-  }
-};
+using dram_fingerprint::Fnv;
 
 // What a run leaves behind.
 struct Run {
@@ -71,12 +64,7 @@ Run run(const DramSpec& s, const DramConfig& cfg, const std::vector<Stream>& str
   Fnv cmd, done;
   sys.set_command_observer([&](const DramCommand& c) {
     chk.observe(c);
-    cmd.add(static_cast<uint64_t>(c.type));
-    cmd.add(c.cycle);
-    cmd.add(static_cast<uint64_t>(((c.channel * 8 + c.pseudo_channel) * 64 + c.bank_group) * 64 +
-                                  c.bank));
-    cmd.add(static_cast<uint64_t>(c.row));
-    cmd.add(static_cast<uint64_t>(c.column));
+    cmd.add(c);
   });
   sys.set_completion_callback([&](const DramRequest& q, uint64_t at) {
     done.add(q.id);

@@ -22,10 +22,16 @@
 #include "sim/config/config.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/registry.hpp"
-#include "sim/core/sc_thread.hpp"
+#include "tests/dram/skip_harness.hpp"
 
 namespace moesim {
 namespace {
+
+using skip_harness::Chain;
+using skip_harness::Host;
+using skip_harness::make_dram;
+using skip_harness::repeat;
+using skip_harness::Xfer;
 
 constexpr uint64_t kMiB = 1 << 20;
 // Bounds the skip must meet on these streams (the errors measured are printed with
@@ -37,15 +43,6 @@ constexpr double kTimeTolerance = 0.01;  // completion time, relative to the cha
 constexpr double kCounterTolerance = 0.05;
 constexpr double kLatencyTolerance = 0.05;  // mean request latency
 
-struct Xfer {
-  uint64_t bytes;
-  bool write;
-};
-// Transfers issued one after another (each when the previous completes) from `start`.
-struct Chain {
-  double start;
-  std::vector<Xfer> xfers;
-};
 struct Scenario {
   std::string name;
   std::string preset;
@@ -61,53 +58,8 @@ std::unique_ptr<Memory> make_memory(const std::string& name, const Scenario& s, 
       "[memory]\ntype = \"dram\"\npreset = \"{}\"\nstacks = {}\ncapacity = \"16GiB\"\n"
       "stream_skip = \"{}\"\n",
       s.preset, s.stacks, skip ? "approximate" : "off");
-  Config cfg = Config::from_string(toml, name);
-  const auto& reg = Registry<Memory>::instance();
-  (void)cfg.choose("memory.type", reg.names());
-  const Params p = cfg.section("memory", reg.find("dram")->schema);
-  cfg.check_all_consumed();
-  return reg.find("dram")->create(Memory::Args{name.c_str(), p, 1e9, &g_stats});
+  return make_dram(name, toml, &g_stats);
 }
-
-// Runs the chains of a scenario against one memory and records every completion time.
-struct Host : sc_core::sc_module, MemoryClient {
-  SC_HAS_PROCESS(Host);
-  Host(const sc_core::sc_module_name& n, Memory& m, const Scenario& s)
-      : sc_core::sc_module(n), mem(m), scenario(s) {
-    done.resize(s.chains.size());
-    next.assign(s.chains.size(), 0);
-    for (size_t c = 0; c < s.chains.size(); ++c) done[c].assign(s.chains[c].xfers.size(), -1.0);
-    MOESIM_SC_THREAD(run);
-  }
-  void run() {
-    std::vector<size_t> order(scenario.chains.size());
-    for (size_t c = 0; c < order.size(); ++c) order[c] = c;
-    std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
-      return scenario.chains[a].start < scenario.chains[b].start;
-    });
-    double t = 0;
-    for (const size_t c : order) {
-      const double start = scenario.chains[c].start;
-      if (start > t) {
-        wait(sc_core::sc_time(start - t, sc_core::SC_SEC));
-        t = start;
-      }
-      issue(c);
-    }
-  }
-  void issue(size_t c) {
-    const Xfer& x = scenario.chains[c].xfers[next[c]];
-    mem.transfer(x.bytes, x.write, this, c);
-  }
-  void transfer_done(uint64_t c) override {
-    done[c][next[c]++] = sc_core::sc_time_stamp().to_seconds();
-    if (next[c] < scenario.chains[c].xfers.size()) issue(c);
-  }
-  Memory& mem;
-  const Scenario& scenario;
-  std::vector<std::vector<double>> done;  // [chain][transfer] completion time, s
-  std::vector<size_t> next;
-};
 
 struct SkipRun {
   Scenario scenario;
@@ -115,10 +67,6 @@ struct SkipRun {
   std::unique_ptr<Host> off_host, on_host, on_again_host;
 };
 std::vector<std::unique_ptr<SkipRun>> g_runs;
-
-std::vector<Xfer> repeat(int n, uint64_t bytes, bool write) {
-  return std::vector<Xfer>(static_cast<size_t>(n), Xfer{bytes, write});
-}
 
 std::vector<Scenario> scenarios() {
   return {
@@ -153,10 +101,11 @@ void build() {
     r->off = make_memory(s.name + "_off", r->scenario, false);
     r->on = make_memory(s.name + "_on", r->scenario, true);
     r->on_again = make_memory(s.name + "_on2", r->scenario, true);
-    r->off_host = std::make_unique<Host>((s.name + "_off_host").c_str(), *r->off, r->scenario);
-    r->on_host = std::make_unique<Host>((s.name + "_on_host").c_str(), *r->on, r->scenario);
+    r->off_host =
+        std::make_unique<Host>((s.name + "_off_host").c_str(), *r->off, r->scenario.chains);
+    r->on_host = std::make_unique<Host>((s.name + "_on_host").c_str(), *r->on, r->scenario.chains);
     r->on_again_host =
-        std::make_unique<Host>((s.name + "_on2_host").c_str(), *r->on_again, r->scenario);
+        std::make_unique<Host>((s.name + "_on2_host").c_str(), *r->on_again, r->scenario.chains);
     g_runs.push_back(std::move(r));
   }
 }
@@ -170,9 +119,9 @@ double time_error(const SkipRun& r) {
   double worst = 0;
   for (size_t c = 0; c < r.scenario.chains.size(); ++c) {
     const double start = r.scenario.chains[c].start;
-    const double span = r.off_host->done[c].back() - start;
-    for (size_t i = 0; i < r.off_host->done[c].size(); ++i)
-      worst = std::max(worst, std::fabs(r.on_host->done[c][i] - r.off_host->done[c][i]) / span);
+    const double span = r.off_host->done_s[c].back() - start;
+    for (size_t i = 0; i < r.off_host->done_s[c].size(); ++i)
+      worst = std::max(worst, std::fabs(r.on_host->done_s[c][i] - r.off_host->done_s[c][i]) / span);
   }
   return worst;
 }
@@ -186,7 +135,7 @@ class StreamSkip : public ::testing::TestWithParam<size_t> {};
 TEST_P(StreamSkip, EveryTransferCompletes) {
   const SkipRun& r = *g_runs[GetParam()];
   for (const Host* h : {r.off_host.get(), r.on_host.get()})
-    for (const auto& chain : h->done)
+    for (const auto& chain : h->done_s)
       for (const double t : chain) EXPECT_GE(t, 0.0) << r.scenario.name;
 }
 
@@ -246,7 +195,7 @@ TEST_P(StreamSkip, SkipsLongStreamsOnlyWhenAsked) {
 
 TEST_P(StreamSkip, IsDeterministic) {
   const SkipRun& r = *g_runs[GetParam()];
-  EXPECT_EQ(r.on_host->done, r.on_again_host->done);
+  EXPECT_EQ(r.on_host->done_s, r.on_again_host->done_s);
   EXPECT_EQ(dram_stats(r.on).row_hits.get(), dram_stats(r.on_again).row_hits.get());
 }
 

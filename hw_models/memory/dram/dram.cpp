@@ -58,21 +58,23 @@ DramSystem::DramSystem(const DramSpec& spec, const DramConfig& config)
   m_unit_next.assign(m_spec.units(), 0);  // never resized: the controllers point into it
   for (int u = 0; u < m_spec.units(); ++u)
     m_units.push_back(std::make_unique<DramController>(*this, u, &m_unit_next[u]));
-  // The row step: the smallest power of two that moves address 0 to another row. The skip
-  // uses it only when the row is the topmost field (nothing but the row changes, and adding
-  // steps never carries into another field: an address translates if it stays in range).
+  // The row span: the smallest power of two that moves address 0 to another row, if nothing
+  // else changes. The exact skip's row step is that span only when the row is the topmost
+  // field (adding steps never carries into another field: an address translates if it stays
+  // in range).
   const DramLocation zero = m_mapping.decode(0);
   const uint64_t cap = m_spec.capacity_bytes();
   for (uint64_t p = static_cast<uint64_t>(m_spec.atom_bytes); p < cap; p <<= 1) {
     const DramLocation l = m_mapping.decode(p);
     if (l.row == zero.row) continue;
     if (l.channel == zero.channel && l.pseudo_channel == zero.pseudo_channel &&
-        l.bank_group == zero.bank_group && l.bank == zero.bank && l.atom == zero.atom &&
-        p * static_cast<uint64_t>(m_spec.rows) == cap &&
-        m_mapping.decode(cap - p).row == m_spec.rows - 1)
-      m_row_step = p;
+        l.bank_group == zero.bank_group && l.bank == zero.bank && l.atom == zero.atom)
+      m_row_span = p;
     break;
   }
+  if (m_row_span * static_cast<uint64_t>(m_spec.rows) == cap &&
+      m_mapping.decode(cap - m_row_span).row == m_spec.rows - 1)
+    m_row_step = m_row_span;
 }
 
 DramSystem::~DramSystem() = default;
@@ -237,15 +239,14 @@ void DramSystem::period_signature(uint64_t steps, uint64_t id_step, bool with_re
 }
 
 uint64_t DramSystem::refresh_horizon() const {
-  if (!m_config.refresh) return kNeverCycle;
+  const uint64_t due = next_refresh_due();
+  if (due == kNeverCycle) return kNeverCycle;
   // Longer than anything the scheduler looks ahead: a starving request's deadline, or a
   // timing constraint (their sum bounds every chain of them within one decision).
   const DramSpec& s = m_spec;
   const uint64_t margin = static_cast<uint64_t>(m_config.starvation_limit) + s.tRFC + s.tRC +
                           s.tFAW + s.tRAS + s.tRCD_rd + s.tRCD_wr + s.tRP + s.tCL + s.tCWL +
                           2 * s.tBURST + s.tWR + s.tWTR_L + s.tRTP + s.tCCD_L + s.tRTW_bubble + 8;
-  uint64_t due = kNeverCycle;
-  for (const auto& u : m_units) due = std::min(due, u->refresh_due());
   return due > margin ? due - margin : 0;
 }
 

@@ -141,6 +141,9 @@ class DramSystem {
   /// The address step that moves every address one row up in the same channel, bank and
   /// column (a power of two; 0 if the mapping has none, or the row is not its top field).
   uint64_t row_step_bytes() const { return m_row_step; }
+  /// The smallest power of two that moves an address to the next row of the same channel,
+  /// bank and column, wherever the row field sits (0 if none does): the bank pattern's period.
+  uint64_t row_span_bytes() const { return m_row_span; }
   /// Appends the state that decides everything from cycle() on, normalised `steps` row steps
   /// back: times relative to cycle(), rows less `steps`, addresses less steps x
   /// row_step_bytes(), request ids less steps x `id_step`. Two states with equal signatures
@@ -228,6 +231,7 @@ class DramSystem {
   uint64_t m_outstanding = 0;
   uint64_t m_unit_ticks = 0;
   bool m_idle_skip = true;
+  uint64_t m_row_span = 0;
   uint64_t m_row_step = 0;
   std::vector<DramLogEntry>* m_log = nullptr;
 };
